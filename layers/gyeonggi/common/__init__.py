@@ -1,0 +1,1 @@
+"""What every bounded context shares: typed configuration, domain errors, observability."""

@@ -1,0 +1,47 @@
+"""Domain errors. Domain code raises these; one module per entry point maps them to a response.
+
+Each error carries a stable ``code`` so callers never need to match on message text.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """The caller sent something we cannot accept (HTTP 400)."""
+
+    code = "invalid_input"
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that do not verify (HTTP 401)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Valid credentials without the required role or scope (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or not yet (HTTP 404)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state (HTTP 409)."""
+
+    code = "conflict"

@@ -1,0 +1,48 @@
+"""Powertools Logger, Tracer and Metrics, set up in one neutral place.
+
+Service name, namespace and log level come from the standard Powertools variables that the
+template sets (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
+``POWERTOOLS_LOG_LEVEL``); handlers ask for the three objects and decorate with them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data
+
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
+class _PersonalDataFilter(logging.Filter):
+    """Erase personal fields from a record's message and extra keys before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict | list):
+            record.msg = mask_personal_data(record.msg)
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD_ATTRS:
+                continue
+            if key in PERSONAL_FIELDS:
+                setattr(record, key, "*****")
+            elif isinstance(value, dict | list):
+                setattr(record, key, mask_personal_data(value))
+        return True
+
+
+def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
+    """Return the (logger, tracer, metrics) triple for one function.
+
+    The logger masks personal data before a record is written, so a log line can never carry
+    what the restricted contact store keeps.
+    """
+    kwargs: dict[str, Any] = {"service": service} if service else {}
+    logger = Logger(**kwargs)
+    logger.addFilter(_PersonalDataFilter())
+    return logger, Tracer(**kwargs), Metrics(**kwargs)
