@@ -8,6 +8,7 @@ template sets (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -36,6 +37,20 @@ class _PersonalDataFilter(logging.Filter):
         return True
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now, not what it was at cold start.
+
+    In Lambda that is the same stream; the local cloud's runner swaps it per invocation to keep
+    each invocation's log lines apart.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     """Return the (logger, tracer, metrics) triple for one function.
 
@@ -43,6 +58,6 @@ def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     what the restricted contact store keeps.
     """
     kwargs: dict[str, Any] = {"service": service} if service else {}
-    logger = Logger(**kwargs)
+    logger = Logger(**kwargs, logger_handler=logging.StreamHandler(_CurrentStdout()))
     logger.addFilter(_PersonalDataFilter())
     return logger, Tracer(**kwargs), Metrics(**kwargs)

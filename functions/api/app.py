@@ -1,0 +1,224 @@
+"""The HTTP API: one Chalice app behind API Gateway (and ``127.0.0.1:8000`` locally).
+
+Routes parse the request, call the domain, and shape the answer. Domain errors become HTTP
+statuses in one place, ``_answer``; every error body is Open311's ``[{code, description}]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, Response
+
+from gyeonggi.auth import ApiKeyStore, AuthSettings, Principal, TokenVerifier
+from gyeonggi.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from gyeonggi.common.observability import observability
+from gyeonggi.complaints import open311
+from gyeonggi.complaints.intake import IntakeQueue, parse_submission, submission_from_form
+from gyeonggi.complaints.ops import intake_status
+from gyeonggi.complaints.models import to_item
+from gyeonggi.complaints.store import ComplaintStore, ContactStore
+
+logger, tracer, metrics = observability()
+app = Chalice(app_name="gyeonggi-api")
+
+_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class ApiSettings(AuthSettings):
+    complaints_table: str
+    contacts_table: str
+    api_keys_table: str
+    intake_queue_url: str
+    intake_dlq_url: str
+    intake_failure_queue_url: str
+
+
+@cache
+def _settings() -> ApiSettings:
+    return ApiSettings.from_env()
+
+
+@cache
+def _verifier() -> TokenVerifier:
+    return TokenVerifier.from_settings(_settings())
+
+
+@cache
+def _complaints() -> ComplaintStore:
+    return ComplaintStore(_settings().complaints_table)
+
+
+@cache
+def _contacts() -> ContactStore:
+    return ContactStore(_settings().contacts_table)
+
+
+@cache
+def _api_keys() -> ApiKeyStore:
+    return ApiKeyStore(_settings().api_keys_table)
+
+
+@cache
+def _intake() -> IntakeQueue:
+    return IntakeQueue(_settings().intake_queue_url)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False), status_code=status, headers=_JSON | (headers or {})
+    )
+
+
+def _answer(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Map domain errors to HTTP; anything else is a 500 that is logged, never shown."""
+
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Response:
+        try:
+            return view(**kwargs)
+        except DomainError as exc:
+            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 500)
+            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
+            headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
+            return _json(open311.errors(status, exc.message), status, headers)
+
+    return wrapped
+
+
+def _principal(*roles: str) -> Principal:
+    return _verifier().require(app.current_request.headers.get("authorization"), *roles)
+
+
+def _body_json() -> Any:
+    raw = app.current_request.raw_body or b""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("body: is not valid JSON") from None
+
+
+def _body_form() -> dict[str, list[str]]:
+    raw = app.current_request.raw_body or b""
+    try:
+        return parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body: is not a valid UTF-8 form") from None
+
+
+# ------------------------------------------------------------------ Open311 GeoReport v2
+
+@app.route(
+    "/open311/v2/requests.json",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "application/json"],
+)
+@_answer
+def open311_post_request() -> Response:
+    request = app.current_request
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = _body_json()
+        if not isinstance(body, dict):
+            raise InvalidInput("body: must be a JSON object")
+        _api_keys().verify(body.pop("api_key", None))
+        submission = parse_submission(body)
+    else:
+        form = _body_form()
+        _api_keys().verify((form.get("api_key") or [None])[0])
+        submission = submission_from_form(form)
+    message = _intake().submit(submission, channel="open311")
+    metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
+    logger.info("complaint submitted", extra={"service_request_id": message.service_request_id})
+    location = f"/open311/v2/requests/{message.service_request_id}.json"
+    return _json(open311.post_response(message.service_request_id), 201, {"Location": location})
+
+
+@app.route("/open311/v2/requests/{request_file}", methods=["GET"])
+@_answer
+def open311_get_request(request_file: str) -> Response:
+    request_id, _, fmt = request_file.rpartition(".")
+    if fmt != "json" or not request_id:
+        raise NotFound(f"{request_file}: use /open311/v2/requests/{{id}}.json")
+    complaint = _complaints().get(request_id)
+    return _json([open311.service_request(complaint)])
+
+
+# ------------------------------------------------------------------ native API
+
+@app.route("/complaints", methods=["POST"], content_types=["application/json"])
+@_answer
+def create_complaint() -> Response:
+    principal = _principal("citizen")
+    body = _body_json()
+    if not isinstance(body, dict):
+        raise InvalidInput("body: must be a JSON object")
+    # The account is the authenticated citizen, whatever the body claims.
+    body["account_id"] = principal.subject
+    submission = parse_submission(body)
+    message = _intake().submit(submission, channel="api")
+    metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
+    rid = message.service_request_id
+    return _json(
+        {
+            "service_request_id": rid,
+            "status": "received",
+            "links": {"self": f"/complaints/{rid}", "open311": f"/open311/v2/requests/{rid}.json"},
+        },
+        201,
+        {"Location": f"/complaints/{rid}"},
+    )
+
+
+@app.route("/complaints/{service_request_id}", methods=["GET"])
+@_answer
+def get_complaint(service_request_id: str) -> Response:
+    principal = _principal("civil-servant")
+    complaint = _complaints().get(service_request_id)
+    contact = _contacts().get_contact(service_request_id)
+    # An audit line for every read of the restricted store; the logger masks the values.
+    logger.info(
+        "contact read",
+        extra={"reader": principal.subject, "service_request_id": service_request_id},
+    )
+    return _json({"complaint": to_item(complaint), "contact": to_item(contact) if contact else None})
+
+
+@app.route("/ops/status", methods=["GET"])
+@_answer
+def ops_status() -> Response:
+    _principal("operator", "civil-servant")
+    s = _settings()
+    return _json(
+        intake_status(
+            intake_queue_url=s.intake_queue_url,
+            dead_letter_queue_url=s.intake_dlq_url,
+            failure_queue_url=s.intake_failure_queue_url,
+        )
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway REST proxy events in, proxy responses out."""
+    return app(event, context)

@@ -1,0 +1,192 @@
+"""The API Gateway of the local cloud: HTTP on 127.0.0.1, REST proxy events to Lambda.
+
+Routes come from the deployed ``AWS::ApiGateway::RestApi`` body (the paths SAM generated from
+the functions' ``Api`` events), so the local server answers exactly the routes AWS would, and
+invokes the same function through the Lambda API, which runs its handler in-process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger("localcloud.api")
+
+_FUNCTION_IN_URI = re.compile(r"functions/(?P<arn>arn:aws:lambda:[^/]+)/invocations")
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one resource path, and the function that serves it."""
+
+    method: str
+    resource: str
+    function_arn: str
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def create(cls, method: str, resource: str, function_arn: str) -> Route:
+        regex = ""
+        for part in resource.strip("/").split("/"):
+            if part.startswith("{") and part.endswith("+}"):
+                regex += "/(?P<%s>.+)" % part[1:-2]
+            elif part.startswith("{") and part.endswith("}"):
+                regex += "/(?P<%s>[^/]+)" % part[1:-1]
+            elif part:
+                regex += "/" + re.escape(part)
+        return cls(method.upper(), resource, function_arn, re.compile(f"^{regex or '/'}$"))
+
+
+def routes_from_body(body: dict[str, Any]) -> list[Route]:
+    """Routes of an OpenAPI body whose integrations are Lambda proxy (``aws_proxy``)."""
+    routes = []
+    for path, methods in body.get("paths", {}).items():
+        for method, spec in methods.items():
+            integration = spec.get("x-amazon-apigateway-integration", {})
+            match = _FUNCTION_IN_URI.search(str(integration.get("uri", "")))
+            if integration.get("type") == "aws_proxy" and match:
+                routes.append(Route.create(method, path, match.group("arn")))
+    # Literal segments win over parameters, as in API Gateway.
+    routes.sort(key=lambda r: (r.resource.count("{"), -len(r.resource)))
+    return routes
+
+
+def proxy_event(
+    route: Route, stage: str, method: str, raw_path: str, headers: dict[str, str], body: bytes,
+    path_parameters: dict[str, str], source_ip: str,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as a Lambda proxy integration receives it."""
+    url = urlsplit(raw_path)
+    multi_query = parse_qs(url.query, keep_blank_values=True)
+    content_type = headers.get("Content-Type", headers.get("content-type", ""))
+    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    return {
+        "resource": route.resource,
+        "path": url.path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.resource,
+            "httpMethod": method,
+            "path": f"/{stage}{url.path}",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+            "accountId": "123456789012",
+            "apiId": "local",
+        },
+        "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode()) if body
+        else None,
+        "isBase64Encoded": bool(body) and not is_text,
+    }
+
+
+class ApiServer:
+    """A threaded HTTP server turning requests into proxy events for the routes' functions."""
+
+    def __init__(
+        self, routes: list[Route], lambda_client: Any, *, stage: str, host: str = "127.0.0.1",
+        port: int = 8000,
+    ) -> None:
+        self.routes = routes
+        self.lambda_client = lambda_client
+        self.stage = stage
+        handler = self._handler_class()
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="api-server",
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(5)
+
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Route one request; returns status, headers and body as API Gateway would."""
+        path = urlsplit(raw_path).path
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match and route.method in (method, "ANY"):
+                event = proxy_event(route, self.stage, method, raw_path, headers, body,
+                                    match.groupdict(), source_ip)
+                return self._invoke(route, event)
+        # API Gateway answers unknown resources and methods with 403, not 404.
+        return 403, [("Content-Type", "application/json")], b'{"message":"Missing Authentication Token"}'
+
+    def _invoke(self, route: Route, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        response = self.lambda_client.invoke(
+            FunctionName=route.function_arn, Payload=json.dumps(event).encode()
+        )
+        payload = response["Payload"].read()
+        if response.get("FunctionError"):
+            log.error("%s %s failed: %s", event["httpMethod"], event["path"], payload[:500])
+            return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+        try:
+            result = json.loads(payload)
+            status = int(result["statusCode"])
+        except (ValueError, KeyError, TypeError):
+            log.error("malformed proxy response from %s: %s", route.function_arn, payload[:500])
+            return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+        headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers += [(name, str(v)) for v in values if (name, str(v)) not in headers]
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+        return status, headers, raw
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k: v for k, v in self.headers.items()}
+                status, out_headers, out = server.dispatch(
+                    self.command, self.path, headers, body, self.client_address[0]
+                )
+                self.send_response(status)
+                for name, value in out_headers:
+                    if name.lower() not in {"content-length", "connection"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.info("%s %s", self.address_string(), format % args)
+
+        return Handler

@@ -1,0 +1,385 @@
+"""The embedded local cloud: template.yaml deployed into moto, handlers run in this process.
+
+``LocalCloud`` starts moto (in-process, or as a server on 127.0.0.1 for other programs), deploys
+the stack from the template, patches Lambda invocation to run handlers here, polls SQS event
+sources, and optionally serves the HTTP API and an MQTT broker bridged to the IoT topic rules.
+
+    with LocalCloud(ROOT, api_port=8000) as cloud:
+        cloud.client("sqs").send_message(...)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from localcloud import timescale
+from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
+from localcloud.event_sources import SqsMapping, SqsPoller
+from localcloud.runner import InProcessRunner, LocalFunction
+
+log = logging.getLogger("localcloud")
+T = TypeVar("T")
+
+REGION = "ap-northeast-2"
+ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
+
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    # X-Ray has no daemon here; Powertools' Tracer becomes a no-op.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+class LocalCloud:
+    """One deployment of the stack into the embedded cloud.
+
+    Parameters
+    ----------
+    root
+        The project checkout (where ``template.yaml`` is).
+    state_dir
+        Where keys, logs and state of this run go (default ``root/.local``).
+    time_scale
+        Factor for Step Functions waits, retries and SQS redelivery (1.0 is real time).
+    server
+        Serve the AWS APIs on ``127.0.0.1:moto_port`` for other processes (``aws --endpoint-url``);
+        otherwise they are intercepted in-process, which is faster.
+    api_port, mqtt_port
+        Serve the HTTP API / run an MQTT broker bridged to the topic rules on these ports
+        (0 picks a free port, ``None`` does not start them).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        state_dir: Path | None = None,
+        stack_name: str = "gyeonggi",
+        parameters: dict[str, Any] | None = None,
+        time_scale: float = 0.01,
+        server: bool = False,
+        moto_port: int = 0,
+        api_port: int | None = None,
+        mqtt_port: int | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.state_dir = (state_dir or self.root / ".local").resolve()
+        self.stack_name = stack_name
+        self.parameters = parameters or {}
+        self.time_scale = time_scale
+        self.server = server
+        self.moto_port = moto_port
+        self.api_port = api_port
+        self.mqtt_port = mqtt_port
+        self.endpoint_url: str | None = None
+        self.stack: Stack
+        self.runner: InProcessRunner
+        self.pollers: list[SqsPoller] = []
+        self.api: Any = None
+        self.broker: Any = None
+        self.bridge: Any = None
+        self.issuer: Any = None
+        self.timings: dict[str, float] = {}
+        self._saved_env: dict[str, str] = {}
+        self._mock: Any = None
+        self._moto_server: Any = None
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ life cycle
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalCloud:
+        """Bring everything up; raises (after cleaning up) if any part cannot start."""
+        t0 = time.perf_counter()
+        try:
+            self._start_moto()
+            self.timings["moto"] = time.perf_counter() - t0
+            if self.time_scale < 1:
+                timescale.scale_time(self.time_scale)
+            self.runner = InProcessRunner(
+                base_environment={k: os.environ[k] for k in _AWS_ENV},
+                log_dir=self.state_dir / "logs",
+            )
+            self.runner.install()
+            import boto3
+
+            self._session = boto3.Session()
+            deployer = Deployer(
+                self._session,
+                stack_name=self.stack_name,
+                root=self.root,
+                region=REGION,
+                endpoint_url=self.endpoint_url,
+            )
+            self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
+            self.timings["deploy"] = self.stack.seconds
+            self._start_issuer()
+            self._register_functions()
+            self._start_pollers()
+            if self.mqtt_port is not None:
+                self._start_mqtt()
+            if self.api_port is not None:
+                self._start_api()
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["total"] = time.perf_counter() - t0
+        return self
+
+    def stop(self) -> None:
+        """Stop every thread and server and restore the process as it was. Idempotent."""
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        for part in ("api", "bridge", "broker"):
+            thing = getattr(self, part)
+            if thing is not None:
+                try:
+                    thing.stop()
+                except Exception:
+                    log.exception("stopping the %s failed", part)
+                setattr(self, part, None)
+        if hasattr(self, "runner"):
+            self.runner.uninstall()
+        timescale.reset()
+        if self._moto_server is not None:
+            self._moto_server.stop()
+            self._moto_server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key in list(_AWS_ENV) + ["AWS_ENDPOINT_URL", "MOTO_PORT"]:
+            if key in self._saved_env:
+                os.environ[key] = self._saved_env[key]
+            else:
+                os.environ.pop(key, None)
+        self._saved_env = {}
+        self._clients = {}
+
+    # ------------------------------------------------------------------ helpers for users
+    def client(self, service: str) -> Any:
+        """A boto3 client of the local cloud."""
+        if service not in self._clients:
+            self._clients[service] = self._session.client(
+                service, region_name=REGION, endpoint_url=self.endpoint_url
+            )
+        return self._clients[service]
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.stack.physical_id(logical_id)
+
+    def attribute(self, logical_id: str, name: str) -> Any:
+        return self.stack.attribute(logical_id, name)
+
+    def invoke(self, logical_id: str, event: Any) -> tuple[Any, bool]:
+        """Invoke a function by logical id; returns ``(payload, errored)``."""
+        import json
+
+        response = self.client("lambda").invoke(
+            FunctionName=self.physical_id(logical_id), Payload=json.dumps(event).encode()
+        )
+        return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
+
+    def wait_for(self, probe: Callable[[], T | None], timeout: float = 10.0,
+                 interval: float = 0.05, what: str = "condition") -> T:
+        """Poll ``probe`` until it returns something truthy, or raise ``TimeoutError``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{what} not reached within {timeout:.1f} s")
+            time.sleep(interval)
+
+    def queue_depth(self, logical_id: str) -> int:
+        """Messages waiting or in flight on a queue of the stack."""
+        attrs = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.physical_id(logical_id),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def executions(self, logical_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        """Executions of a state machine of the stack, newest first."""
+        args: dict[str, Any] = {"stateMachineArn": self.physical_id(logical_id)}
+        if status:
+            args["statusFilter"] = status
+        return list(self.client("stepfunctions").list_executions(**args)["executions"])
+
+    def wait_for_execution(self, logical_id: str, name: str, timeout: float = 15.0
+                           ) -> dict[str, Any]:
+        """Wait until the named execution has ended; returns ``describe_execution``."""
+        arn = self.physical_id(logical_id).replace(":stateMachine:", ":execution:") + f":{name}"
+        sfn = self.client("stepfunctions")
+
+        def ended() -> dict[str, Any] | None:
+            try:
+                desc = sfn.describe_execution(executionArn=arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                return None
+            return desc if desc["status"] != "RUNNING" else None
+
+        return self.wait_for(ended, timeout, what=f"execution {name} to end")
+
+    def mint_token(self, *roles: str, subject: str | None = None) -> str:
+        """A bearer token from the local issuer for the given roles."""
+        return str(self.issuer.mint(list(roles), subject=subject))
+
+    def issue_api_key(self, owner: str) -> str:
+        """A new Open311 API key stored (hashed) in the stack's API keys table."""
+        from gyeonggi.auth.apikeys import ApiKeyStore
+
+        store = ApiKeyStore(self.physical_id("ApiKeysTable"), dynamodb=self.client("dynamodb"))
+        return store.issue(owner).key
+
+    # ------------------------------------------------------------------ parts
+    def _start_moto(self) -> None:
+        for key, value in _AWS_ENV.items():
+            if key in os.environ:
+                self._saved_env[key] = os.environ[key]
+            os.environ[key] = value
+        for key in ("AWS_ENDPOINT_URL", "MOTO_PORT"):
+            if key in os.environ:
+                self._saved_env[key] = os.environ.pop(key)
+        from moto.core.config import default_user_config
+
+        config = {
+            "stepfunctions": {"execute_state_machine": True},
+            # "use_docker": False would switch moto to a canned-answer Lambda; the runner's
+            # patch replaces the Docker path instead, so this stays as it is.
+            "lambda": {"use_docker": True},
+            "core": {"reset_boto3_session": True},
+        }
+        if self.server:
+            from moto.server import ThreadedMotoServer
+
+            default_user_config["stepfunctions"]["execute_state_machine"] = True
+            self._moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port)
+            self._moto_server.start()
+            host, port = self._moto_server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+            # Step Functions' service integrations call back to this port.
+            os.environ["MOTO_PORT"] = str(port)
+        else:
+            from moto import mock_aws
+
+            self._mock = mock_aws(config=config)  # type: ignore[arg-type]
+            self._mock.start()
+
+    def _start_issuer(self) -> None:
+        from gyeonggi.auth.local_issuer import LocalIssuer
+
+        pools = self.stack.of_type("AWS::Cognito::UserPool")
+        clients = self.stack.of_type("AWS::Cognito::UserPoolClient")
+        if not pools:
+            return
+        issuer_url = f"http://127.0.0.1/local-issuer/{pools[0].physical_id}"
+        audience = clients[0].physical_id if clients else "gyeonggi-local"
+        self.issuer = LocalIssuer.create(self.state_dir, issuer_url, audience)
+
+    def _register_functions(self) -> None:
+        issuer_env = self.issuer.environment() if self.issuer else {}
+        lambda_client = self.client("lambda")
+        for resource in self.stack.of_type("AWS::Lambda::Function"):
+            artifact = self.stack.artifacts.get(resource.logical_id)
+            if artifact is None:
+                raise RuntimeError(f"{resource.logical_id} has no local code to run")
+            env = lambda_client.get_function_configuration(FunctionName=resource.physical_id)
+            variables = env.get("Environment", {}).get("Variables", {})
+            # Functions that verify tokens trust the local issuer instead of Cognito.
+            extra = issuer_env if any(k in variables for k in ISSUER_ENV) else {}
+            self.runner.register(
+                LocalFunction(resource.physical_id, resource.logical_id, artifact.source, extra)
+            )
+
+    def _start_pollers(self) -> None:
+        sqs, lambda_client = self.client("sqs"), self.client("lambda")
+        queues = {r.attributes["Arn"]: r for r in self.stack.of_type("AWS::SQS::Queue")}
+        for esm in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
+            p = esm.properties
+            queue = queues.get(p["EventSourceArn"])
+            if queue is None:
+                continue
+            mapping = SqsMapping(
+                uuid=esm.physical_id,
+                queue_url=queue.physical_id,
+                queue_arn=queue.attributes["Arn"],
+                function_name=p["FunctionName"],
+                batch_size=int(p.get("BatchSize", 10)),
+                batching_window_s=float(p.get("MaximumBatchingWindowInSeconds", 0)),
+                report_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                visibility_timeout_s=int(queue.properties.get("VisibilityTimeout", 30)),
+            )
+            poller = SqsPoller(mapping, sqs, lambda_client, REGION)
+            poller.start()
+            self.pollers.append(poller)
+
+    def _start_mqtt(self) -> None:
+        from localcloud.iot_bridge import TopicRuleBridge
+        from localcloud.mqtt_broker import start_broker
+
+        self.broker = start_broker("127.0.0.1", self.mqtt_port or 0)
+        rules = [
+            (r.physical_id, r.properties["TopicRulePayload"])
+            for r in self.stack.of_type("AWS::IoT::TopicRule")
+        ]
+        self.bridge = TopicRuleBridge(
+            rules, lambda_client=self.client("lambda"), sqs_client=self.client("sqs")
+        )
+        self.bridge.start(self.broker.host, self.broker.port)
+
+    def _start_api(self) -> None:
+        from localcloud.api_server import ApiServer, routes_from_body
+
+        routes = []
+        for api in self.stack.of_type("AWS::ApiGateway::RestApi"):
+            routes += routes_from_body(api.properties.get("Body", {}))
+        stage = str(self.stack.template.get("Parameters", {}).get("Stage", {}).get(
+            "Default", "dev"))
+        stage = str(self.parameters.get("Stage", stage))
+        self.api = ApiServer(routes, self.client("lambda"), stage=stage, port=self.api_port or 0)
+        self.api.start()
+
+    # ------------------------------------------------------------------ reporting
+    def banner(self) -> str:
+        """What is running where, and every resource that is emulated or left out."""
+        lines = [f"Digital Gyeonggi local cloud: stack {self.stack_name} in {REGION} "
+                 f"(account {ACCOUNT_ID}), deployed in {self.stack.seconds:.2f} s"]
+        if self.endpoint_url:
+            lines.append(f"  AWS APIs (moto):  {self.endpoint_url}")
+        if self.api is not None:
+            lines.append(f"  HTTP API:         {self.api.url}")
+        if self.broker is not None:
+            lines.append(f"  MQTT ({self.broker.kind}): mqtt://{self.broker.host}:{self.broker.port}")
+        if self.issuer is not None:
+            lines.append(f"  token issuer:     {self.state_dir / 'issuer'} (keys new this run)")
+        lines.append(f"  time scale:       {self.time_scale} (waits, retries, redelivery)")
+        lines.append(f"  function logs:    {self.state_dir / 'logs'}")
+        lines.append("  not as in AWS:")
+        lines += [f"    {line}" for line in self.stack.report()]
+        lines.append("    IAM policies are created but not enforced by moto")
+        return "\n".join(lines)
+
+    def clean_state(self) -> None:
+        """Remove this run's logs (keys are replaced at every start anyway)."""
+        shutil.rmtree(self.state_dir / "logs", ignore_errors=True)

@@ -1,0 +1,659 @@
+"""Deploys a transformed template into the local cloud, one resource at a time.
+
+A small CloudFormation: resources are created in dependency order through the ordinary AWS
+APIs (which moto answers), intrinsics are resolved as they go, and every resource ends in one
+of three states, all reported at start-up:
+
+- ``created``: the AWS API created it and it behaves as in AWS;
+- ``emulated``: the local cloud provides it another way (the HTTP API server, the MQTT bridge,
+  the local token issuer, the SQS poller) and says how;
+- ``unsupported``: nothing here can provide it; deploying fails unless it is explicitly allowed.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localcloud.intrinsics import Resolver, TemplateError, references
+from localcloud.template import Artifact, load_template, package, parameter_values, transform
+
+log = logging.getLogger("localcloud.deployer")
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Resource:
+    """One resource of the deployed stack."""
+
+    logical_id: str
+    type: str
+    physical_id: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str = "created"  # created | emulated | unsupported
+    note: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Stack:
+    """What a deployment produced: resources by logical id, outputs, the transformed template."""
+
+    name: str
+    region: str
+    account_id: str
+    template: dict[str, Any]
+    resources: dict[str, Resource]
+    outputs: dict[str, Any]
+    artifacts: dict[str, Artifact]
+    seconds: float = 0.0
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.resources[logical_id].physical_id
+
+    def attribute(self, logical_id: str, name: str) -> Any:
+        return self.resources[logical_id].attributes[name]
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.type == resource_type]
+
+    def report(self) -> list[str]:
+        """One line per resource that is not simply created, for the start-up banner."""
+        lines = []
+        for r in self.resources.values():
+            if r.status != "created" or r.note:
+                lines.append(f"{r.status:>11}  {r.logical_id} ({r.type}): {r.note}")
+        return lines
+
+
+def _name(stack: str, logical_id: str, limit: int) -> str:
+    """A CloudFormation-style physical name: stack, logical id and a random suffix."""
+    suffix = secrets.token_hex(4).upper()
+    base = f"{stack}-{logical_id}"[: limit - len(suffix) - 1]
+    return f"{base}-{suffix}"
+
+
+class Deployer:
+    """Creates the resources of one stack with boto3 clients of the local cloud."""
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        stack_name: str,
+        root: Path,
+        region: str,
+        endpoint_url: str | None = None,
+        allow_unsupported: bool = False,
+    ) -> None:
+        self.session = session
+        self.stack_name = stack_name
+        self.root = root
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.allow_unsupported = allow_unsupported
+        self._clients: dict[str, Any] = {}
+        self._creators: dict[str, Callable[[Resource], None]] = {
+            "AWS::KMS::Key": self._kms_key,
+            "AWS::KMS::Alias": self._kms_alias,
+            "AWS::IAM::Role": self._iam_role,
+            "AWS::SQS::Queue": self._sqs_queue,
+            "AWS::SQS::QueuePolicy": self._attached_policy,
+            "AWS::SNS::Topic": self._sns_topic,
+            "AWS::SNS::Subscription": self._sns_subscription,
+            "AWS::SNS::TopicPolicy": self._attached_policy,
+            "AWS::DynamoDB::Table": self._dynamodb_table,
+            "AWS::S3::Bucket": self._s3_bucket,
+            "AWS::S3::BucketPolicy": self._attached_policy,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::SSM::Parameter": self._ssm_parameter,
+            "AWS::Lambda::LayerVersion": self._lambda_layer,
+            "AWS::Lambda::Function": self._lambda_function,
+            "AWS::Lambda::Permission": self._lambda_permission,
+            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::StepFunctions::StateMachine": self._state_machine,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+            "AWS::ApiGateway::RestApi": self._rest_api,
+            "AWS::ApiGateway::Deployment": self._api_emulated,
+            "AWS::ApiGateway::Stage": self._api_emulated,
+            "AWS::IoT::TopicRule": self._topic_rule,
+            "AWS::Events::Rule": self._events_rule,
+            "AWS::Scheduler::Schedule": self._scheduler_schedule,
+        }
+
+    # ------------------------------------------------------------------ public
+    def deploy(
+        self, template_path: Path, parameters: dict[str, Any] | None = None
+    ) -> Stack:
+        """Package, transform and create every resource of ``template_path``."""
+        started = time.perf_counter()
+        source = load_template(template_path)
+        bucket = f"{self.stack_name.lower()}-deployment-artifacts"
+        self.client("s3").create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
+        )
+        packaged, artifacts = package(source, self.root, self.client("s3"), bucket)
+        params = parameter_values(source, parameters or {})
+        cfn = transform(packaged, params, self.region)
+
+        stack = Stack(self.stack_name, self.region, ACCOUNT_ID, cfn, {}, {}, artifacts)
+        self._stack = stack
+        resolver = Resolver(
+            parameters=params,
+            pseudo={
+                "AWS::Region": self.region,
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::StackName": self.stack_name,
+                "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/"
+                f"{self.stack_name}/local",
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::NotificationARNs": [],
+            },
+            ref=lambda name: self._ref(stack, name),
+            get_att=lambda name, attr: self._get_att(stack, name, attr),
+            conditions=cfn.get("Conditions"),
+            mappings=cfn.get("Mappings"),
+        )
+        self._resolver = resolver
+        resources = cfn["Resources"]
+        order = graphlib.TopologicalSorter(
+            {
+                name: (references(spec.get("Properties", {})) | set(_depends_on(spec)))
+                & resources.keys()
+                for name, spec in resources.items()
+            }
+        ).static_order()
+        unsupported = []
+        for logical_id in order:
+            spec = resources[logical_id]
+            if "Condition" in spec and not resolver.condition(spec["Condition"]):
+                continue
+            resource = Resource(logical_id, spec["Type"])
+            resource.properties = resolver.resolve(spec.get("Properties", {}))
+            creator = self._creators.get(resource.type)
+            if creator is None:
+                resource.status = "unsupported"
+                resource.note = "no local emulation for this resource type"
+                unsupported.append(resource)
+            else:
+                creator(resource)
+            stack.resources[logical_id] = resource
+        if unsupported and not self.allow_unsupported:
+            names = ", ".join(f"{r.logical_id} ({r.type})" for r in unsupported)
+            raise TemplateError(f"the local cloud cannot provide: {names}")
+        stack.outputs = {
+            name: resolver.resolve(out["Value"]) for name, out in cfn.get("Outputs", {}).items()
+        }
+        stack.seconds = time.perf_counter() - started
+        return stack
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url
+            )
+        return self._clients[service]
+
+    # ------------------------------------------------------------------ resolution
+    def _ref(self, stack: Stack, name: str) -> Any:
+        if name not in stack.resources:
+            raise TemplateError(f"Ref to {name}, which is not a parameter or a created resource")
+        return stack.resources[name].physical_id
+
+    def _get_att(self, stack: Stack, name: str, attribute: str) -> Any:
+        resource = stack.resources.get(name)
+        if resource is None:
+            raise TemplateError(f"Fn::GetAtt {name}.{attribute}: no such resource (yet)")
+        if attribute not in resource.attributes:
+            raise TemplateError(
+                f"Fn::GetAtt {name}.{attribute}: {resource.type} has no attribute {attribute} "
+                "in the local cloud"
+            )
+        return resource.attributes[attribute]
+
+    def _arn(self, service: str, rest: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{rest}"
+
+    # ------------------------------------------------------------------ creators
+    def _kms_key(self, r: Resource) -> None:
+        p = r.properties
+        args: dict[str, Any] = {
+            "Description": p.get("Description", ""),
+            "KeyUsage": p.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            "KeySpec": p.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        }
+        if "KeyPolicy" in p:
+            args["Policy"] = json.dumps(p["KeyPolicy"])
+        meta = self.client("kms").create_key(**args)["KeyMetadata"]
+        if p.get("EnableKeyRotation"):
+            self.client("kms").enable_key_rotation(KeyId=meta["KeyId"])
+        r.physical_id = meta["KeyId"]
+        r.attributes = {"Arn": meta["Arn"], "KeyId": meta["KeyId"]}
+
+    def _kms_alias(self, r: Resource) -> None:
+        p = r.properties
+        self.client("kms").create_alias(AliasName=p["AliasName"], TargetKeyId=p["TargetKeyId"])
+        r.physical_id = p["AliasName"]
+
+    def _iam_role(self, r: Resource) -> None:
+        p = r.properties
+        iam = self.client("iam")
+        name = p.get("RoleName") or _name(self.stack_name, r.logical_id, 64)
+        role = iam.create_role(
+            RoleName=name,
+            Path=p.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"]),
+        )["Role"]
+        for policy in p.get("Policies", []):
+            # SAM's policy templates omit Version, which IAM accepts and moto does not.
+            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
+            )
+        skipped = []
+        for arn in p.get("ManagedPolicyArns", []):
+            try:
+                iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+            except iam.exceptions.NoSuchEntityException:
+                skipped.append(arn.rsplit("/", 1)[-1])
+        if skipped:
+            r.note = "AWS managed policies unknown to moto, not attached: " + ", ".join(skipped)
+        r.physical_id = name
+        r.attributes = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+    def _sqs_queue(self, r: Resource) -> None:
+        p = dict(r.properties)
+        fifo = bool(p.get("FifoQueue"))
+        name = p.pop("QueueName", None) or _name(self.stack_name, r.logical_id, 75) + (
+            ".fifo" if fifo else ""
+        )
+        attributes = {}
+        for key, value in p.items():
+            if key == "Tags":
+                continue
+            if key == "RedrivePolicy":
+                value = json.dumps(value)
+            elif isinstance(value, bool):
+                value = str(value).lower()
+            attributes[key] = str(value)
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        r.physical_id = url
+        r.attributes = {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _sns_topic(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("TopicName") or _name(self.stack_name, r.logical_id, 256)
+        attributes = {
+            k: str(p[k]) for k in ("DisplayName", "KmsMasterKeyId", "FifoTopic") if k in p
+        }
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        for sub in p.get("Subscription", []):
+            self.client("sns").subscribe(
+                TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"]
+            )
+        r.physical_id = arn
+        r.attributes = {"TopicArn": arn, "TopicName": name}
+
+    def _sns_subscription(self, r: Resource) -> None:
+        p = r.properties
+        attributes = {}
+        for key in ("FilterPolicy", "RedrivePolicy"):
+            if key in p:
+                attributes[key] = json.dumps(p[key])
+        if "FilterPolicyScope" in p:
+            attributes["FilterPolicyScope"] = p["FilterPolicyScope"]
+        if p.get("RawMessageDelivery"):
+            attributes["RawMessageDelivery"] = "true"
+        arn = self.client("sns").subscribe(
+            TopicArn=p["TopicArn"],
+            Protocol=p["Protocol"],
+            Endpoint=p["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        r.physical_id = arn
+
+    def _attached_policy(self, r: Resource) -> None:
+        r.status = "emulated"
+        r.physical_id = _name(self.stack_name, r.logical_id, 64)
+        r.note = "resource policy accepted; moto does not enforce resource policies"
+
+    def _dynamodb_table(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("TableName") or _name(self.stack_name, r.logical_id, 255)
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "KeySchema": p["KeySchema"],
+            "BillingMode": p.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification",
+                    "ProvisionedThroughput"):
+            if key in p:
+                args[key] = p[key]
+        sse = p.get("SSESpecification")
+        if sse:
+            args["SSESpecification"] = {
+                "Enabled": bool(sse.get("SSEEnabled")),
+                **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {}),
+                **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if "KMSMasterKeyId" in sse else {}),
+            }
+        dynamodb = self.client("dynamodb")
+        table = dynamodb.create_table(**args)["TableDescription"]
+        ttl = p.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        r.physical_id = name
+        r.attributes = {"Arn": table["TableArn"]}
+        if "LatestStreamArn" in table:
+            r.attributes["StreamArn"] = table["LatestStreamArn"]
+
+    def _s3_bucket(self, r: Resource) -> None:
+        p = r.properties
+        name = (p.get("BucketName") or _name(self.stack_name, r.logical_id, 63)).lower()
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        if "BucketEncryption" in p:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in p:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=p["PublicAccessBlockConfiguration"]
+            )
+        if "VersioningConfiguration" in p:
+            s3.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration=p["VersioningConfiguration"]
+            )
+        notifications = p.get("NotificationConfiguration")
+        if notifications:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={
+                    key.replace("Configurations", "Configurations"): [
+                        _s3_notification(n) for n in value
+                    ]
+                    for key, value in notifications.items()
+                },
+            )
+        r.physical_id = name
+        r.attributes = {
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+        }
+
+    def _log_group(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("LogGroupName") or _name(self.stack_name, r.logical_id, 512)
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in p:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
+        r.physical_id = name
+        r.attributes = {"Arn": self._arn("logs", f"log-group:{name}:*")}
+
+    def _ssm_parameter(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("Name") or f"/{self.stack_name}/{r.logical_id}"
+        self.client("ssm").put_parameter(
+            Name=name, Value=str(p["Value"]), Type=p.get("Type", "String"), Overwrite=True
+        )
+        r.physical_id = name
+        r.attributes = {"Type": p.get("Type", "String"), "Value": p["Value"]}
+
+    def _lambda_layer(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("LayerName") or _name(self.stack_name, r.logical_id, 64)
+        layer = self.client("lambda").publish_layer_version(
+            LayerName=name,
+            Description=p.get("Description", ""),
+            Content=p["Content"],
+            CompatibleRuntimes=p.get("CompatibleRuntimes", []),
+        )
+        r.physical_id = layer["LayerVersionArn"]
+        r.note = "its package runs from this checkout's installed `gyeonggi` package"
+
+    def _lambda_function(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("FunctionName") or _name(self.stack_name, r.logical_id, 64)
+        args: dict[str, Any] = {
+            "FunctionName": name,
+            "Runtime": p.get("Runtime", "python3.12"),
+            "Role": p["Role"],
+            "Handler": p["Handler"],
+            "Code": p["Code"],
+            "Timeout": int(p.get("Timeout", 3)),
+            "MemorySize": int(p.get("MemorySize", 128)),
+            "Environment": p.get("Environment", {"Variables": {}}),
+            "Layers": p.get("Layers", []),
+            "Architectures": p.get("Architectures", ["x86_64"]),
+        }
+        for key in ("Description", "TracingConfig", "DeadLetterConfig"):
+            if key in p:
+                args[key] = p[key]
+        fn = self.client("lambda").create_function(**args)
+        r.physical_id = name
+        r.attributes = {"Arn": fn["FunctionArn"]}
+
+    def _lambda_permission(self, r: Resource) -> None:
+        p = r.properties
+        args = {
+            "FunctionName": p["FunctionName"],
+            "StatementId": r.logical_id,
+            "Action": p["Action"],
+            "Principal": p["Principal"],
+        }
+        for key in ("SourceArn", "SourceAccount"):
+            if key in p:
+                args[key] = p[key]
+        self.client("lambda").add_permission(**args)
+        r.physical_id = f"{r.logical_id}-{secrets.token_hex(4)}"
+
+    def _event_source_mapping(self, r: Resource) -> None:
+        p = r.properties
+        args: dict[str, Any] = {
+            "EventSourceArn": p["EventSourceArn"],
+            "FunctionName": p["FunctionName"],
+            "Enabled": p.get("Enabled", True),
+        }
+        for key in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+                    "ScalingConfig", "StartingPosition"):
+            if key in p:
+                args[key] = p[key]
+        mapping = self.client("lambda").create_event_source_mapping(**args)
+        r.physical_id = mapping["UUID"]
+        if ":sqs:" in p["EventSourceArn"]:
+            _disable_moto_sqs_trigger(p["EventSourceArn"], self.region)
+            r.status = "emulated"
+            r.note = (
+                "polled by the local cloud (batch size, batching window and "
+                "ReportBatchItemFailures honoured)"
+            )
+
+    def _state_machine(self, r: Resource) -> None:
+        p = r.properties
+        if "DefinitionS3Location" in p:
+            loc = p["DefinitionS3Location"]
+            body = self.client("s3").get_object(Bucket=loc["Bucket"], Key=loc["Key"])["Body"]
+            definition = body.read().decode("utf-8")
+        elif "DefinitionString" in p:
+            definition = p["DefinitionString"]
+        else:
+            definition = json.dumps(p["Definition"])
+        for key, value in p.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        leftover = re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition)
+        if leftover:
+            raise TemplateError(f"{r.logical_id}: no DefinitionSubstitutions for {leftover}")
+        name = p.get("StateMachineName") or _name(self.stack_name, r.logical_id, 80)
+        args: dict[str, Any] = {
+            "name": name,
+            "definition": definition,
+            "roleArn": p["RoleArn"],
+            "type": p.get("StateMachineType", "STANDARD"),
+        }
+        if "LoggingConfiguration" in p:
+            lc = p["LoggingConfiguration"]
+            args["loggingConfiguration"] = {
+                "level": lc.get("Level", "OFF"),
+                "includeExecutionData": bool(lc.get("IncludeExecutionData")),
+                "destinations": [
+                    {"cloudWatchLogsLogGroup": {
+                        "logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+                    for d in lc.get("Destinations", [])
+                ],
+            }
+        if "TracingConfiguration" in p:
+            args["tracingConfiguration"] = {"enabled": bool(p["TracingConfiguration"]["Enabled"])}
+        arn = self.client("stepfunctions").create_state_machine(**args)["stateMachineArn"]
+        r.physical_id = arn
+        r.attributes = {"Arn": arn, "Name": name}
+
+    def _user_pool(self, r: Resource) -> None:
+        p = r.properties
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=p.get("UserPoolName") or r.logical_id
+        )["UserPool"]
+        r.physical_id = pool["Id"]
+        r.attributes = {
+            "Arn": pool["Arn"],
+            "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}",
+            "ProviderURL": f"https://cognito-idp.{self.region}.amazonaws.com/{pool['Id']}",
+        }
+        r.status = "emulated"
+        r.note = (
+            "created in moto, but tokens come from the local issuer (keys generated at "
+            "start-up); functions' AUTH_ISSUER and AUTH_JWKS_URL point to it"
+        )
+
+    def _user_pool_client(self, r: Resource) -> None:
+        p = r.properties
+        client = self.client("cognito-idp").create_user_pool_client(
+            UserPoolId=p["UserPoolId"], ClientName=p.get("ClientName", r.logical_id)
+        )["UserPoolClient"]
+        r.physical_id = client["ClientId"]
+        r.attributes = {"ClientId": client["ClientId"]}
+
+    def _user_pool_group(self, r: Resource) -> None:
+        p = r.properties
+        self.client("cognito-idp").create_group(
+            UserPoolId=p["UserPoolId"], GroupName=p["GroupName"],
+            Description=p.get("Description", ""),
+        )
+        r.physical_id = p["GroupName"]
+
+    def _rest_api(self, r: Resource) -> None:
+        p = r.properties
+        title = (p.get("Body") or {}).get("info", {}).get("title") or p.get("Name", r.logical_id)
+        api = self.client("apigateway").create_rest_api(name=p.get("Name") or title)
+        r.physical_id = api["id"]
+        r.attributes = {"RootResourceId": api.get("rootResourceId", "")}
+        r.status = "emulated"
+        r.note = "routes served by the local API server from this API's paths"
+
+    def _api_emulated(self, r: Resource) -> None:
+        r.physical_id = r.properties.get("StageName") or _name(self.stack_name, r.logical_id, 32)
+        r.status = "emulated"
+        r.note = "served by the local API server"
+
+    def _topic_rule(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("RuleName") or re.sub(r"[^A-Za-z0-9_]", "_", f"{self.stack_name}_{r.logical_id}")
+        payload = p["TopicRulePayload"]
+        self.client("iot").create_topic_rule(
+            ruleName=name, topicRulePayload=_lower_first_keys(payload)
+        )
+        r.physical_id = name
+        r.attributes = {"Arn": self._arn("iot", f"rule/{name}")}
+        r.status = "emulated"
+        r.note = "evaluated by the local MQTT bridge (moto never evaluates IoT rules)"
+
+    def _events_rule(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("Name") or _name(self.stack_name, r.logical_id, 64)
+        events = self.client("events")
+        args: dict[str, Any] = {"Name": name, "State": p.get("State", "ENABLED")}
+        for key in ("ScheduleExpression", "Description"):
+            if key in p:
+                args[key] = p[key]
+        if "EventPattern" in p:
+            args["EventPattern"] = json.dumps(p["EventPattern"])
+        arn = events.put_rule(**args)["RuleArn"]
+        targets = [
+            {k: (json.dumps(v) if k == "Input" and not isinstance(v, str) else v)
+             for k, v in t.items() if k in {"Id", "Arn", "Input", "RoleArn"}}
+            for t in p.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, Targets=targets)
+        r.physical_id = name
+        r.attributes = {"Arn": arn}
+        if "ScheduleExpression" in p:
+            r.status = "emulated"
+            r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke`"
+
+    def _scheduler_schedule(self, r: Resource) -> None:
+        r.physical_id = r.properties.get("Name") or _name(self.stack_name, r.logical_id, 64)
+        r.attributes = {"Arn": self._arn("scheduler", f"schedule/default/{r.physical_id}")}
+        r.status = "emulated"
+        r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke`"
+
+
+def _depends_on(spec: dict[str, Any]) -> list[str]:
+    depends = spec.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
+
+
+def _lower_first_keys(value: Any) -> Any:
+    """CloudFormation's ``TopicRulePayload`` uses PascalCase; the IoT API camelCase."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _lower_first_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_first_keys(v) for v in value]
+    return value
+
+
+def _s3_notification(config: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in config.items() if k in {"Event", "Function", "Queue", "Topic"}}
+    events = [out.pop("Event")] if "Event" in out else []
+    target = {"Function": "LambdaFunctionArn", "Queue": "QueueArn", "Topic": "TopicArn"}
+    result: dict[str, Any] = {"Events": events}
+    for key, api_key in target.items():
+        if key in out:
+            result[api_key] = out[key]
+    if "Filter" in config:
+        rules = config["Filter"]["S3Key"]["Rules"]
+        result["Filter"] = {"Key": {"FilterRules": rules}}
+    return result
+
+
+def _disable_moto_sqs_trigger(queue_arn: str, region: str) -> None:
+    """moto invokes SQS-mapped functions itself, one message at a time, on every send; the
+    local cloud's poller does it as Lambda does instead, so moto's shortcut is removed."""
+    from moto.sqs.models import sqs_backends
+
+    queue_name = queue_arn.rsplit(":", 1)[-1]
+    backend = sqs_backends[ACCOUNT_ID][region]
+    queue = backend.queues.get(queue_name)
+    if queue is not None:
+        queue.lambda_event_source_mappings.clear()

@@ -1,0 +1,219 @@
+"""Runs Lambda handlers in this process, in place of moto's Docker-based invoke.
+
+moto calls ``LambdaFunction._invoke_lambda(self, event)`` for direct invokes, SNS deliveries,
+S3 notifications and Step Functions tasks; we replace it so the real handler code runs here,
+with the function's own environment, handler string and timeout as deployed.
+
+Invocations are serialised by one lock because a function's environment is the process's
+``os.environ`` while it runs. A handler must therefore not wait synchronously for another
+function (Lambda-to-Lambda ``RequestResponse`` calls); asynchronous chains are fine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger("localcloud.runner")
+
+
+@dataclass
+class LocalFunction:
+    """Where a deployed function's code lives on this machine."""
+
+    name: str
+    logical_id: str
+    source_dir: Path
+    extra_environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Invocation:
+    """What one invocation did, for tests and the demo's report."""
+
+    function: str
+    request_id: str
+    duration_ms: float
+    cold_start: bool
+    errored: bool
+    event: Any
+    result: Any
+
+
+class LambdaContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    def __init__(self, fn: Any, request_id: str, deadline: float) -> None:
+        self.function_name = fn.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = fn.function_arn
+        self.memory_limit_in_mb = int(fn.memory_size or 128)
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{fn.function_name}"
+        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class InProcessRunner:
+    """Loads each function's module once (its cold start) and calls its handler."""
+
+    def __init__(self, base_environment: Mapping[str, str], log_dir: Path | None = None) -> None:
+        self.base_environment = dict(base_environment)
+        self.functions: dict[str, LocalFunction] = {}
+        self.invocations: list[Invocation] = []
+        self.log_dir = log_dir
+        self._modules: dict[str, ModuleType] = {}
+        self._lock = threading.RLock()
+        self._original: Any = None
+
+    # -- wiring into moto
+    def register(self, fn: LocalFunction) -> None:
+        self.functions[fn.name] = fn
+        self._modules.pop(fn.name, None)  # a redeploy is a new cold start
+
+    def install(self) -> None:
+        """Patch moto so every Lambda invocation comes here."""
+        from moto.awslambda.models import LambdaFunction
+
+        runner = self
+        if self._original is None:
+            self._original = LambdaFunction._invoke_lambda
+
+        def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+            return runner.invoke(fn, event)
+
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            from moto.awslambda.models import LambdaFunction
+
+            LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
+            self._original = None
+
+    # -- invocation
+    def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
+        """moto's contract: ``(payload, errored, logs)``."""
+        local = self.functions.get(fn.function_name)
+        if local is None:
+            payload = {"errorMessage": f"{fn.function_name} has no local source",
+                       "errorType": "ResourceNotFound"}
+            return json.dumps(payload), True, ""
+        if isinstance(event, str | bytes):
+            event = json.loads(event or "{}")
+        request_id = str(uuid.uuid4())
+        timeout = float(fn.timeout or 3)
+        with self._lock, self._environment(fn, local), self._capture() as out:
+            start = time.monotonic()
+            cold = fn.function_name not in self._modules
+            try:
+                handler = self._handler(fn, local)
+                context = LambdaContext(fn, request_id, start + timeout)
+                result = handler(event, context)
+                errored = False
+            except Exception as exc:  # a handler error is the function's answer, not ours
+                result = {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "stackTrace": traceback.format_exception(exc)[-5:],
+                }
+                errored = True
+            elapsed = time.monotonic() - start
+            if elapsed > timeout and not errored:
+                # AWS would have stopped the function; report it as Lambda does.
+                result = {"errorMessage": f"Task timed out after {timeout:.2f} seconds",
+                          "errorType": "Sandbox.Timedout"}
+                errored = True
+        logs = out.getvalue()
+        self._write_log(fn.function_name, logs)
+        self.invocations.append(
+            Invocation(fn.function_name, request_id, elapsed * 1000, cold, errored, event, result)
+        )
+        return json.dumps(result, default=str), errored, logs
+
+    def _handler(self, fn: Any, local: LocalFunction) -> Any:
+        module_path, _, attribute = fn.handler.rpartition(".")
+        module = self._modules.get(fn.function_name)
+        if module is None:
+            module = self._load(local, module_path)
+            self._modules[fn.function_name] = module
+        try:
+            return getattr(module, attribute)
+        except AttributeError:
+            raise RuntimeError(
+                f"Handler {fn.handler!r} missing on module {module_path!r}"
+            ) from None
+
+    def _load(self, local: LocalFunction, module_path: str) -> ModuleType:
+        path = local.source_dir / (module_path.replace(".", "/") + ".py")
+        if not path.is_file():
+            raise RuntimeError(f"Unable to import module {module_path!r}: no {path}")
+        # A unique module name per function: every function's module is called ``app``.
+        name = f"_lambda_{local.logical_id}_{module_path.replace('.', '_')}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(local.source_dir))
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(local.source_dir))
+        return module
+
+    @contextlib.contextmanager
+    def _environment(self, fn: Any, local: LocalFunction) -> Iterator[None]:
+        saved = dict(os.environ)
+        env = dict(self.base_environment)
+        env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+        env.update(local.extra_environment)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "_HANDLER": fn.handler,
+                "LAMBDA_TASK_ROOT": str(local.source_dir),
+            }
+        )
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    @contextlib.contextmanager
+    def _capture(self) -> Iterator[io.StringIO]:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            yield buffer
+
+    def _write_log(self, function_name: str, text: str) -> None:
+        if self.log_dir is None or not text:
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{function_name}.log").open("a", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+
+    def calls(self, function_name: str) -> list[Invocation]:
+        """Every invocation of one function so far."""
+        return [i for i in self.invocations if i.function == function_name]

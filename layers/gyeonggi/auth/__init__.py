@@ -1,0 +1,51 @@
+"""Who may call what: JWT bearer tokens for people, API keys for Open311 client apps.
+
+``TokenVerifier`` checks Cognito (or local-issuer) ID tokens and the caller's roles;
+``ApiKeyStore`` issues and checks the ``api_key`` of Open311 POST requests. The local cloud's
+issuer lives in :mod:`gyeonggi.auth.local_issuer` and is not imported here (it needs
+``cryptography`` and is never used in AWS).
+"""
+
+from gyeonggi.auth.apikeys import (
+    KEY_PREFIX,
+    ApiKeyRecord,
+    ApiKeySettings,
+    ApiKeyStore,
+    IssuedKey,
+    hash_key,
+)
+from gyeonggi.auth.tokens import (
+    ADMIN,
+    CITIZEN,
+    CIVIL_SERVANT,
+    OPERATOR,
+    ROLES,
+    AuthSettings,
+    FileJwksClient,
+    JwksClient,
+    KeySetUnavailable,
+    Principal,
+    TokenVerifier,
+    make_jwks_client,
+)
+
+__all__ = [
+    "ADMIN",
+    "CITIZEN",
+    "CIVIL_SERVANT",
+    "KEY_PREFIX",
+    "OPERATOR",
+    "ROLES",
+    "ApiKeyRecord",
+    "ApiKeySettings",
+    "ApiKeyStore",
+    "AuthSettings",
+    "FileJwksClient",
+    "IssuedKey",
+    "JwksClient",
+    "KeySetUnavailable",
+    "Principal",
+    "TokenVerifier",
+    "hash_key",
+    "make_jwks_client",
+]

@@ -1,0 +1,1 @@
+"""Civil complaints: Open311 intake, privacy separation, storage and lookup."""

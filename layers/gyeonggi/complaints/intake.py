@@ -1,0 +1,129 @@
+"""The front door: turn a submission into an intake message and put it on the queue."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from gyeonggi.common.errors import InvalidInput
+from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
+
+#: Open311 form fields that are not complaint data.
+_TRANSPORT_FIELDS = frozenset({"api_key"})
+
+
+def new_request_id(now: datetime | None = None) -> str:
+    """A request id that sorts by day and cannot be guessed: ``GG-20261124-9F3A01C2``."""
+    day = (now or datetime.now(UTC)).strftime("%Y%m%d")
+    return f"GG-{day}-{secrets.token_hex(4).upper()}"
+
+
+def submission_from_form(form: Mapping[str, Sequence[str]]) -> ComplaintSubmission:
+    """Read an Open311 ``application/x-www-form-urlencoded`` POST into a submission.
+
+    ``attribute[code]=value`` fields become ``attributes``; a repeated attribute becomes a list
+    (the spec's multivaluelist).
+
+    Raises
+    ------
+    InvalidInput
+        Naming the first field that is wrong.
+    """
+    data: dict[str, Any] = {}
+    attributes: dict[str, str | list[str]] = {}
+    for key, values in form.items():
+        if key in _TRANSPORT_FIELDS:
+            continue
+        if key.startswith("attribute[") and key.endswith("]"):
+            code = key[len("attribute[") : -1]
+            attributes[code] = list(values) if len(values) > 1 else values[0]
+            continue
+        if len(values) != 1:
+            raise InvalidInput(f"{key}: must be given once", field=key)
+        data[key] = values[0]
+    if attributes:
+        data["attributes"] = attributes
+    return parse_submission(data)
+
+
+def parse_submission(data: Any) -> ComplaintSubmission:
+    """Validate a submission from JSON-like data, raising ``InvalidInput`` on the first error."""
+    try:
+        return ComplaintSubmission.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+
+
+def parse_intake_message(data: str | bytes | Any) -> IntakeMessage:
+    """Validate an intake message from the queue (JSON text) or a workflow input (a dict).
+
+    Raises
+    ------
+    InvalidInput
+        When the message is not JSON or not an intake message; the queue then retries it and,
+        after ``maxReceiveCount`` receives, moves it to the dead-letter queue.
+    """
+    try:
+        if isinstance(data, str | bytes):
+            return IntakeMessage.model_validate_json(data)
+        return IntakeMessage.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """Turn a pydantic error into one ``InvalidInput`` naming the offending field."""
+    err = exc.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or None
+    if err["type"] == "missing":
+        message = "is required"
+    elif err["type"] == "extra_forbidden":
+        message = "is not a field of this request"
+    else:
+        message = err["msg"].removeprefix("Value error, ")
+    return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+class IntakeQueue:
+    """The SQS queue between the API and the intake workflow."""
+
+    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+        self.queue_url = queue_url
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:
+            import boto3
+
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    def submit(
+        self,
+        submission: ComplaintSubmission,
+        channel: Literal["open311", "api"],
+        now: datetime | None = None,
+    ) -> IntakeMessage:
+        """Assign a request id and enqueue the complaint; the caller answers 201 with the id."""
+        now = now or datetime.now(UTC)
+        message = IntakeMessage(
+            service_request_id=new_request_id(now),
+            submitted_at=now,
+            channel=channel,
+            submission=submission,
+        )
+        self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps(to_item(message), ensure_ascii=False),
+            MessageAttributes={
+                "type": {"DataType": "String", "StringValue": message.type},
+                "service_code": {"DataType": "String", "StringValue": submission.service_code},
+            },
+        )
+        return message

@@ -1,0 +1,175 @@
+"""The shapes a complaint takes on its way through the system.
+
+``ComplaintSubmission`` is what a citizen sends (Open311 GeoReport v2 fields plus
+``jurisdiction_id``); ``IntakeMessage`` is what travels on the intake queue; ``Complaint`` is the
+stored, pseudonymized record; ``Contact`` is what only the restricted store keeps.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
+from gyeonggi.complaints.services import BY_CODE as SERVICES
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{6,19}$")
+
+Gender = Literal["female", "male", "other", "undisclosed"]
+AgeBand = Literal["0-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+", "unknown"]
+Status = Literal["open", "closed"]
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("is not an e-mail address")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.match(value):
+        raise ValueError("is not a phone number (digits, spaces, +, - and parentheses)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", value):
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+class CitizenProfile(BaseModel):
+    """What a citizen chooses to tell about themselves; reduced to age band and gender."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    gender: Gender = "undisclosed"
+    consent_analytics: bool = False
+
+
+class ComplaintSubmission(BaseModel):
+    """A complaint as submitted, through Open311 or the native JSON API."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    jurisdiction_id: str
+    service_code: str
+    description: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    address_string: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    phone: Annotated[str, AfterValidator(_phone)] | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    device_id: ShortText | None = None
+    account_id: ShortText | None = None
+    media_url: Annotated[str, AfterValidator(_http_url)] | None = None
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    citizen: CitizenProfile = Field(default_factory=CitizenProfile)
+
+    @field_validator("jurisdiction_id")
+    @classmethod
+    def _known_jurisdiction(cls, value: str) -> str:
+        if value not in JURISDICTIONS:
+            raise ValueError(
+                f"{value!r} is not one of the 31 cities and counties (e.g. 'suwon.gg.kr')"
+            )
+        return value
+
+    @field_validator("service_code")
+    @classmethod
+    def _known_service(cls, value: str) -> str:
+        if value not in SERVICES:
+            raise ValueError(f"{value!r} is not a service_code of this server")
+        return value
+
+    @model_validator(mode="after")
+    def _location_given(self) -> ComplaintSubmission:
+        if (self.lat is None) != (self.long is None):
+            raise ValueError("lat and long must be given together")
+        if self.lat is None and not self.address_string:
+            raise ValueError("a location is required: lat and long, or address_string")
+        return self
+
+
+class IntakeMessage(BaseModel):
+    """The message the API puts on the intake queue; the request id is fixed at the door."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["ComplaintSubmitted"] = "ComplaintSubmitted"
+    version: Literal[1] = 1
+    service_request_id: Annotated[str, StringConstraints(pattern=r"^GG-[0-9]{8}-[0-9A-F]{8}$")]
+    submitted_at: datetime
+    channel: Literal["open311", "api"]
+    submission: ComplaintSubmission
+
+
+class CitizenSegment(BaseModel):
+    """The only trace of the citizen in the complaint record: a pseudonym and coarse demographics."""
+
+    pseudonym: str | None
+    age_band: AgeBand
+    gender: Gender
+    consent_analytics: bool
+
+
+class Complaint(BaseModel):
+    """The stored complaint: no contact details, no name, no birth date."""
+
+    service_request_id: str
+    jurisdiction_id: str
+    service_code: str
+    description: str
+    status: Status = "open"
+    status_notes: str | None = None
+    agency_responsible: str
+    lat: float | None = None
+    long: float | None = None
+    address_string: str | None = None
+    media_url: str | None = None
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    channel: Literal["open311", "api"]
+    requested_datetime: datetime
+    updated_datetime: datetime
+    citizen: CitizenSegment
+
+
+class Contact(BaseModel):
+    """Contact details, kept only in the restricted store, keyed by the request id."""
+
+    service_request_id: str
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+    def is_empty(self) -> bool:
+        """True when the citizen left no way to be reached."""
+        return not any(
+            (self.email, self.phone, self.first_name, self.last_name, self.device_id,
+             self.account_id)
+        )
+
+
+def to_item(model: BaseModel) -> dict[str, Any]:
+    """A JSON-safe dict without ``None`` values, ready for DynamoDB or a queue."""
+    return model.model_dump(mode="json", exclude_none=True)

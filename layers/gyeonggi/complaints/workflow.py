@@ -1,0 +1,45 @@
+"""Starting the complaint-intake state machine, exactly once per request id."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gyeonggi.complaints.models import IntakeMessage, to_item
+
+
+class IntakeWorkflow:
+    """The ``complaint-intake`` Step Functions state machine."""
+
+    def __init__(self, state_machine_arn: str, sfn: Any | None = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._sfn = sfn
+
+    @property
+    def sfn(self) -> Any:
+        if self._sfn is None:
+            import boto3
+
+            self._sfn = boto3.client("stepfunctions")
+        return self._sfn
+
+    def start(self, message: IntakeMessage) -> str:
+        """Start the execution named after the request id and return its ARN.
+
+        Standard workflows refuse a second execution with the same name, so even a delivery
+        that slipped past the idempotency record cannot start the chain twice.
+        """
+        try:
+            response = self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=message.service_request_id,
+                input=json.dumps(to_item(message), ensure_ascii=False),
+            )
+        except self.sfn.exceptions.ExecutionAlreadyExists:
+            return self.execution_arn(message.service_request_id)
+        return str(response["executionArn"])
+
+    def execution_arn(self, name: str) -> str:
+        """The ARN an execution of this state machine with ``name`` has."""
+        prefix = self.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+        return f"{prefix}:{name}"

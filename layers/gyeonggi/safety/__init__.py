@@ -1,0 +1,1 @@
+"""Safety monitoring of industrial complexes: sensor telemetry, alarms, incidents."""

@@ -1,0 +1,123 @@
+"""Sensor telemetry as devices publish it to ``gyeonggi/safety/{complex_id}/{sensor_id}/telemetry``.
+
+The IoT topic rule adds ``complex_id`` and ``sensor_id`` from the topic, so a device cannot
+claim to be another complex's sensor by what it writes in the payload.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from gyeonggi.common.errors import InvalidInput
+
+SensorKind = Literal["lel", "co", "h2s", "nh3", "cl2", "flame", "smoke", "temperature"]
+
+#: The unit each kind must report in; a mismatch is a configuration fault at the device.
+UNITS: dict[str, str] = {
+    "lel": "%LEL",
+    "co": "ppm",
+    "h2s": "ppm",
+    "nh3": "ppm",
+    "cl2": "ppm",
+    "flame": "bool",
+    "smoke": "%obs/m",
+    "temperature": "C",
+}
+
+_Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class Telemetry(BaseModel):
+    """One reading of one sensor."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    complex_id: _Id
+    sensor_id: _Id
+    kind: SensorKind
+    value: float
+    unit: str
+    ts: datetime = Field(description="Device time of the reading, ISO 8601 or epoch ms.")
+    battery: float | None = Field(default=None, ge=0, le=100)
+    firmware: str | None = Field(default=None, max_length=32)
+
+    @property
+    def sensor_key(self) -> str:
+        return f"{self.complex_id}#{self.sensor_id}"
+
+
+def parse_telemetry(event: Any) -> Telemetry:
+    """Validate an IoT rule's output; raises ``InvalidInput`` naming the bad field."""
+    try:
+        reading = Telemetry.model_validate(event)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "payload"
+        reason = "is required" if err["type"] == "missing" else err["msg"]
+        raise InvalidInput(f"{field}: {reason}", field=field) from None
+    if reading.unit != UNITS[reading.kind]:
+        raise InvalidInput(
+            f"unit: {reading.kind} is reported in {UNITS[reading.kind]}, not {reading.unit}",
+            field="unit",
+        )
+    return reading
+
+
+class SensorStateStore:
+    """Each sensor's latest reading, keyed by ``complex_id#sensor_id``."""
+
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+        self._table: Any | None = None
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            if self._dynamodb is None:
+                import boto3
+
+                self._dynamodb = boto3.resource("dynamodb")
+            self._table = self._dynamodb.Table(self.table_name)
+        return self._table
+
+    def record(self, reading: Telemetry, received_at: datetime | None = None) -> None:
+        """Keep the reading unless a newer one is already stored (devices resend out of order)."""
+        received = (received_at or datetime.now(UTC)).isoformat()
+        try:
+            self.table.put_item(
+                Item={
+                    "sensor_key": reading.sensor_key,
+                    "complex_id": reading.complex_id,
+                    "sensor_id": reading.sensor_id,
+                    "kind": reading.kind,
+                    "value": Decimal(str(reading.value)),
+                    "unit": reading.unit,
+                    "ts": reading.ts.isoformat(),
+                    "received_at": received,
+                    **({"battery": Decimal(str(reading.battery))} if reading.battery is not None
+                       else {}),
+                },
+                ConditionExpression="attribute_not_exists(ts) OR ts < :ts",
+                ExpressionAttributeValues={":ts": reading.ts.isoformat()},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            pass  # an older reading arriving late changes nothing
+
+    def latest(self, complex_id: str, sensor_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"sensor_key": f"{complex_id}#{sensor_id}"}).get("Item")
+        return dict(item) if item else None
+
+
+def rejection(event: Any, reason: str) -> str:
+    """The dead-letter message for a reading that was refused: what came in, and why."""
+    return json.dumps(
+        {"reason": reason, "payload": event, "rejected_at": datetime.now(UTC).isoformat()},
+        ensure_ascii=False,
+        default=str,
+    )
