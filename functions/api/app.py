@@ -14,8 +14,8 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, Response
-
-from gyeonggi.auth import ApiKeyStore, AuthSettings, Principal, TokenVerifier
+from chalice.app import Request
+from gyeonggi.auth import ApiKeyStore, AuthSettings, KeySetUnavailable, Principal, TokenVerifier
 from gyeonggi.common.errors import (
     Conflict,
     DomainError,
@@ -27,8 +27,8 @@ from gyeonggi.common.errors import (
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
 from gyeonggi.complaints.intake import IntakeQueue, parse_submission, submission_from_form
-from gyeonggi.complaints.ops import intake_status
 from gyeonggi.complaints.models import to_item
+from gyeonggi.complaints.ops import intake_status
 from gyeonggi.complaints.store import ComplaintStore, ContactStore
 
 logger, tracer, metrics = observability()
@@ -40,6 +40,8 @@ _STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    # The issuer's keys could not be fetched: our fault, and worth a retry.
+    KeySetUnavailable: 503,
 }
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -84,8 +86,11 @@ def _intake() -> IntakeQueue:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
     return Response(
-        body=json.dumps(body, ensure_ascii=False), status_code=status, headers=_JSON | (headers or {})
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers=merged,
     )
 
 
@@ -105,12 +110,18 @@ def _answer(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapped
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # Chalice sets it before calling a view
+    return request
+
+
 def _principal(*roles: str) -> Principal:
-    return _verifier().require(app.current_request.headers.get("authorization"), *roles)
+    return _verifier().require(_request().headers.get("authorization"), *roles)
 
 
 def _body_json() -> Any:
-    raw = app.current_request.raw_body or b""
+    raw = _request().raw_body or b""
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -118,14 +129,16 @@ def _body_json() -> Any:
 
 
 def _body_form() -> dict[str, list[str]]:
-    raw = app.current_request.raw_body or b""
+    raw = _request().raw_body or b""
     try:
-        return parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        return parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("body: is not a valid UTF-8 form") from None
 
 
 # ------------------------------------------------------------------ Open311 GeoReport v2
+
 
 @app.route(
     "/open311/v2/requests.json",
@@ -134,7 +147,7 @@ def _body_form() -> dict[str, list[str]]:
 )
 @_answer
 def open311_post_request() -> Response:
-    request = app.current_request
+    request = _request()
     if request.headers.get("content-type", "").startswith("application/json"):
         body = _body_json()
         if not isinstance(body, dict):
@@ -143,7 +156,7 @@ def open311_post_request() -> Response:
         submission = parse_submission(body)
     else:
         form = _body_form()
-        _api_keys().verify((form.get("api_key") or [None])[0])
+        _api_keys().verify(next(iter(form.get("api_key", [])), None))
         submission = submission_from_form(form)
     message = _intake().submit(submission, channel="open311")
     metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
@@ -163,6 +176,7 @@ def open311_get_request(request_file: str) -> Response:
 
 
 # ------------------------------------------------------------------ native API
+
 
 @app.route("/complaints", methods=["POST"], content_types=["application/json"])
 @_answer
@@ -199,7 +213,9 @@ def get_complaint(service_request_id: str) -> Response:
         "contact read",
         extra={"reader": principal.subject, "service_request_id": service_request_id},
     )
-    return _json({"complaint": to_item(complaint), "contact": to_item(contact) if contact else None})
+    return _json(
+        {"complaint": to_item(complaint), "contact": to_item(contact) if contact else None}
+    )
 
 
 @app.route("/ops/status", methods=["GET"])

@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.intake import parse_intake_message
@@ -36,7 +35,9 @@ class IntakeSettings(Settings):
 settings = IntakeSettings.from_env()
 workflow = IntakeWorkflow(settings.state_machine_arn)
 processor = BatchProcessor(event_type=EventType.SQS)
-idempotency = IdempotencyConfig(event_key_jmespath="service_request_id", expires_after_seconds=86400)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="service_request_id", expires_after_seconds=86400
+)
 
 
 @idempotent_function(
@@ -62,6 +63,8 @@ def record_handler(record: SQSRecord) -> dict[str, str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )

@@ -33,5 +33,7 @@ pseudonymizer = Pseudonymizer(settings.pseudonym_key_id)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     complaint = separate(parse_intake_message(event), contacts, pseudonymizer)
-    logger.info("personal data separated", extra={"service_request_id": complaint.service_request_id})
+    logger.info(
+        "personal data separated", extra={"service_request_id": complaint.service_request_id}
+    )
     return {"complaint": to_item(complaint), "item": typed_item(complaint)}

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
@@ -37,7 +36,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidInput as exc:
         metrics.add_metric(name="TelemetryRejected", unit="Count", value=1)
         logger.warning("telemetry rejected", extra={"reason": exc.message})
-        sqs.send_message(QueueUrl=settings.telemetry_dlq_url, MessageBody=rejection(event, exc.message))
+        sqs.send_message(
+            QueueUrl=settings.telemetry_dlq_url, MessageBody=rejection(event, exc.message)
+        )
         return {"accepted": False, "reason": exc.message}
     store.record(reading)
     metrics.add_metric(name="TelemetryAccepted", unit="Count", value=1)

@@ -39,9 +39,9 @@ class Route:
         regex = ""
         for part in resource.strip("/").split("/"):
             if part.startswith("{") and part.endswith("+}"):
-                regex += "/(?P<%s>.+)" % part[1:-2]
+                regex += f"/(?P<{part[1:-2]}>.+)"
             elif part.startswith("{") and part.endswith("}"):
-                regex += "/(?P<%s>[^/]+)" % part[1:-1]
+                regex += f"/(?P<{part[1:-1]}>[^/]+)"
             elif part:
                 regex += "/" + re.escape(part)
         return cls(method.upper(), resource, function_arn, re.compile(f"^{regex or '/'}$"))
@@ -62,8 +62,14 @@ def routes_from_body(body: dict[str, Any]) -> list[Route]:
 
 
 def proxy_event(
-    route: Route, stage: str, method: str, raw_path: str, headers: dict[str, str], body: bytes,
-    path_parameters: dict[str, str], source_ip: str,
+    route: Route,
+    stage: str,
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    path_parameters: dict[str, str],
+    source_ip: str,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as a Lambda proxy integration receives it."""
     url = urlsplit(raw_path)
@@ -92,7 +98,8 @@ def proxy_event(
             "accountId": "123456789012",
             "apiId": "local",
         },
-        "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode()) if body
+        "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode())
+        if body
         else None,
         "isBase64Encoded": bool(body) and not is_text,
     }
@@ -102,7 +109,12 @@ class ApiServer:
     """A threaded HTTP server turning requests into proxy events for the routes' functions."""
 
     def __init__(
-        self, routes: list[Route], lambda_client: Any, *, stage: str, host: str = "127.0.0.1",
+        self,
+        routes: list[Route],
+        lambda_client: Any,
+        *,
+        stage: str,
+        host: str = "127.0.0.1",
         port: int = 8000,
     ) -> None:
         self.routes = routes
@@ -111,13 +123,14 @@ class ApiServer:
         handler = self._handler_class()
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="api-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="api-server", daemon=True
+        )
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -135,26 +148,41 @@ class ApiServer:
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method in (method, "ANY"):
-                event = proxy_event(route, self.stage, method, raw_path, headers, body,
-                                    match.groupdict(), source_ip)
+                event = proxy_event(
+                    route, self.stage, method, raw_path, headers, body, match.groupdict(), source_ip
+                )
                 return self._invoke(route, event)
         # API Gateway answers unknown resources and methods with 403, not 404.
-        return 403, [("Content-Type", "application/json")], b'{"message":"Missing Authentication Token"}'
+        return (
+            403,
+            [("Content-Type", "application/json")],
+            b'{"message":"Missing Authentication Token"}',
+        )
 
-    def _invoke(self, route: Route, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _invoke(
+        self, route: Route, event: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         response = self.lambda_client.invoke(
             FunctionName=route.function_arn, Payload=json.dumps(event).encode()
         )
         payload = response["Payload"].read()
         if response.get("FunctionError"):
             log.error("%s %s failed: %s", event["httpMethod"], event["path"], payload[:500])
-            return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+            return (
+                502,
+                [("Content-Type", "application/json")],
+                b'{"message": "Internal server error"}',
+            )
         try:
             result = json.loads(payload)
             status = int(result["statusCode"])
         except (ValueError, KeyError, TypeError):
             log.error("malformed proxy response from %s: %s", route.function_arn, payload[:500])
-            return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+            return (
+                502,
+                [("Content-Type", "application/json")],
+                b'{"message": "Internal server error"}',
+            )
         headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers += [(name, str(v)) for v in values if (name, str(v)) not in headers]

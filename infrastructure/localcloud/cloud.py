@@ -164,7 +164,7 @@ class LocalCloud:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
-        for key in list(_AWS_ENV) + ["AWS_ENDPOINT_URL", "MOTO_PORT"]:
+        for key in [*_AWS_ENV, "AWS_ENDPOINT_URL", "MOTO_PORT"]:
             if key in self._saved_env:
                 os.environ[key] = self._saved_env[key]
             else:
@@ -196,8 +196,13 @@ class LocalCloud:
         )
         return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
 
-    def wait_for(self, probe: Callable[[], T | None], timeout: float = 10.0,
-                 interval: float = 0.05, what: str = "condition") -> T:
+    def wait_for(
+        self,
+        probe: Callable[[], T | None],
+        timeout: float = 10.0,
+        interval: float = 0.05,
+        what: str = "condition",
+    ) -> T:
         """Poll ``probe`` until it returns something truthy, or raise ``TimeoutError``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -225,8 +230,9 @@ class LocalCloud:
             args["statusFilter"] = status
         return list(self.client("stepfunctions").list_executions(**args)["executions"])
 
-    def wait_for_execution(self, logical_id: str, name: str, timeout: float = 15.0
-                           ) -> dict[str, Any]:
+    def wait_for_execution(
+        self, logical_id: str, name: str, timeout: float = 15.0
+    ) -> dict[str, Any]:
         """Wait until the named execution has ended; returns ``describe_execution``."""
         arn = self.physical_id(logical_id).replace(":stateMachine:", ":execution:") + f":{name}"
         sfn = self.client("stepfunctions")
@@ -283,7 +289,7 @@ class LocalCloud:
         else:
             from moto import mock_aws
 
-            self._mock = mock_aws(config=config)  # type: ignore[arg-type]
+            self._mock = mock_aws(config=config)  # type: ignore[call-overload]
             self._mock.start()
 
     def _start_issuer(self) -> None:
@@ -354,8 +360,9 @@ class LocalCloud:
         routes = []
         for api in self.stack.of_type("AWS::ApiGateway::RestApi"):
             routes += routes_from_body(api.properties.get("Body", {}))
-        stage = str(self.stack.template.get("Parameters", {}).get("Stage", {}).get(
-            "Default", "dev"))
+        stage = str(
+            self.stack.template.get("Parameters", {}).get("Stage", {}).get("Default", "dev")
+        )
         stage = str(self.parameters.get("Stage", stage))
         self.api = ApiServer(routes, self.client("lambda"), stage=stage, port=self.api_port or 0)
         self.api.start()
@@ -363,14 +370,18 @@ class LocalCloud:
     # ------------------------------------------------------------------ reporting
     def banner(self) -> str:
         """What is running where, and every resource that is emulated or left out."""
-        lines = [f"Digital Gyeonggi local cloud: stack {self.stack_name} in {REGION} "
-                 f"(account {ACCOUNT_ID}), deployed in {self.stack.seconds:.2f} s"]
+        lines = [
+            f"Digital Gyeonggi local cloud: stack {self.stack_name} in {REGION} "
+            f"(account {ACCOUNT_ID}), deployed in {self.stack.seconds:.2f} s"
+        ]
         if self.endpoint_url:
             lines.append(f"  AWS APIs (moto):  {self.endpoint_url}")
         if self.api is not None:
             lines.append(f"  HTTP API:         {self.api.url}")
         if self.broker is not None:
-            lines.append(f"  MQTT ({self.broker.kind}): mqtt://{self.broker.host}:{self.broker.port}")
+            lines.append(
+                f"  MQTT ({self.broker.kind}): mqtt://{self.broker.host}:{self.broker.port}"
+            )
         if self.issuer is not None:
             lines.append(f"  token issuer:     {self.state_dir / 'issuer'} (keys new this run)")
         lines.append(f"  time scale:       {self.time_scale} (waits, retries, redelivery)")

@@ -133,9 +133,7 @@ class Deployer:
         }
 
     # ------------------------------------------------------------------ public
-    def deploy(
-        self, template_path: Path, parameters: dict[str, Any] | None = None
-    ) -> Stack:
+    def deploy(self, template_path: Path, parameters: dict[str, Any] | None = None) -> Stack:
         """Package, transform and create every resource of ``template_path``."""
         started = time.perf_counter()
         source = load_template(template_path)
@@ -312,7 +310,7 @@ class Deployer:
 
     def _sns_subscription(self, r: Resource) -> None:
         p = r.properties
-        attributes = {}
+        attributes: dict[str, str] = {}
         for key in ("FilterPolicy", "RedrivePolicy"):
             if key in p:
                 attributes[key] = json.dumps(p[key])
@@ -343,8 +341,12 @@ class Deployer:
             "KeySchema": p["KeySchema"],
             "BillingMode": p.get("BillingMode", "PROVISIONED"),
         }
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification",
-                    "ProvisionedThroughput"):
+        for key in (
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "StreamSpecification",
+            "ProvisionedThroughput",
+        ):
             if key in p:
                 args[key] = p[key]
         sse = p.get("SSESpecification")
@@ -476,8 +478,13 @@ class Deployer:
             "FunctionName": p["FunctionName"],
             "Enabled": p.get("Enabled", True),
         }
-        for key in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
-                    "ScalingConfig", "StartingPosition"):
+        for key in (
+            "BatchSize",
+            "MaximumBatchingWindowInSeconds",
+            "FunctionResponseTypes",
+            "ScalingConfig",
+            "StartingPosition",
+        ):
             if key in p:
                 args[key] = p[key]
         mapping = self.client("lambda").create_event_source_mapping(**args)
@@ -518,8 +525,11 @@ class Deployer:
                 "level": lc.get("Level", "OFF"),
                 "includeExecutionData": bool(lc.get("IncludeExecutionData")),
                 "destinations": [
-                    {"cloudWatchLogsLogGroup": {
-                        "logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+                    {
+                        "cloudWatchLogsLogGroup": {
+                            "logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]
+                        }
+                    }
                     for d in lc.get("Destinations", [])
                 ],
             }
@@ -557,7 +567,8 @@ class Deployer:
     def _user_pool_group(self, r: Resource) -> None:
         p = r.properties
         self.client("cognito-idp").create_group(
-            UserPoolId=p["UserPoolId"], GroupName=p["GroupName"],
+            UserPoolId=p["UserPoolId"],
+            GroupName=p["GroupName"],
             Description=p.get("Description", ""),
         )
         r.physical_id = p["GroupName"]
@@ -578,7 +589,9 @@ class Deployer:
 
     def _topic_rule(self, r: Resource) -> None:
         p = r.properties
-        name = p.get("RuleName") or re.sub(r"[^A-Za-z0-9_]", "_", f"{self.stack_name}_{r.logical_id}")
+        name = p.get("RuleName") or re.sub(
+            r"[^A-Za-z0-9_]", "_", f"{self.stack_name}_{r.logical_id}"
+        )
         payload = p["TopicRulePayload"]
         self.client("iot").create_topic_rule(
             ruleName=name, topicRulePayload=_lower_first_keys(payload)
@@ -600,8 +613,11 @@ class Deployer:
             args["EventPattern"] = json.dumps(p["EventPattern"])
         arn = events.put_rule(**args)["RuleArn"]
         targets = [
-            {k: (json.dumps(v) if k == "Input" and not isinstance(v, str) else v)
-             for k, v in t.items() if k in {"Id", "Arn", "Input", "RoleArn"}}
+            {
+                k: (json.dumps(v) if k == "Input" and not isinstance(v, str) else v)
+                for k, v in t.items()
+                if k in {"Id", "Arn", "Input", "RoleArn"}
+            }
             for t in p.get("Targets", [])
         ]
         if targets:

@@ -110,8 +110,9 @@ class SqsPoller:
         by_id = {msg["MessageId"]: msg for msg in messages}
         if response.get("FunctionError"):
             failed = set(by_id)
-            log.warning("%s failed its batch of %d: %s", m.function_name, len(messages),
-                        payload[:300])
+            log.warning(
+                "%s failed its batch of %d: %s", m.function_name, len(messages), payload[:300]
+            )
         elif m.report_failures:
             failed = _reported_failures(payload, set(by_id))
         else:
@@ -121,8 +122,10 @@ class SqsPoller:
             chunk = done[start : start + 10]
             self.sqs.delete_message_batch(
                 QueueUrl=m.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": msg["ReceiptHandle"]}
-                         for n, msg in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": msg["ReceiptHandle"]}
+                    for n, msg in enumerate(chunk)
+                ],
             )
         # Failed messages come back after the (scaled) visibility timeout, as in AWS.
         retry_after = math.ceil(m.visibility_timeout_s * timescale.factor())

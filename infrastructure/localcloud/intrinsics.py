@@ -50,7 +50,7 @@ class Resolver:
             return [v for v in out if v is not NO_VALUE]
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, arg), = value.items()
+                ((key, arg),) = value.items()
                 if key == "Ref":
                     return self.ref(arg)
                 if key.startswith("Fn::") or key == "Condition":
@@ -129,7 +129,7 @@ class Resolver:
 
     def _eval_condition(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Fn::Equals":
                 a, b = (self.resolve(x) for x in arg)
                 return str(a) == str(b)

@@ -36,7 +36,14 @@ from typing import Final, Literal
 
 from .iot_sql import UnsupportedIotSql, topic_matches, validate_topic_filter
 
-__all__ = ["Broker", "BrokerError", "EmbeddedBroker", "MosquittoBroker", "start_broker"]
+__all__ = [
+    "Broker",
+    "BrokerError",
+    "BrokerKind",
+    "EmbeddedBroker",
+    "MosquittoBroker",
+    "start_broker",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +69,7 @@ class Broker(ABC):
 
     host: str
     port: int
-    kind: str
+    kind: Literal["mosquitto", "embedded"]
 
     @abstractmethod
     def stop(self) -> None:

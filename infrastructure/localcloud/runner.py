@@ -101,7 +101,7 @@ class InProcessRunner:
         def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
             return runner.invoke(fn, event)
 
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         if self._original is not None:
@@ -115,8 +115,10 @@ class InProcessRunner:
         """moto's contract: ``(payload, errored, logs)``."""
         local = self.functions.get(fn.function_name)
         if local is None:
-            payload = {"errorMessage": f"{fn.function_name} has no local source",
-                       "errorType": "ResourceNotFound"}
+            payload = {
+                "errorMessage": f"{fn.function_name} has no local source",
+                "errorType": "ResourceNotFound",
+            }
             return json.dumps(payload), True, ""
         if isinstance(event, str | bytes):
             event = json.loads(event or "{}")
@@ -140,8 +142,10 @@ class InProcessRunner:
             elapsed = time.monotonic() - start
             if elapsed > timeout and not errored:
                 # AWS would have stopped the function; report it as Lambda does.
-                result = {"errorMessage": f"Task timed out after {timeout:.2f} seconds",
-                          "errorType": "Sandbox.Timedout"}
+                result = {
+                    "errorMessage": f"Task timed out after {timeout:.2f} seconds",
+                    "errorType": "Sandbox.Timedout",
+                }
                 errored = True
         logs = out.getvalue()
         self._write_log(fn.function_name, logs)

@@ -51,7 +51,9 @@ def _zip_dir(source: Path) -> bytes:
         for path in sorted(source.rglob("*")):
             if path.is_file() and not (_SKIP_DIRS & set(path.relative_to(source).parts)):
                 # Fixed timestamps keep the zip, and so its hash, stable across runs.
-                info = zipfile.ZipInfo(str(path.relative_to(source)), date_time=(2020, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(
+                    str(path.relative_to(source)), date_time=(2020, 1, 1, 0, 0, 0)
+                )
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, path.read_bytes())
     return buffer.getvalue()

@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-
 from localcloud.iot_sql import (
     UNDEFINED,
     UnsupportedIotSql,
@@ -17,8 +16,7 @@ from localcloud.iot_sql import (
 )
 
 TELEMETRY_SQL = (
-    "SELECT *, topic(3) AS complex_id, topic(4) AS sensor_id "
-    "FROM 'gyeonggi/safety/+/+/telemetry'"
+    "SELECT *, topic(3) AS complex_id, topic(4) AS sensor_id FROM 'gyeonggi/safety/+/+/telemetry'"
 )
 TOPIC = "gyeonggi/safety/banwol/gas-017/telemetry"
 
@@ -114,9 +112,10 @@ def test_topic_function_whole_topic_and_out_of_range_segment() -> None:
 
 
 def test_aliases_and_plain_field_keys() -> None:
-    out = run("SELECT value AS reading, unit, site.name FROM 't/x'", {
-        "value": 3, "unit": "ppm", "site": {"name": "Banwol"}
-    })
+    out = run(
+        "SELECT value AS reading, unit, site.name FROM 't/x'",
+        {"value": 3, "unit": "ppm", "site": {"name": "Banwol"}},
+    )
     assert out == {"reading": 3, "unit": "ppm", "name": "Banwol"}
 
 
@@ -127,8 +126,10 @@ def test_nested_fields() -> None:
 
 
 def test_literals_in_select() -> None:
-    sql = "SELECT 'ko' AS lang, \"x\" AS dq, 7 AS i, -2.5 AS d, 10.0 AS whole, true AS t, " \
-          "FALSE AS f FROM 't/x'"
+    sql = (
+        "SELECT 'ko' AS lang, \"x\" AS dq, 7 AS i, -2.5 AS d, 10.0 AS whole, true AS t, "
+        "FALSE AS f FROM 't/x'"
+    )
     out = run(sql, {})
     assert out == {"lang": "ko", "dq": "x", "i": 7, "d": -2.5, "whole": 10, "t": True, "f": False}
     assert isinstance(out["whole"], int)  # SQL 2016-03-23: whole decimals are Int

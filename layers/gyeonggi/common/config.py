@@ -51,6 +51,4 @@ class Settings(BaseModel):
                 var = str(err["loc"][0]).upper() if err["loc"] else "?"
                 reason = "is not set" if err["type"] == "missing" else err["msg"]
                 problems.append(f"{var} {reason}")
-            raise ConfigurationError(
-                f"{cls.__name__}: " + "; ".join(problems)
-            ) from None
+            raise ConfigurationError(f"{cls.__name__}: " + "; ".join(problems)) from None

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data
+
+# A function that had nothing to count in one invocation is normal, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",

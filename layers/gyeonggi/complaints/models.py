@@ -122,7 +122,7 @@ class IntakeMessage(BaseModel):
 
 
 class CitizenSegment(BaseModel):
-    """The only trace of the citizen in the complaint record: a pseudonym and coarse demographics."""
+    """The citizen's only trace in a complaint: a pseudonym and coarse demographics."""
 
     pseudonym: str | None
     age_band: AgeBand
@@ -165,8 +165,14 @@ class Contact(BaseModel):
     def is_empty(self) -> bool:
         """True when the citizen left no way to be reached."""
         return not any(
-            (self.email, self.phone, self.first_name, self.last_name, self.device_id,
-             self.account_id)
+            (
+                self.email,
+                self.phone,
+                self.first_name,
+                self.last_name,
+                self.device_id,
+                self.account_id,
+            )
         )
 
 

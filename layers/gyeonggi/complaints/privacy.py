@@ -34,7 +34,7 @@ def age_band(birth_year: int | None, today: date) -> AgeBand:
     if age >= 70:
         return "70+"
     low = age // 10 * 10
-    return f"{low}-{low + 9}"  # type: ignore[return-value]
+    return f"{low}-{low + 9}"  # type: ignore[return-value,unused-ignore]
 
 
 class Pseudonymizer:

@@ -6,6 +6,7 @@ claim to be another complex's sensor by what it writes in the payload.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -89,7 +90,9 @@ class SensorStateStore:
     def record(self, reading: Telemetry, received_at: datetime | None = None) -> None:
         """Keep the reading unless a newer one is already stored (devices resend out of order)."""
         received = (received_at or datetime.now(UTC)).isoformat()
-        try:
+        # An older reading arriving late changes nothing.
+        stale = self.table.meta.client.exceptions.ConditionalCheckFailedException
+        with contextlib.suppress(stale):
             self.table.put_item(
                 Item={
                     "sensor_key": reading.sensor_key,
@@ -100,14 +103,15 @@ class SensorStateStore:
                     "unit": reading.unit,
                     "ts": reading.ts.isoformat(),
                     "received_at": received,
-                    **({"battery": Decimal(str(reading.battery))} if reading.battery is not None
-                       else {}),
+                    **(
+                        {"battery": Decimal(str(reading.battery))}
+                        if reading.battery is not None
+                        else {}
+                    ),
                 },
                 ConditionExpression="attribute_not_exists(ts) OR ts < :ts",
                 ExpressionAttributeValues={":ts": reading.ts.isoformat()},
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            pass  # an older reading arriving late changes nothing
 
     def latest(self, complex_id: str, sensor_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"sensor_key": f"{complex_id}#{sensor_id}"}).get("Item")

@@ -1,0 +1,38 @@
+# One command to set up, one to test; CI calls the same targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: dev demo up test unit integration lint typecheck contract bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+dev: $(STAMP)                 ## create the virtual environment and install everything
+
+demo: $(STAMP)                ## deploy into the local cloud, drive the complaint chain, report
+	$(BIN)/gyeonggi local demo
+
+up: $(STAMP)                  ## serve the stack on 127.0.0.1 (API :8000, MQTT :1883, AWS :5000)
+	$(BIN)/gyeonggi local up
+
+test: $(STAMP)                ## the whole suite: lint, types, unit, contract, integration
+	$(BIN)/ruff check .
+	$(BIN)/mypy layers infrastructure functions tests
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+bench: $(STAMP)               ## benchmarks (by hand, not in CI); figures go to docs/BENCHMARKS.md
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

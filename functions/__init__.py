@@ -1,0 +1,1 @@
+"""Lambda function sources, one folder per function."""

@@ -1,0 +1,90 @@
+"""``gyeonggi local up``: the stack served on 127.0.0.1 until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from gyeonggi.common.config import ConfigurationError
+
+from localcloud.cloud import LocalCloud
+
+_RUNNING = "running.json"
+
+
+def serve(
+    root: Path, state_dir: Path, *, api_port: int, mqtt_port: int, moto_port: int, time_scale: float
+) -> int:
+    """Start everything, print where it is, block until a signal, then stop cleanly."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        print(f"\n{signal.Signals(signum).name}: shutting down", flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    cloud = LocalCloud(
+        root,
+        state_dir=state_dir,
+        time_scale=time_scale,
+        server=True,
+        moto_port=moto_port,
+        api_port=api_port,
+        mqtt_port=mqtt_port,
+    )
+    try:
+        cloud.start()
+    except OSError as exc:
+        print(f"error: cannot start the local cloud: {exc}", file=sys.stderr)
+        return 1
+    try:
+        api_key = cloud.issue_api_key("local up")
+        running = {
+            "endpoint_url": cloud.endpoint_url,
+            "api_url": cloud.api.url,
+            "mqtt": f"mqtt://{cloud.broker.host}:{cloud.broker.port}" if cloud.broker else None,
+            "region": cloud.stack.region,
+            "resources": {k: r.physical_id for k, r in cloud.stack.resources.items()},
+        }
+        (state_dir / _RUNNING).write_text(json.dumps(running, indent=2))
+        print(cloud.banner())
+        print(f"\n  Open311 API key:  {api_key}")
+        print("  citizen token:    gyeonggi auth token citizen")
+        print(
+            f"  AWS CLI:          aws --endpoint-url {cloud.endpoint_url} --region "
+            f"{cloud.stack.region} sqs list-queues"
+        )
+        print("\nReady. Ctrl-C stops everything.", flush=True)
+        stop.wait()
+    finally:
+        (state_dir / _RUNNING).unlink(missing_ok=True)
+        cloud.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+def issue_api_key(state_dir: Path, owner: str) -> str:
+    """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
+    import boto3
+    from gyeonggi.auth.apikeys import ApiKeyStore
+
+    path = state_dir / _RUNNING
+    if not path.exists():
+        raise ConfigurationError("no local cloud is running: start `gyeonggi local up` first")
+    running = json.loads(path.read_text())
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=running["endpoint_url"],
+        region_name=running["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    store = ApiKeyStore(running["resources"]["ApiKeysTable"], dynamodb=dynamodb)
+    return store.issue(owner).key

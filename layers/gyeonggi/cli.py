@@ -1,0 +1,91 @@
+"""The ``gyeonggi`` command.
+
+    gyeonggi local up        the whole stack on this machine until Ctrl-C
+    gyeonggi local demo      deploy, drive the complaint chain over HTTP, report, exit
+    gyeonggi auth token R    a bearer token from the local issuer for role(s) R
+    gyeonggi auth api-key O  an Open311 API key for client O (against a running `local up`)
+
+Subcommands import what they need when they run, so the package stays light in Lambda.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _state_dir(value: str | None) -> Path:
+    return Path(value or os.environ.get("GYEONGGI_STATE_DIR", ".local"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gyeonggi", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state-dir", help="local cloud state (default: .local)")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    local = groups.add_parser("local", help="the embedded local cloud")
+    local_cmds = local.add_subparsers(dest="command", required=True)
+    up = local_cmds.add_parser("up", help="serve the stack until interrupted")
+    up.add_argument("--api-port", type=int, default=8000)
+    up.add_argument("--mqtt-port", type=int, default=1883)
+    up.add_argument("--moto-port", type=int, default=5000)
+    up.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.01,
+        help="factor for workflow waits and retries (1 = real time)",
+    )
+    demo = local_cmds.add_parser("demo", help="drive the complaint chain once and report")
+    demo.add_argument("--time-scale", type=float, default=0.01)
+
+    auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
+    auth_cmds = auth.add_subparsers(dest="command", required=True)
+    token = auth_cmds.add_parser("token", help="print a bearer token")
+    token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin")
+    token.add_argument("--subject", help="the sub claim")
+    token.add_argument("--ttl", type=int, default=3600)
+    key = auth_cmds.add_parser("api-key", help="issue an Open311 API key")
+    key.add_argument("owner", help="who the key is for, e.g. 'FixMyStreet Suwon'")
+
+    args = parser.parse_args(argv)
+    state_dir = _state_dir(args.state_dir)
+    root = Path.cwd()
+
+    if args.group == "local":
+        if args.command == "up":
+            from localcloud.up import serve
+
+            return serve(
+                root,
+                state_dir,
+                api_port=args.api_port,
+                mqtt_port=args.mqtt_port,
+                moto_port=args.moto_port,
+                time_scale=args.time_scale,
+            )
+        from localcloud.demo import run_demo
+
+        return run_demo(root, state_dir, time_scale=args.time_scale)
+
+    from gyeonggi.common.errors import DomainError
+
+    try:
+        if args.command == "token":
+            from gyeonggi.auth.local_issuer import LocalIssuer
+
+            print(LocalIssuer.load(state_dir).mint(args.roles, args.subject, args.ttl))
+            return 0
+        from localcloud.up import issue_api_key
+
+        print(issue_api_key(state_dir, args.owner))
+        return 0
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
