@@ -158,7 +158,8 @@ class TopicRuleBridge:
         A boto3 SQS client (or a fake with ``send_message``); required if a rule has an SQS
         action.
     client_id
-        The MQTT client id the bridge connects with.
+        The MQTT client id the bridge connects with; default: ``localcloud-iot-rules-`` and a
+        random suffix, so that two bridges on one broker do not take over each other's session.
     qos
         The QoS of the bridge's subscriptions (1: the broker gets an acknowledgement for every
         message the bridge receives).
@@ -179,7 +180,7 @@ class TopicRuleBridge:
         *,
         lambda_client: Any = None,
         sqs_client: Any = None,
-        client_id: str = "localcloud-iot-rules",
+        client_id: str | None = None,
         qos: int = 1,
         max_queue: int = 10_000,
     ) -> None:
@@ -203,7 +204,7 @@ class TopicRuleBridge:
                 log.info("topic rule %s is disabled (RuleDisabled): ignored", rule.name)
         self._lambda = lambda_client
         self._sqs = sqs_client
-        self._client_id = client_id
+        self._client_id = client_id or f"localcloud-iot-rules-{uuid.uuid4().hex[:8]}"
         self._qos = qos
         self._counters = {
             "received": 0,
@@ -498,6 +499,11 @@ class TopicRuleBridge:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         # paho's network thread: queue only, so keep-alives and acknowledgements keep flowing.
+        if message.retain:
+            # A retained message replayed because we just subscribed: IoT rules act on
+            # publications, not on replays, so a restarted bridge must not run them twice.
+            log.debug("ignoring the retained message replayed on %s", message.topic)
+            return
         # MQTT does not tell subscribers who published, so clientid() is "" here.
         self._queue.put((message.topic, bytes(message.payload), ""))
 

@@ -162,6 +162,9 @@ class MosquittoBroker(Broker):
             f"listener {port} {host}\n"
             "allow_anonymous true\n"
             "persistence false\n"
+            # IoT Core does not drop messages for a busy rules engine; mosquitto's default
+            # (1000 queued QoS 1 messages per client) silently would in a burst.
+            "max_queued_messages 0\n"
             "log_dest stderr\n"
             "log_type error\n"
             "log_type warning\n",

@@ -198,12 +198,17 @@ class InProcessRunner:
                 "LAMBDA_TASK_ROOT": str(local.source_dir),
             }
         )
+        # Only the function's own keys change, and only for the invocation: other threads (the
+        # Step Functions interpreter, pollers, the HTTP server) never see an emptied environment.
         os.environ.update(env)
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for key in env:
+                if key in saved:
+                    os.environ[key] = saved[key]
+                else:
+                    os.environ.pop(key, None)
 
     @contextlib.contextmanager
     def _capture(self) -> Iterator[io.StringIO]:
