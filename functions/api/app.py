@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, Response
 from chalice.app import Request
+
 from gyeonggi.auth import ApiKeyStore, AuthSettings, KeySetUnavailable, Principal, TokenVerifier
 from gyeonggi.common.errors import (
     Conflict,

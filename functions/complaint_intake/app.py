@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.intake import parse_intake_message

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability

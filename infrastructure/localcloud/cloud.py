@@ -314,9 +314,32 @@ class LocalCloud:
             variables = env.get("Environment", {}).get("Variables", {})
             # Functions that verify tokens trust the local issuer instead of Cognito.
             extra = issuer_env if any(k in variables for k in ISSUER_ENV) else {}
+            # moto drops DeadLetterConfig; the runner honours it for asynchronous invokes.
+            dead_letter = resource.properties.get("DeadLetterConfig", {}).get("TargetArn")
             self.runner.register(
-                LocalFunction(resource.physical_id, resource.logical_id, artifact.source, extra)
+                LocalFunction(
+                    resource.physical_id,
+                    resource.logical_id,
+                    artifact.source,
+                    extra,
+                    dead_letter_arn=dead_letter,
+                )
             )
+        self.runner.dead_letter_sender = self._send_dead_letter
+
+    def _send_dead_letter(self, target_arn: str, body: str, attributes: dict[str, str]) -> None:
+        if ":sqs:" not in target_arn:
+            log.error("dead-letter target %s is not a queue; event dropped", target_arn)
+            return
+        queue_name = target_arn.rsplit(":", 1)[-1]
+        sqs = self.client("sqs")
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
+            MessageBody=body,
+            MessageAttributes={
+                k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+            },
+        )
 
     def _start_pollers(self) -> None:
         sqs, lambda_client = self.client("sqs"), self.client("lambda")

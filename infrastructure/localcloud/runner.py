@@ -39,6 +39,10 @@ class LocalFunction:
     logical_id: str
     source_dir: Path
     extra_environment: dict[str, str] = field(default_factory=dict)
+    #: Where asynchronous invocations that failed every attempt go (``DeadLetterConfig``).
+    dead_letter_arn: str | None = None
+    #: Lambda retries a failed asynchronous invocation twice by default.
+    async_retries: int = 2
 
 
 @dataclass
@@ -84,6 +88,9 @@ class InProcessRunner:
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
         self._original: Any = None
+        self._original_invoke: Any = None
+        #: Sends ``(target_arn, body, attributes)`` to a dead-letter queue; set by the cloud.
+        self.dead_letter_sender: Any = None
 
     # -- wiring into moto
     def register(self, fn: LocalFunction) -> None:
@@ -103,12 +110,28 @@ class InProcessRunner:
 
         LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign,assignment]
 
+        if self._original_invoke is None:
+            self._original_invoke = LambdaFunction.invoke
+        original_invoke = self._original_invoke
+
+        def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+            kind = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}.get(
+                "x-amz-invocation-type"
+            )
+            if kind == "Event":
+                runner.invoke_async(fn, body)
+                return b""
+            return original_invoke(fn, body, request_headers, response_headers)
+
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
+
     def uninstall(self) -> None:
         if self._original is not None:
             from moto.awslambda.models import LambdaFunction
 
             LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
-            self._original = None
+            LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
+            self._original = self._original_invoke = None
 
     # -- invocation
     def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
@@ -123,7 +146,7 @@ class InProcessRunner:
         if isinstance(event, str | bytes):
             event = json.loads(event or "{}")
         request_id = str(uuid.uuid4())
-        timeout = float(fn.timeout or 3)
+        timeout = float(fn.timeout if fn.timeout is not None else 3)
         with self._lock, self._environment(fn, local), self._capture() as out:
             start = time.monotonic()
             cold = fn.function_name not in self._modules
@@ -153,6 +176,29 @@ class InProcessRunner:
             Invocation(fn.function_name, request_id, elapsed * 1000, cold, errored, event, result)
         )
         return json.dumps(result, default=str), errored, logs
+
+    def invoke_async(self, fn: Any, body: Any) -> None:
+        """An ``Event`` invocation: the caller is answered at once (202) and never sees the
+        function's error; Lambda retries, then sends the event to the dead-letter queue."""
+        local = self.functions.get(fn.function_name)
+        attempts = 1 + (local.async_retries if local else 0)
+        for _ in range(attempts):
+            payload, errored, _logs = self.invoke(fn, body)
+            if not errored:
+                return
+        log.warning("%s failed %d asynchronous attempts", fn.function_name, attempts)
+        if local and local.dead_letter_arn and self.dead_letter_sender is not None:
+            error = json.loads(payload)
+            event = body if isinstance(body, str) else json.dumps(body)
+            self.dead_letter_sender(
+                local.dead_letter_arn,
+                event,
+                {
+                    "RequestID": self.invocations[-1].request_id,
+                    "ErrorCode": "200",
+                    "ErrorMessage": str(error.get("errorMessage", ""))[:1000],
+                },
+            )
 
     def _handler(self, fn: Any, local: LocalFunction) -> Any:
         module_path, _, attribute = fn.handler.rpartition(".")

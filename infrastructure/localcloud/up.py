@@ -11,7 +11,6 @@ from pathlib import Path
 from types import FrameType
 
 from gyeonggi.common.config import ConfigurationError
-
 from localcloud.cloud import LocalCloud
 
 _RUNNING = "running.json"
@@ -73,6 +72,7 @@ def serve(
 def issue_api_key(state_dir: Path, owner: str) -> str:
     """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
     import boto3
+
     from gyeonggi.auth.apikeys import ApiKeyStore
 
     path = state_dir / _RUNNING

@@ -1,4 +1,4 @@
-"""The complaint intake chain end to end: HTTP -> SQS -> Lambda -> Step Functions -> DynamoDB/SNS."""
+"""The complaint intake chain end to end: HTTP, SQS, Lambda, Step Functions, DynamoDB, SNS."""
 
 from __future__ import annotations
 
@@ -32,9 +32,7 @@ FORM = {
 def _item(cloud: LocalCloud, table: str, request_id: str) -> dict[str, Any] | None:
     item = (
         cloud.client("dynamodb")
-        .get_item(
-            TableName=cloud.physical_id(table), Key={"service_request_id": {"S": request_id}}
-        )
+        .get_item(TableName=cloud.physical_id(table), Key={"service_request_id": {"S": request_id}})
         .get("Item")
     )
     return dict(item) if item else None
@@ -103,7 +101,9 @@ def test_open311_post_is_stored_without_personal_data_and_published(
 
 def test_open311_post_accepts_json_too(cloud: LocalCloud, http: Http, api_key: str) -> None:
     body = {**{k: v for k, v in FORM.items() if not k.startswith("attribute")}, "lat": 37.2}
-    answer = http.request("POST", "/open311/v2/requests.json", json_body={**body, "api_key": api_key})
+    answer = http.request(
+        "POST", "/open311/v2/requests.json", json_body={**body, "api_key": api_key}
+    )
     assert answer.status == 201, answer.body
     execution = cloud.wait_for_execution(SM, answer.body[0]["service_request_id"])
     assert execution["status"] == "SUCCEEDED"
@@ -151,9 +151,7 @@ def test_same_citizen_gets_the_same_pseudonym(cloud: LocalCloud, http: Http) -> 
         "description": "Illegal dumping again",
     }
     ids = [
-        http.request("POST", "/complaints", token=token, json_body=body).body[
-            "service_request_id"
-        ]
+        http.request("POST", "/complaints", token=token, json_body=body).body["service_request_id"]
         for _ in range(2)
     ]
     pseudonyms = set()

@@ -15,6 +15,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
 from localcloud import mqtt_broker
 from localcloud.iot_bridge import TopicRuleBridge
 from localcloud.mqtt_broker import (
@@ -24,7 +26,6 @@ from localcloud.mqtt_broker import (
     EmbeddedBroker,
     start_broker,
 )
-from paho.mqtt.enums import CallbackAPIVersion
 
 pytestmark = pytest.mark.integration
 

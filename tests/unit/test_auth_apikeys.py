@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from gyeonggi.auth import KEY_PREFIX, ApiKeySettings, ApiKeyStore, hash_key
 from gyeonggi.common.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from moto import mock_aws
 
 TABLE = "gyeonggi-api-keys"
 

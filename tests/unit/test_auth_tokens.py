@@ -14,6 +14,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
 from gyeonggi.auth import (
     AuthSettings,
     FileJwksClient,
@@ -23,7 +25,6 @@ from gyeonggi.auth import (
 )
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import Forbidden, Unauthenticated
-from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_TestPool"
 AUDIENCE = "test-app-client"

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import pytest
+
 from localcloud.iot_bridge import TopicRuleBridge, UnsupportedTopicRule
 
 FUNCTION_ARN = "arn:aws:lambda:ap-northeast-2:123456789012:function:telemetry"

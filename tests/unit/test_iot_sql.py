@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+
 from localcloud.iot_sql import (
     UNDEFINED,
     UnsupportedIotSql,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from gyeonggi.auth import TokenVerifier
 from gyeonggi.auth.local_issuer import LocalIssuer, main
 from gyeonggi.common.config import ConfigurationError

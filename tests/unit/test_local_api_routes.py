@@ -1,0 +1,111 @@
+"""The local API Gateway: routes from the template's API body, proxy events, answers."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+from localcloud.api_server import ApiServer, Route, proxy_event, routes_from_body
+
+FN = "arn:aws:lambda:ap-northeast-2:123456789012:function:api"
+
+
+def _body(*paths: tuple[str, str]) -> dict[str, Any]:
+    uri = {"Fn::Sub": "ignored"}  # unresolved integrations are skipped
+    out: dict[str, Any] = {
+        "paths": {"/skip": {"get": {"x-amazon-apigateway-integration": {"uri": uri}}}}
+    }
+    for path, method in paths:
+        out["paths"].setdefault(path, {})[method] = {
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "uri": "arn:aws:apigateway:ap-northeast-2:lambda:path/2015-03-31/functions/"
+                f"{FN}/invocations",
+            }
+        }
+    return out
+
+
+def test_routes_match_literal_before_parameter() -> None:
+    routes = routes_from_body(
+        _body(("/requests/{request_file}", "get"), ("/requests/discovery.json", "get"))
+    )
+    assert [r.resource for r in routes] == ["/requests/discovery.json", "/requests/{request_file}"]
+    assert routes[1].pattern.match("/requests/GG-1.json").groupdict() == {
+        "request_file": "GG-1.json"
+    }
+    assert not routes[1].pattern.match("/requests/a/b")
+
+
+def test_greedy_parameter() -> None:
+    route = Route.create("ANY", "/files/{proxy+}", FN)
+    assert route.pattern.match("/files/a/b/c").groupdict() == {"proxy": "a/b/c"}
+
+
+def test_proxy_event_has_the_rest_v1_shape() -> None:
+    route = Route.create("POST", "/open311/v2/requests.json", FN)
+    event = proxy_event(
+        route,
+        "dev",
+        "POST",
+        "/open311/v2/requests.json?a=1&a=2",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"x=1",
+        {},
+        "127.0.0.1",
+    )
+    assert event["resource"] == "/open311/v2/requests.json"
+    assert event["queryStringParameters"] == {"a": "2"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"]}
+    assert event["body"] == "x=1" and event["isBase64Encoded"] is False
+    assert event["requestContext"]["stage"] == "dev"
+    assert event["pathParameters"] is None
+
+
+def test_binary_bodies_are_base64() -> None:
+    route = Route.create("POST", "/media", FN)
+    event = proxy_event(
+        route, "dev", "POST", "/media", {"Content-Type": "image/jpeg"}, b"\xff\xd8", {}, "127.0.0.1"
+    )
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\xd8"
+
+
+class FakeLambda:
+    def __init__(self, payload: Any, error: bool = False) -> None:
+        self.payload, self.error, self.events = payload, error, []  # type: ignore[var-annotated]
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        self.events.append(json.loads(Payload))
+        answer: dict[str, Any] = {"Payload": io.BytesIO(json.dumps(self.payload).encode())}
+        if self.error:
+            answer["FunctionError"] = "Unhandled"
+        return answer
+
+
+def _server(fake: FakeLambda) -> ApiServer:
+    server = ApiServer(routes_from_body(_body(("/things/{id}", "get"))), fake, stage="dev", port=0)
+    server.httpd.server_close()  # dispatch() is enough; no socket needed
+    return server
+
+
+def test_dispatch_maps_the_proxy_response() -> None:
+    fake = FakeLambda({"statusCode": 201, "headers": {"Location": "/things/1"}, "body": "{}"})
+    status, headers, body = _server(fake).dispatch("GET", "/things/1", {}, b"", "127.0.0.1")
+    assert status == 201 and ("Location", "/things/1") in headers and body == b"{}"
+    assert fake.events[0]["pathParameters"] == {"id": "1"}
+
+
+def test_unknown_route_and_method_are_403_like_api_gateway() -> None:
+    server = _server(FakeLambda({}))
+    assert server.dispatch("GET", "/nothing", {}, b"", "127.0.0.1")[0] == 403
+    assert server.dispatch("DELETE", "/things/1", {}, b"", "127.0.0.1")[0] == 403
+
+
+def test_function_error_or_malformed_response_is_502() -> None:
+    assert _server(FakeLambda({}, error=True)).dispatch("GET", "/things/1", {}, b"", "x")[0] == 502
+    assert (
+        _server(FakeLambda({"body": "no status"})).dispatch("GET", "/things/1", {}, b"", "x")[0]
+        == 502
+    )

@@ -1,0 +1,40 @@
+"""Log lines never carry personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from gyeonggi.common.config import ConfigurationError, Settings
+from gyeonggi.common.observability import observability
+
+
+def test_logger_masks_personal_fields_in_messages_and_extra_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)  # the logger writes to the stdout of the moment
+    logger, _, _ = observability("test")
+    logger.info({"email": "a@b.kr", "service_code": "noise"})
+    logger.info("contact", extra={"phone": "010-1234-5678", "detail": {"first_name": "Minji"}})
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    text = out.getvalue()
+    assert "a@b.kr" not in text and "010-1234-5678" not in text and "Minji" not in text
+    assert lines[0]["message"] == {"email": "*****", "service_code": "noise"}
+    assert lines[1]["phone"] == "*****"
+
+
+class _Needs(Settings):
+    table_name: str
+    batch_size: int = 10
+
+
+def test_settings_name_every_missing_or_bad_variable() -> None:
+    with pytest.raises(ConfigurationError, match="TABLE_NAME is not set"):
+        _Needs.from_env({})
+    with pytest.raises(ConfigurationError, match="BATCH_SIZE"):
+        _Needs.from_env({"TABLE_NAME": "t", "BATCH_SIZE": "ten"})
+    assert _Needs.from_env({"TABLE_NAME": "t"}).batch_size == 10

@@ -1,0 +1,112 @@
+"""The in-process Lambda runner and the SQS poller's partial-batch rules."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from localcloud.event_sources import _reported_failures
+from localcloud.runner import InProcessRunner, LocalFunction
+
+
+def _fn(name: str, handler: str = "app.handler", timeout: int = 3, **env: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name=name,
+        function_arn=f"arn:aws:lambda:ap-northeast-2:123456789012:function:{name}",
+        handler=handler,
+        timeout=timeout,
+        memory_size=128,
+        environment_vars=env,
+    )
+
+
+@pytest.fixture
+def function_dir(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(
+        "import os, time\n"
+        "LOADS = 0\n"
+        "LOADS += 1\n"
+        "def handler(event, context):\n"
+        "    print('log line', event.get('n'))\n"
+        "    if event.get('boom'): raise ValueError('bad event')\n"
+        "    if event.get('sleep'): time.sleep(event['sleep'])\n"
+        "    return {'table': os.environ['TABLE'], 'loads': LOADS,\n"
+        "            'remaining': context.get_remaining_time_in_millis() > 0}\n"
+    )
+    return tmp_path
+
+
+def test_runs_with_the_function_environment_and_restores_it(function_dir: Path) -> None:
+    runner = InProcessRunner({"AWS_REGION": "ap-northeast-2"})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    payload, errored, logs = runner.invoke(_fn("fn", TABLE="complaints"), {"n": 1})
+    assert not errored
+    assert json.loads(payload) == {"table": "complaints", "loads": 1, "remaining": True}
+    assert "log line 1" in logs
+    assert "TABLE" not in os.environ
+    # warm: the module is not loaded again
+    payload, _, _ = runner.invoke(_fn("fn", TABLE="complaints"), {"n": 2})
+    assert json.loads(payload)["loads"] == 1
+    assert [i.cold_start for i in runner.calls("fn")] == [True, False]
+
+
+def test_handler_error_is_the_function_error(function_dir: Path) -> None:
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    payload, errored, _ = runner.invoke(_fn("fn", TABLE="t"), {"boom": True})
+    assert errored
+    assert json.loads(payload)["errorType"] == "ValueError"
+
+
+def test_timeout_is_reported_as_lambda_does(function_dir: Path) -> None:
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    payload, errored, _ = runner.invoke(_fn("fn", timeout=0, TABLE="t"), {"sleep": 0.01})
+    assert errored and json.loads(payload)["errorType"] == "Sandbox.Timedout"
+
+
+def test_missing_handler_or_source_is_an_error(function_dir: Path) -> None:
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    payload, errored, _ = runner.invoke(_fn("fn", handler="app.nope"), {})
+    assert errored and "Handler 'app.nope' missing" in json.loads(payload)["errorMessage"]
+    payload, errored, _ = runner.invoke(_fn("unknown"), {})
+    assert errored and "has no local source" in json.loads(payload)["errorMessage"]
+
+
+IDS = {"a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "failed"),
+    [
+        (b'{"batchItemFailures": []}', set()),
+        (b'{"batchItemFailures": [{"itemIdentifier": "b"}]}', {"b"}),
+        (b"null", set()),
+        (b"{}", set()),
+        (b'{"batchItemFailures": [{"itemIdentifier": "zzz"}]}', IDS),  # unknown id: all fail
+        (b'{"batchItemFailures": [{"itemIdentifier": ""}]}', IDS),
+        (b'{"batchItemFailures": "b"}', IDS),
+        (b"not json", IDS),
+    ],
+)
+def test_partial_batch_response_rules(payload: bytes, failed: set[str]) -> None:
+    assert _reported_failures(payload, IDS) == failed
+
+
+def test_async_invocation_retries_then_dead_letters(function_dir: Path) -> None:
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir, dead_letter_arn="arn:aws:sqs:r:1:dlq"))
+    sent: list[tuple[str, str, dict[str, str]]] = []
+    runner.dead_letter_sender = lambda arn, body, attrs: sent.append((arn, body, attrs))
+    runner.invoke_async(_fn("fn", TABLE="t"), json.dumps({"boom": True}))
+    assert len(runner.calls("fn")) == 3  # the first attempt and Lambda's two retries
+    ((arn, body, attrs),) = sent
+    assert arn == "arn:aws:sqs:r:1:dlq" and json.loads(body) == {"boom": True}
+    assert attrs["ErrorMessage"] == "bad event"
+    runner.invoke_async(_fn("fn", TABLE="t"), json.dumps({"n": 1}))
+    assert len(sent) == 1 and len(runner.calls("fn")) == 4
