@@ -21,6 +21,8 @@ def serve(
 ) -> int:
     """Start everything, print where it is, block until a signal, then stop cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for chatty in ("werkzeug", "botocore", "moto"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
