@@ -1,0 +1,538 @@
+"""Contract tests: template.yaml, the code, the state machines and the API description agree.
+
+These tests read files and never deploy anything; together they take a few seconds. Each one
+collects *every* problem it finds and fails with the whole list, so one run says everything that
+is missing.
+
+Conventions the tests hold the repository to
+--------------------------------------------
+- A function's ``CodeUri`` is ``functions/<dir>/``; the folder has the module its ``Handler``
+  names (``app.handler`` -> ``functions/<dir>/app.py`` defining ``handler``, checked with ``ast``,
+  never imported).
+- A function's sample events are ``events/<dir>/*.json`` (``sam local invoke -e`` takes them).
+- A sample event counts as *used by a test* when a test module outside ``tests/contract``
+  contains a string literal equal to, or ending in ``/`` followed by, the event's path relative
+  to ``events/`` -- ``"<dir>/<file>.json"``, the argument ``tests.conftest.load_event`` takes.
+  So ``load_event("api/x.json")``, ``EVENTS / "api/x.json"`` and ``"events/api/x.json"`` all count;
+  a path assembled from pieces (``EVENTS / "api" / "x.json"``, f-strings) does not, on purpose:
+  the literal is what a reader greps for.
+- Every Task state has ``Retry`` and a ``Catch`` that includes ``States.ALL`` (a failure is
+  recorded, never just dropped). A state may be exempted only by an entry in
+  ``_NO_CATCH_BY_DESIGN`` that says why; there are none today.
+- IAM: no role or policy may grant DynamoDB, SQS, SNS or S3 actions on ``"*"`` (or on an ARN
+  whose resource part is only a wildcard). The few account-level listing actions, which cannot
+  be scoped, are the only exceptions (``_ACCOUNT_LEVEL_ACTIONS``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from localcloud.template import Artifact, load_template, package, parameter_values, transform
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+OPENAPI = ROOT / "docs" / "openapi.yaml"
+EVENTS = ROOT / "events"
+FUNCTIONS = ROOT / "functions"
+STATE_MACHINES = ROOT / "statemachines"
+TESTS = ROOT / "tests"
+REGION = "ap-northeast-2"
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+#: (state machine file, state path) -> why that Task state has no Catch. Empty on purpose.
+_NO_CATCH_BY_DESIGN: dict[tuple[str, str], str] = {}
+
+_SCOPED_SERVICES = ("dynamodb", "sqs", "sns", "s3")
+#: Actions that act on the account, not on a table, queue, topic or bucket: "*" is their only
+#: possible resource.
+_ACCOUNT_LEVEL_ACTIONS = frozenset(
+    {
+        "dynamodb:listtables",
+        "dynamodb:describelimits",
+        "dynamodb:describeendpoints",
+        "sqs:listqueues",
+        "sns:listtopics",
+        "sns:listsubscriptions",
+        "s3:listallmybuckets",
+    }
+)
+# An ARN of one of those services whose resource part is nothing but a wildcard
+# ("arn:aws:sqs:*:*:*", "arn:${AWS::Partition}:dynamodb:...:table/*", "arn:aws:s3:::*").
+_WILDCARD_ARN = re.compile(
+    r"^arn:[^:]*:(dynamodb|sqs|sns|s3):[^:]*:[^:]*:(table/)?\*(/\*)?$", re.IGNORECASE
+)
+
+
+# ------------------------------------------------------------------ shared, computed once
+
+
+class _RecordingS3:
+    """Stands in for S3 when packaging: ``localcloud.template.package`` only calls put_object."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, int] = {}
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes) -> None:  # noqa: N803 (boto3)
+        self.uploads[f"s3://{Bucket}/{Key}"] = len(Body)
+
+
+@cache
+def _source() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@cache
+def _packaged() -> tuple[dict[str, Any], dict[str, Artifact], dict[str, int]]:
+    s3 = _RecordingS3()
+    template, artifacts = package(_source(), ROOT, s3, "contract-test-artifacts")
+    return template, artifacts, s3.uploads
+
+
+@cache
+def _transformed() -> dict[str, Any]:
+    # aws-sam-translator reads the region from the environment; leave the process as it was.
+    saved = os.environ.get("AWS_DEFAULT_REGION")
+    try:
+        return transform(_packaged()[0], parameter_values(_source(), {}), REGION)
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved
+
+
+def _of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: spec
+        for logical_id, spec in template.get("Resources", {}).items()
+        if spec.get("Type") == resource_type
+    }
+
+
+def _properties(spec: dict[str, Any]) -> dict[str, Any]:
+    props = spec.get("Properties", {})
+    return props if isinstance(props, dict) else {}
+
+
+def _function_property(spec: dict[str, Any], name: str) -> Any:
+    """A function's property, or the template's ``Globals.Function`` default for it."""
+    props = _properties(spec)
+    if name in props:
+        return props[name]
+    return _source().get("Globals", {}).get("Function", {}).get(name)
+
+
+def _function_dir(code_uri: Any) -> str | None:
+    """``functions/<dir>/`` -> ``<dir>``; anything else breaks the convention."""
+    if not isinstance(code_uri, str):
+        return None
+    parts = Path(code_uri).parts
+    return parts[1] if len(parts) == 2 and parts[0] == "functions" else None
+
+
+def _referenced_logical_id(value: Any) -> str | None:
+    """The logical id a ``Ref`` or ``Fn::GetAtt`` points to, if ``value`` is one."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return value["Ref"]
+        att = value.get("Fn::GetAtt")
+        if isinstance(att, list) and att and isinstance(att[0], str):
+            return att[0]
+        if isinstance(att, str):
+            return att.split(".", 1)[0]
+    return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------ the template itself
+
+
+def test_template_passes_cfn_lint_without_errors_or_warnings() -> None:
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(TEMPLATE, ManualArgs(regions=[REGION]))
+    assert not matches, "cfn-lint:\n" + "\n".join(
+        f"  {m.rule.id} line {m.linenumber}: {m.message}" for m in matches
+    )
+
+
+def test_template_packages_and_transforms_with_aws_sam_translator() -> None:
+    packaged, artifacts, uploads = _packaged()
+    local = {
+        logical_id
+        for logical_id, spec in _source()["Resources"].items()
+        if spec["Type"].startswith("AWS::Serverless::")
+        and any(
+            isinstance(_properties(spec).get(p), str)
+            and not _properties(spec)[p].startswith("s3://")
+            for p in ("CodeUri", "ContentUri", "DefinitionUri")
+        )
+    }
+    assert set(artifacts) == local, "every local CodeUri/ContentUri/DefinitionUri is packaged"
+    assert len(uploads) == len(artifacts)
+
+    transformed = _transformed()
+    left = sorted(
+        f"{logical_id} ({spec['Type']})"
+        for logical_id, spec in transformed["Resources"].items()
+        if spec["Type"].startswith("AWS::Serverless::")
+    )
+    assert not left, f"not transformed: {left}"
+    assert "Transform" not in transformed
+    for logical_id in _of_type(_source(), "AWS::Serverless::Function"):
+        assert _of_type(transformed, "AWS::Lambda::Function").get(logical_id), logical_id
+
+
+# ------------------------------------------------------------------ functions, their folders and events
+
+
+def _module_defines(path: Path, name: str) -> bool:
+    """Whether the module at ``path`` binds ``name`` at top level (def, class, assignment, import)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return True
+        elif isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                return True
+        elif isinstance(node, ast.AnnAssign):
+            target = node.target
+            if isinstance(target, ast.Name) and target.id == name and node.value is not None:
+                return True
+        elif isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name.split(".")[0]) == name for alias in node.names
+        ):
+            return True
+    return False
+
+
+@cache
+def _test_string_literals() -> dict[Path, frozenset[str]]:
+    """Every string literal of every test module outside ``tests/contract``."""
+    literals: dict[Path, frozenset[str]] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        if (TESTS / "contract") in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        literals[path] = frozenset(
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        )
+    return literals
+
+
+def _tests_using(event: Path) -> list[Path]:
+    relative = event.relative_to(EVENTS).as_posix()
+    return [
+        path
+        for path, strings in _test_string_literals().items()
+        if any(s == relative or s.endswith("/" + relative) for s in strings)
+    ]
+
+
+def _function_dirs() -> dict[str, str]:
+    """Logical id -> folder under functions/ (or a problem description)."""
+    return {
+        logical_id: _function_dir(_function_property(spec, "CodeUri")) or ""
+        for logical_id, spec in _of_type(_source(), "AWS::Serverless::Function").items()
+    }
+
+
+def test_every_function_has_its_folder_handler_sample_events_and_a_test() -> None:
+    problems: list[str] = []
+    for logical_id, spec in _of_type(_source(), "AWS::Serverless::Function").items():
+        code_uri = _function_property(spec, "CodeUri")
+        folder = _function_dir(code_uri)
+        if folder is None:
+            problems.append(f"{logical_id}: CodeUri {code_uri!r} is not functions/<dir>/")
+            continue
+        handler = _function_property(spec, "Handler")
+        if not isinstance(handler, str) or "." not in handler:
+            problems.append(f"{logical_id}: Handler {handler!r} is not module.attribute")
+        else:
+            module, _, attribute = handler.rpartition(".")
+            source = FUNCTIONS / folder / (module.replace(".", "/") + ".py")
+            if not source.is_file():
+                problems.append(f"{logical_id}: {source.relative_to(ROOT)} does not exist")
+            elif not _module_defines(source, attribute):
+                problems.append(
+                    f"{logical_id}: {source.relative_to(ROOT)} defines no top-level {attribute!r}"
+                )
+        if not (FUNCTIONS / folder / "app.py").is_file():
+            problems.append(f"{logical_id}: functions/{folder}/app.py does not exist")
+        events = sorted((EVENTS / folder).glob("*.json"))
+        if not events:
+            problems.append(f"{logical_id}: no sample event in events/{folder}/*.json")
+        elif not any(_tests_using(e) for e in events):
+            problems.append(
+                f"{logical_id}: no test loads any of events/{folder}/*.json "
+                f'(write e.g. load_event("{folder}/{events[0].name}") in a test)'
+            )
+    assert not problems, "functions:\n  " + "\n  ".join(problems)
+
+
+def test_every_function_folder_and_events_folder_belongs_to_a_function() -> None:
+    declared = set(_function_dirs().values())
+    folders = {p.parent.name for p in FUNCTIONS.glob("*/app.py")}
+    event_folders = {p.name for p in EVENTS.iterdir() if p.is_dir()} if EVENTS.is_dir() else set()
+    problems = [f"functions/{f}/ is not the CodeUri of any function" for f in folders - declared]
+    problems += [f"events/{f}/ is not the folder of any function" for f in event_folders - declared]
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_every_sample_event_is_json_and_used_by_a_test() -> None:
+    problems: list[str] = []
+    for event in sorted(EVENTS.rglob("*.json")):
+        name = event.relative_to(ROOT).as_posix()
+        try:
+            if not isinstance(json.loads(event.read_text(encoding="utf-8")), dict):
+                problems.append(f"{name}: not a JSON object")
+        except ValueError as exc:
+            problems.append(f"{name}: not JSON ({exc})")
+        if not _tests_using(event):
+            problems.append(f"{name}: no test loads it")
+    assert not problems, "sample events:\n  " + "\n  ".join(problems)
+
+
+# ------------------------------------------------------------------ state machines
+
+
+def _state_machine_files() -> list[Path]:
+    return sorted(STATE_MACHINES.glob("*.asl.json"))
+
+
+def _definition_uris() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Logical id -> (DefinitionUri, DefinitionSubstitutions) of every state machine."""
+    return {
+        logical_id: (
+            _properties(spec).get("DefinitionUri"),
+            _properties(spec).get("DefinitionSubstitutions") or {},
+        )
+        for logical_id, spec in _of_type(_source(), "AWS::Serverless::StateMachine").items()
+    }
+
+
+def test_every_state_machine_file_is_deployed_and_every_definition_exists() -> None:
+    files = {p.relative_to(ROOT).as_posix() for p in _state_machine_files()}
+    uris = _definition_uris()
+    referenced = {uri for uri, _ in uris.values() if isinstance(uri, str)}
+    problems = [f"{f} is not the DefinitionUri of any state machine" for f in files - referenced]
+    for logical_id, (uri, _) in uris.items():
+        if not isinstance(uri, str):
+            problems.append(f"{logical_id}: DefinitionUri must be a file in statemachines/")
+        elif uri not in files:
+            problems.append(f"{logical_id}: DefinitionUri {uri} is not statemachines/*.asl.json")
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_state_machines_pass_statelint() -> None:
+    from statelint.linter import Linter
+
+    # The files keep their ${Placeholders}: statelint accepts them where a resource is expected.
+    problems = [
+        f"{path.relative_to(ROOT)}: {problem}"
+        for path in _state_machine_files()
+        for problem in Linter.validate(str(path))
+    ]
+    assert not problems, "statelint:\n  " + "\n  ".join(problems)
+
+
+def test_placeholders_and_definition_substitutions_match() -> None:
+    problems: list[str] = []
+    for logical_id, (uri, substitutions) in _definition_uris().items():
+        if not isinstance(uri, str) or not (ROOT / uri).is_file():
+            continue  # reported by the test above
+        used = set(_PLACEHOLDER.findall((ROOT / uri).read_text(encoding="utf-8")))
+        given = set(substitutions)
+        if used - given:
+            problems.append(f"{logical_id}: no DefinitionSubstitutions for {sorted(used - given)}")
+        if given - used:
+            problems.append(f"{logical_id}: {uri} never uses {sorted(given - used)}")
+    assert not problems, "\n".join(problems)
+
+
+def _task_states(states: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every Task state, including those inside Parallel branches and Map processors."""
+    for name, state in states.items():
+        path = f"{prefix}{name}"
+        if state.get("Type") == "Task":
+            yield path, state
+        for i, branch in enumerate(state.get("Branches", [])):
+            yield from _task_states(branch.get("States", {}), f"{path}.Branches[{i}].")
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                yield from _task_states(state[key].get("States", {}), f"{path}.{key}.")
+
+
+def test_every_task_state_retries_and_catches_everything() -> None:
+    problems: list[str] = []
+    for path in _state_machine_files():
+        definition = json.loads(path.read_text(encoding="utf-8"))
+        for state_path, state in _task_states(definition.get("States", {})):
+            where = f"{path.name}: {state_path}"
+            if not state.get("Retry"):
+                problems.append(f"{where} has no Retry")
+            if (path.name, state_path) in _NO_CATCH_BY_DESIGN:
+                continue
+            catchers = state.get("Catch") or []
+            if not catchers:
+                problems.append(f"{where} has no Catch")
+            elif not any("States.ALL" in c.get("ErrorEquals", []) for c in catchers):
+                problems.append(f"{where}: no Catch covers States.ALL")
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ queues, encryption, IAM
+
+
+def test_every_sqs_event_source_has_a_redrive_policy_to_a_dead_letter_queue() -> None:
+    transformed = _transformed()
+    queues = _of_type(transformed, "AWS::SQS::Queue")
+    problems: list[str] = []
+    for logical_id, spec in _of_type(transformed, "AWS::Lambda::EventSourceMapping").items():
+        source_arn = _properties(spec).get("EventSourceArn")
+        queue_id = _referenced_logical_id(source_arn)
+        if queue_id not in queues:
+            if queue_id in transformed["Resources"]:
+                continue  # a stream or another source that is not a queue
+            problems.append(f"{logical_id}: event source {source_arn!r} is not a queue here")
+            continue
+        redrive = _properties(queues[queue_id]).get("RedrivePolicy")
+        if not isinstance(redrive, dict):
+            problems.append(f"{queue_id} feeds {logical_id} but has no RedrivePolicy")
+            continue
+        target = _referenced_logical_id(redrive.get("deadLetterTargetArn"))
+        if target not in queues:
+            problems.append(f"{queue_id}: deadLetterTargetArn is not a queue of this template")
+        if not redrive.get("maxReceiveCount"):
+            problems.append(f"{queue_id}: RedrivePolicy has no maxReceiveCount")
+    assert not problems, "\n".join(problems)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def test_every_table_queue_topic_and_bucket_is_encrypted_at_rest() -> None:
+    checks = {
+        "AWS::DynamoDB::Table": (
+            "SSESpecification.SSEEnabled",
+            lambda p: _truthy((p.get("SSESpecification") or {}).get("SSEEnabled")),
+        ),
+        "AWS::SQS::Queue": (
+            "KmsMasterKeyId or SqsManagedSseEnabled",
+            lambda p: bool(p.get("KmsMasterKeyId")) or _truthy(p.get("SqsManagedSseEnabled")),
+        ),
+        "AWS::SNS::Topic": ("KmsMasterKeyId", lambda p: bool(p.get("KmsMasterKeyId"))),
+        "AWS::S3::Bucket": (
+            "BucketEncryption",
+            lambda p: bool(
+                (p.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
+            ),
+        ),
+    }
+    problems = [
+        f"{logical_id} ({resource_type}) needs {needs}"
+        for resource_type, (needs, encrypted) in checks.items()
+        for logical_id, spec in _of_type(_transformed(), resource_type).items()
+        if not encrypted(_properties(spec))
+    ]
+    assert not problems, "not encrypted at rest:\n  " + "\n  ".join(problems)
+
+
+def _policy_documents(transformed: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, spec in transformed["Resources"].items():
+        props = _properties(spec)
+        if spec["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                yield f"{logical_id}/{policy.get('PolicyName')}", policy.get("PolicyDocument", {})
+        elif spec["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            yield logical_id, props.get("PolicyDocument", {})
+
+
+def _unscoped(resource: Any) -> bool:
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        sub = resource["Fn::Sub"]
+        resource = sub[0] if isinstance(sub, list) else sub
+    if not isinstance(resource, str):
+        return False  # Ref / GetAtt name one resource
+    # ${AWS::Partition} and friends hold colons; any substituted name counts as a name.
+    resource = _PLACEHOLDER.sub("x", resource.strip())
+    return resource == "*" or bool(_WILDCARD_ARN.match(resource))
+
+
+def _data_plane(action: Any) -> bool:
+    if not isinstance(action, str):
+        return False
+    lowered = action.lower()
+    if lowered == "*":
+        return True
+    service = lowered.split(":", 1)[0]
+    return service in _SCOPED_SERVICES and lowered not in _ACCOUNT_LEVEL_ACTIONS
+
+
+def test_no_policy_grants_data_plane_actions_on_every_resource() -> None:
+    problems: list[str] = []
+    for where, document in _policy_documents(_transformed()):
+        for statement in _as_list(document.get("Statement", [])):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            actions = [a for a in _as_list(statement.get("Action", [])) if _data_plane(a)]
+            if not actions:
+                continue
+            if "NotResource" in statement:
+                problems.append(f"{where}: {actions} with NotResource")
+            elif any(_unscoped(r) for r in _as_list(statement.get("Resource", []))):
+                problems.append(f"{where}: {actions} on an unscoped resource")
+    assert not problems, "IAM not scoped:\n  " + "\n  ".join(problems)
+
+
+# ------------------------------------------------------------------ HTTP routes vs docs/openapi.yaml
+
+
+def _template_routes() -> set[tuple[str, str]]:
+    routes: set[tuple[str, str]] = set()
+    for spec in _of_type(_source(), "AWS::Serverless::Function").values():
+        for event in (_properties(spec).get("Events") or {}).values():
+            if event.get("Type") in ("Api", "HttpApi"):
+                props = event.get("Properties", {})
+                routes.add((str(props["Method"]).lower(), str(props["Path"])))
+    return routes
+
+
+def test_template_routes_and_openapi_operations_are_the_same() -> None:
+    assert OPENAPI.is_file(), f"{OPENAPI.relative_to(ROOT)} is missing"
+    document = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    documented = {
+        (method, path)
+        for path, item in (document.get("paths") or {}).items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+    routes = _template_routes()
+    problems = [
+        f"{m.upper()} {p}: in template.yaml, not in docs/openapi.yaml"
+        for m, p in sorted(routes - documented)
+    ]
+    problems += [
+        f"{m.upper()} {p}: in docs/openapi.yaml, not a route of template.yaml"
+        for m, p in sorted(documented - routes)
+    ]
+    assert not problems, "\n".join(problems)
