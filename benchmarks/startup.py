@@ -505,7 +505,7 @@ def run(options: Options) -> str:
         "cut across the phases (an import triggered by a request is counted in both).",
         "",
     ]
-    contributor_rows = []
+    contributor_rows: list[list[object]] = []
     figures: dict[str, float] = {}
     for label, fragment, name in CONTRIBUTORS:
         if not fragment:

@@ -119,13 +119,17 @@ class LocalCloud:
             self.runner.install()
             import boto3
 
-            self._session = boto3.Session()
+            # One session for the deployer, the pollers and the handlers' boto3.client() calls:
+            # each service model is then parsed once, not once per session.
+            boto3.setup_default_session()
+            self._session = boto3.DEFAULT_SESSION
             deployer = Deployer(
                 self._session,
                 stack_name=self.stack_name,
                 root=self.root,
                 region=REGION,
                 endpoint_url=self.endpoint_url,
+                cache_dir=self.state_dir / "cache",
             )
             self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
             self.timings["deploy"] = self.stack.seconds
@@ -144,6 +148,8 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop every thread and server and restore the process as it was. Idempotent."""
+        for poller in self.pollers:
+            poller.signal_stop()  # all at once: each may be in a one-second long poll
         for poller in self.pollers:
             poller.stop()
         self.pollers = []

@@ -94,6 +94,7 @@ class Deployer:
         region: str,
         endpoint_url: str | None = None,
         allow_unsupported: bool = False,
+        cache_dir: Path | None = None,
     ) -> None:
         self.session = session
         self.stack_name = stack_name
@@ -101,6 +102,7 @@ class Deployer:
         self.region = region
         self.endpoint_url = endpoint_url
         self.allow_unsupported = allow_unsupported
+        self.cache_dir = cache_dir
         self._clients: dict[str, Any] = {}
         self._creators: dict[str, Callable[[Resource], None]] = {
             "AWS::KMS::Key": self._kms_key,
@@ -143,7 +145,7 @@ class Deployer:
         )
         packaged, artifacts = package(source, self.root, self.client("s3"), bucket)
         params = parameter_values(source, parameters or {})
-        cfn = transform(packaged, params, self.region)
+        cfn = transform(packaged, params, self.region, self.cache_dir)
 
         stack = Stack(self.stack_name, self.region, ACCOUNT_ID, cfn, {}, {}, artifacts)
         self._stack = stack
@@ -540,45 +542,36 @@ class Deployer:
         r.attributes = {"Arn": arn, "Name": name}
 
     def _user_pool(self, r: Resource) -> None:
-        p = r.properties
-        pool = self.client("cognito-idp").create_user_pool(
-            PoolName=p.get("UserPoolName") or r.logical_id
-        )["UserPool"]
-        r.physical_id = pool["Id"]
+        # Emulated without moto: the local issuer stands in for the pool (and is much
+        # faster to start than moto's Cognito backend).
+        pool_id = f"{self.region}_{secrets.token_hex(5)}"
+        r.physical_id = pool_id
         r.attributes = {
-            "Arn": pool["Arn"],
-            "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}",
-            "ProviderURL": f"https://cognito-idp.{self.region}.amazonaws.com/{pool['Id']}",
+            "Arn": self._arn("cognito-idp", f"userpool/{pool_id}"),
+            "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool_id}",
+            "ProviderURL": f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}",
         }
         r.status = "emulated"
         r.note = (
-            "created in moto, but tokens come from the local issuer (keys generated at "
-            "start-up); functions' AUTH_ISSUER and AUTH_JWKS_URL point to it"
+            "tokens come from the local issuer (keys generated at start-up); functions' "
+            "AUTH_ISSUER and AUTH_JWKS_URL point to it"
         )
 
     def _user_pool_client(self, r: Resource) -> None:
-        p = r.properties
-        client = self.client("cognito-idp").create_user_pool_client(
-            UserPoolId=p["UserPoolId"], ClientName=p.get("ClientName", r.logical_id)
-        )["UserPoolClient"]
-        r.physical_id = client["ClientId"]
-        r.attributes = {"ClientId": client["ClientId"]}
+        client_id = secrets.token_hex(13)
+        r.physical_id = client_id
+        r.attributes = {"ClientId": client_id}
+        r.status = "emulated"
+        r.note = "its id is the local issuer's audience"
 
     def _user_pool_group(self, r: Resource) -> None:
-        p = r.properties
-        self.client("cognito-idp").create_group(
-            UserPoolId=p["UserPoolId"],
-            GroupName=p["GroupName"],
-            Description=p.get("Description", ""),
-        )
-        r.physical_id = p["GroupName"]
+        r.physical_id = r.properties["GroupName"]
+        r.status = "emulated"
+        r.note = "a role the local issuer can put in cognito:groups"
 
     def _rest_api(self, r: Resource) -> None:
-        p = r.properties
-        title = (p.get("Body") or {}).get("info", {}).get("title") or p.get("Name", r.logical_id)
-        api = self.client("apigateway").create_rest_api(name=p.get("Name") or title)
-        r.physical_id = api["id"]
-        r.attributes = {"RootResourceId": api.get("rootResourceId", "")}
+        r.physical_id = secrets.token_hex(5)
+        r.attributes = {"RootResourceId": secrets.token_hex(5)}
         r.status = "emulated"
         r.note = "routes served by the local API server from this API's paths"
 
@@ -591,10 +584,6 @@ class Deployer:
         p = r.properties
         name = p.get("RuleName") or re.sub(
             r"[^A-Za-z0-9_]", "_", f"{self.stack_name}_{r.logical_id}"
-        )
-        payload = p["TopicRulePayload"]
-        self.client("iot").create_topic_rule(
-            ruleName=name, topicRulePayload=_lower_first_keys(payload)
         )
         r.physical_id = name
         r.attributes = {"Arn": self._arn("iot", f"rule/{name}")}
@@ -638,15 +627,6 @@ class Deployer:
 def _depends_on(spec: dict[str, Any]) -> list[str]:
     depends = spec.get("DependsOn", [])
     return [depends] if isinstance(depends, str) else list(depends)
-
-
-def _lower_first_keys(value: Any) -> Any:
-    """CloudFormation's ``TopicRulePayload`` uses PascalCase; the IoT API camelCase."""
-    if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: _lower_first_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_lower_first_keys(v) for v in value]
-    return value
 
 
 def _s3_notification(config: dict[str, Any]) -> dict[str, Any]:

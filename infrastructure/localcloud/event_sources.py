@@ -59,9 +59,14 @@ class SqsPoller:
     def start(self) -> None:
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        """Ask the poller to stop after its current receive (at most one second)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -69,6 +74,9 @@ class SqsPoller:
                 messages = self._receive_batch()
                 if not messages:
                     self.idle.set()
+                    # Short polls and an interruptible pause: stopping never waits for a
+                    # long poll, and a new message is picked up within 50 ms.
+                    self._stop.wait(0.05)
                     continue
                 self.idle.clear()
                 self._deliver(messages)
@@ -81,11 +89,10 @@ class SqsPoller:
         batch: list[dict[str, Any]] = []
         deadline = time.monotonic() + m.batching_window_s * timescale.factor()
         while len(batch) < m.batch_size and not self._stop.is_set():
-            wait = 1 if not batch else 0
             got = self.sqs.receive_message(
                 QueueUrl=m.queue_url,
                 MaxNumberOfMessages=min(10, m.batch_size - len(batch)),
-                WaitTimeSeconds=wait,
+                WaitTimeSeconds=0,
                 VisibilityTimeout=m.visibility_timeout_s,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],

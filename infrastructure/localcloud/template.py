@@ -25,14 +25,42 @@ _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".chalice"}
 
 
 def load_template(path: Path) -> dict[str, Any]:
-    """Parse a CloudFormation/SAM YAML template, short intrinsics (``!Ref``...) included."""
-    from cfnlint.decode import decode_str
+    """Parse a CloudFormation/SAM YAML template, short intrinsics (``!Ref``...) included.
 
-    template, errors = decode_str(path.read_text(encoding="utf-8"))
-    if errors or template is None:
-        raise ValueError(f"{path}: " + "; ".join(str(e) for e in errors or ["empty template"]))
-    # cfn-lint's nodes carry line numbers; plain JSON types are easier to transform and copy.
-    return json.loads(json.dumps(template))
+    A small loader of our own: cfn-lint ships one, but importing it costs more than the rest
+    of a local deployment's start-up (the contract tests still lint with cfn-lint).
+    """
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+        value: Any
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if name == "Fn::GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {name: value}
+
+    _Loader.add_multi_constructor("!", _intrinsic)
+    # CloudFormation reads dates and times as strings (e.g. AWSTemplateFormatVersion).
+    _Loader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    try:
+        template = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if not isinstance(template, dict) or "Resources" not in template:
+        raise ValueError(f"{path}: not a CloudFormation template (no Resources)")
+    return template
 
 
 @dataclass(frozen=True)
@@ -89,8 +117,34 @@ def package(
     return packaged, artifacts
 
 
-def transform(template: dict[str, Any], parameters: dict[str, Any], region: str) -> dict[str, Any]:
-    """Expand ``AWS::Serverless::*`` into plain CloudFormation with aws-sam-translator."""
+def transform(
+    template: dict[str, Any],
+    parameters: dict[str, Any],
+    region: str,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Expand ``AWS::Serverless::*`` into plain CloudFormation with aws-sam-translator.
+
+    With ``cache_dir``, the result is kept under a hash of the packaged template (whose code
+    locations carry content hashes), the parameters and the translator's version, so an
+    unchanged stack starts without importing the translator at all.
+    """
+    if cache_dir is not None:
+        from importlib.metadata import version
+
+        key = hashlib.sha256(
+            json.dumps(
+                [template, parameters, region, version("aws-sam-translator")], sort_keys=True
+            ).encode()
+        ).hexdigest()[:24]
+        cached = cache_dir / f"transformed-{key}.json"
+        if cached.exists():
+            result: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+            return result
+        result = transform(template, parameters, region)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(result), encoding="utf-8")
+        return result
     from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
     from samtranslator.translator.transform import transform as sam_transform
 
