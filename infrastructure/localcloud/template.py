@@ -45,7 +45,7 @@ def load_template(path: Path) -> dict[str, Any]:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {name: value}
 
     _Loader.add_multi_constructor("!", _intrinsic)
@@ -55,7 +55,7 @@ def load_template(path: Path) -> dict[str, Any]:
         for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     try:
-        template = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        template = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: {exc}") from None
     if not isinstance(template, dict) or "Resources" not in template:

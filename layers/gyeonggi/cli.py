@@ -21,7 +21,8 @@ def _state_dir(value: str | None) -> Path:
     return Path(value or os.environ.get("GYEONGGI_STATE_DIR", ".local"))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``gyeonggi``, without running anything."""
     parser = argparse.ArgumentParser(prog="gyeonggi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--state-dir", help="local cloud state (default: .local)")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -49,8 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--ttl", type=int, default=3600)
     key = auth_cmds.add_parser("api-key", help="issue an Open311 API key")
     key.add_argument("owner", help="who the key is for, e.g. 'FixMyStreet Suwon'")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     state_dir = _state_dir(args.state_dir)
     root = Path.cwd()
 
