@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.telemetry import SensorStateStore, parse_telemetry, rejection
+from gyeonggi.safety.telemetry import RejectedReadings, SensorStateStore, parse_telemetry
 
 logger, tracer, metrics = observability()
 
@@ -25,7 +23,7 @@ class TelemetrySettings(Settings):
 
 settings = TelemetrySettings.from_env()
 store = SensorStateStore(settings.sensor_state_table)
-sqs = boto3.client("sqs")
+rejected = RejectedReadings(settings.telemetry_dlq_url)
 
 
 @logger.inject_lambda_context
@@ -37,9 +35,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidInput as exc:
         metrics.add_metric(name="TelemetryRejected", unit="Count", value=1)
         logger.warning("telemetry rejected", extra={"reason": exc.message})
-        sqs.send_message(
-            QueueUrl=settings.telemetry_dlq_url, MessageBody=rejection(event, exc.message)
-        )
+        rejected.reject(event, exc.message)
         return {"accepted": False, "reason": exc.message}
     store.record(reading)
     metrics.add_metric(name="TelemetryAccepted", unit="Count", value=1)

@@ -77,6 +77,25 @@ def _json(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
+def messages_on(cloud: LocalCloud, queue: str, marker: str) -> list[dict[str, Any]]:
+    """Messages on a queue of the stack whose body contains ``marker``, left on the queue."""
+    found = []
+    for msg in (
+        cloud.client("sqs")
+        .receive_message(
+            QueueUrl=cloud.physical_id(queue),
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        .get("Messages", [])
+    ):
+        if marker in msg["Body"]:
+            found.append(dict(msg))
+    return found
+
+
 @pytest.fixture(scope="session")
 def http(cloud: LocalCloud) -> Http:
     return Http(cloud.api.url)

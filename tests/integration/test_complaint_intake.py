@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud
-from tests.integration.conftest import EventTap, Http
+from tests.integration.conftest import EventTap, Http, messages_on
 
 pytestmark = pytest.mark.integration
 
@@ -274,22 +274,11 @@ def test_malformed_message_reaches_the_dead_letter_queue(cloud: LocalCloud) -> N
     body = json.dumps({"service_request_id": marker, "submission": "garbage"})
     cloud.client("sqs").send_message(QueueUrl=cloud.physical_id("IntakeQueue"), MessageBody=body)
 
-    def dead_lettered() -> dict[str, Any] | None:
-        for msg in (
-            cloud.client("sqs")
-            .receive_message(
-                QueueUrl=cloud.physical_id("IntakeDeadLetterQueue"),
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=0,
-                AttributeNames=["All"],
-            )
-            .get("Messages", [])
-        ):
-            if marker in msg["Body"]:
-                return dict(msg)
-        return None
-
-    dead = cloud.wait_for(dead_lettered, timeout=30, what="the malformed message in the DLQ")
+    (dead,) = cloud.wait_for(
+        lambda: messages_on(cloud, "IntakeDeadLetterQueue", marker),
+        timeout=30,
+        what="the malformed message in the DLQ",
+    )
     assert dead["Body"] == body  # nothing lost, nothing changed
     assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= 3
 
@@ -306,22 +295,10 @@ def test_failed_execution_keeps_input_and_error_on_the_failure_queue(cloud: Loca
     assert execution["status"] == "FAILED"
     assert execution["error"] == "ComplaintIntakeFailed"
 
-    def recorded() -> dict[str, Any] | None:
-        for msg in (
-            cloud.client("sqs")
-            .receive_message(
-                QueueUrl=cloud.physical_id("IntakeFailureQueue"),
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=0,
-            )
-            .get("Messages", [])
-        ):
-            body = json.loads(msg["Body"])
-            if body.get("service_request_id") == name:
-                return dict(body)
-        return None
-
-    body = cloud.wait_for(recorded, what="the failure record")
+    (record,) = cloud.wait_for(
+        lambda: messages_on(cloud, "IntakeFailureQueue", name), what="the failure record"
+    )
+    body = json.loads(record["Body"])
     assert body["channel"] == "carrier-pigeon"
     assert body["error"]["Error"] == "InvalidInput"
     assert "service_request_id" in body["error"]["Cause"]

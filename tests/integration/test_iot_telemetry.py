@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from localcloud.cloud import LocalCloud
+from tests.integration.conftest import messages_on
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +38,7 @@ def _state(cloud: LocalCloud, key: str) -> dict[str, Any] | None:
 
 
 def _dead_letters(cloud: LocalCloud, marker: str) -> list[dict[str, Any]]:
-    found = []
-    for msg in (
-        cloud.client("sqs")
-        .receive_message(
-            QueueUrl=cloud.physical_id("TelemetryDeadLetterQueue"),
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=0,
-            MessageAttributeNames=["All"],
-        )
-        .get("Messages", [])
-    ):
-        if marker in msg["Body"]:
-            found.append(dict(msg))
-    return found
+    return messages_on(cloud, "TelemetryDeadLetterQueue", marker)
 
 
 def test_reading_published_over_mqtt_is_kept_per_sensor(cloud: LocalCloud) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from tests.conftest import load_event
+from tests.integration.conftest import messages_on
 
 pytestmark = pytest.mark.integration
 
@@ -152,20 +153,9 @@ def test_telemetry_malformed_event_is_dead_lettered_with_the_reason(cloud: Local
     assert not errored  # never crashes
     assert response["accepted"] is False and response["reason"].startswith("kind:")
 
-    def rejected() -> dict[str, Any] | None:
-        for msg in (
-            cloud.client("sqs")
-            .receive_message(
-                QueueUrl=cloud.physical_id("TelemetryDeadLetterQueue"),
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=0,
-            )
-            .get("Messages", [])
-        ):
-            body = json.loads(msg["Body"])
-            if body.get("payload", {}).get("sensor_id") == "gas-0418":
-                return dict(body)
-        return None
-
-    body = cloud.wait_for(rejected, what="the rejected reading on the telemetry DLQ")
+    (dead,) = cloud.wait_for(
+        lambda: messages_on(cloud, "TelemetryDeadLetterQueue", '"gas-0418"'),
+        what="the rejected reading on the telemetry DLQ",
+    )
+    body = json.loads(dead["Body"])
     assert body["reason"].startswith("kind:")

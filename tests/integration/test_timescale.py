@@ -21,8 +21,12 @@ DEFINITION = {
             "Resource": "arn:aws:states:::sqs:sendMessage",
             "Parameters": {"QueueUrl": "https://sqs.ap-northeast-2.amazonaws.com/1/none"},
             "Retry": [
-                {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60, "MaxAttempts": 2,
-                 "BackoffRate": 2.0}
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "IntervalSeconds": 60,
+                    "MaxAttempts": 2,
+                    "BackoffRate": 2.0,
+                }
             ],
             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
             "End": True,

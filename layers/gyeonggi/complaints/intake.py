@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
 
@@ -92,17 +93,12 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
 class IntakeQueue:
     """The SQS queue between the API and the intake workflow."""
 
+    sqs = AwsClient("sqs")
+
     def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
         self.queue_url = queue_url
-        self._sqs = sqs
-
-    @property
-    def sqs(self) -> Any:
-        if self._sqs is None:
-            import boto3
-
-            self._sqs = boto3.client("sqs")
-        return self._sqs
+        if sqs is not None:
+            self.sqs = sqs
 
     def submit(
         self,

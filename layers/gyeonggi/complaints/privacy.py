@@ -10,6 +10,7 @@ import base64
 from datetime import date
 from typing import Any, Protocol
 
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.complaints.models import (
     AgeBand,
     CitizenSegment,
@@ -40,17 +41,12 @@ def age_band(birth_year: int | None, today: date) -> AgeBand:
 class Pseudonymizer:
     """Stable pseudonyms by HMAC-SHA-256 in KMS over a normalised identifier."""
 
+    kms = AwsClient("kms")
+
     def __init__(self, key_id: str, kms: Any | None = None) -> None:
         self.key_id = key_id
-        self._kms = kms
-
-    @property
-    def kms(self) -> Any:
-        if self._kms is None:
-            import boto3
-
-            self._kms = boto3.client("kms")
-        return self._kms
+        if kms is not None:
+            self.kms = kms
 
     def pseudonym(self, identifier: str) -> str:
         """``p_`` and 32 url-safe characters; the same identifier always gives the same one."""

@@ -5,23 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.complaints.models import IntakeMessage, to_item
 
 
 class IntakeWorkflow:
     """The ``complaint-intake`` Step Functions state machine."""
 
+    sfn = AwsClient("stepfunctions")
+
     def __init__(self, state_machine_arn: str, sfn: Any | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self._sfn = sfn
-
-    @property
-    def sfn(self) -> Any:
-        if self._sfn is None:
-            import boto3
-
-            self._sfn = boto3.client("stepfunctions")
-        return self._sfn
+        if sfn is not None:
+            self.sfn = sfn
 
     def start(self, message: IntakeMessage) -> str:
         """Start the execution named after the request id and return its ARN.

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from gyeonggi.common.aws import AwsClient, DynamoTable
 from gyeonggi.common.errors import InvalidInput
 
 SensorKind = Literal["lel", "co", "h2s", "nh3", "cl2", "flame", "smoke", "temperature"]
@@ -69,23 +70,8 @@ def parse_telemetry(event: Any) -> Telemetry:
     return reading
 
 
-class SensorStateStore:
+class SensorStateStore(DynamoTable):
     """Each sensor's latest reading, keyed by ``complex_id#sensor_id``."""
-
-    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-        self._table: Any | None = None
-
-    @property
-    def table(self) -> Any:
-        if self._table is None:
-            if self._dynamodb is None:
-                import boto3
-
-                self._dynamodb = boto3.resource("dynamodb")
-            self._table = self._dynamodb.Table(self.table_name)
-        return self._table
 
     def record(self, reading: Telemetry, received_at: datetime | None = None) -> None:
         """Keep the reading unless a newer one is already stored (devices resend out of order)."""
@@ -118,10 +104,20 @@ class SensorStateStore:
         return dict(item) if item else None
 
 
-def rejection(event: Any, reason: str) -> str:
-    """The dead-letter message for a reading that was refused: what came in, and why."""
-    return json.dumps(
-        {"reason": reason, "payload": event, "rejected_at": datetime.now(UTC).isoformat()},
-        ensure_ascii=False,
-        default=str,
-    )
+class RejectedReadings:
+    """The dead-letter queue of readings that were refused: what came in, and why."""
+
+    sqs = AwsClient("sqs")
+
+    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+        self.queue_url = queue_url
+        if sqs is not None:
+            self.sqs = sqs
+
+    def reject(self, event: Any, reason: str) -> None:
+        body = json.dumps(
+            {"reason": reason, "payload": event, "rejected_at": datetime.now(UTC).isoformat()},
+            ensure_ascii=False,
+            default=str,
+        )
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
