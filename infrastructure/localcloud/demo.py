@@ -48,6 +48,8 @@ def _show(title: str, value: Any) -> None:
 def run_demo(root: Path, state_dir: Path, *, time_scale: float = 0.01) -> int:
     """Run the demo; returns the process exit status."""
     logging.basicConfig(level=logging.WARNING)
+    # The demo provokes failures on purpose (step 8); its own lines say what happened.
+    logging.getLogger("localcloud").setLevel(logging.ERROR)
     started = time.perf_counter()
     try:
         with LocalCloud(root, state_dir=state_dir, time_scale=time_scale, api_port=0) as cloud:
@@ -232,7 +234,7 @@ def _drive(cloud: LocalCloud) -> None:
     _expect("one execution for the twice-delivered message", len(runs) == 1)
     dead = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"])["Messages"][0]
     _expect(
-        "malformed message in the dead-letter queue after 3 receives",
+        "malformed message in the dead-letter queue after maxReceiveCount (3)",
         dead["Body"].startswith('{"service_request_id": 42'),
         f"ApproximateReceiveCount={dead['Attributes']['ApproximateReceiveCount']}",
     )
