@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev demo up test unit integration lint typecheck contract bench clean
+.PHONY: dev demo up test unit contract integration localstack bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ test: $(STAMP)                ## the whole suite: lint, types, unit, contract, i
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
+contract: $(STAMP)
+	$(BIN)/python -m pytest tests/contract
+
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
+
+localstack: $(STAMP)          ## deploy to a running LocalStack and run the LocalStack tier
+	$(BIN)/python -m localcloud.localstack test
 
 bench: $(STAMP)               ## benchmarks (by hand, not in CI); figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m benchmarks

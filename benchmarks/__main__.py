@@ -5,12 +5,37 @@ from __future__ import annotations
 import argparse
 import importlib
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from benchmarks import NAMES, Options, machine, table
+from benchmarks import NAMES, ROOT, Options, machine, table
+
+
+def _revision() -> str:
+    """The checkout's commit, and whether the work tree differs from it (read-only git)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"`{head}`" + (" with uncommitted changes" if dirty else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])
 
     print("# Digital Gyeonggi benchmarks\n")
-    print(f"`{command}` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}\n")
+    print(
+        f"`{command}` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
+        f"checkout {_revision()}\n"
+    )
     print(table(["machine", ""], machine().items()))
     print(
         "\nMachines are noisy (2 shared cores here): figures are medians unless a column says "

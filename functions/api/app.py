@@ -24,6 +24,7 @@ from gyeonggi.common.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    UnsupportedFormat,
 )
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
@@ -41,10 +42,22 @@ _STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    UnsupportedFormat: 415,
     # The issuer's keys could not be fetched: our fault, and worth a retry.
     KeySetUnavailable: 503,
 }
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
+# Chalice answers content types a route does not list itself, in its own error shape; routes
+# list every usual type and check in the view, so a 415 looks like every other error here.
+_ANY_BODY = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "text/xml",
+    "application/xml",
+    "application/octet-stream",
+]
 
 
 class ApiSettings(AuthSettings):
@@ -103,12 +116,35 @@ def _answer(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(**kwargs)
         except DomainError as exc:
-            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 500)
+            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+            if status is None:  # e.g. a ConfigurationError: ours to fix, not the caller's
+                logger.exception("unmapped domain error")
+                return _internal_error()
             metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-            headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
+            headers = {}
+            if status == 401 and exc.field != "api_key":
+                headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
             return _json(open311.errors(status, exc.message), status, headers)
+        except Exception:
+            logger.exception("unhandled error")
+            return _internal_error()
 
     return wrapped
+
+
+def _internal_error() -> Response:
+    metrics.add_metric(name="Http500", unit="Count", value=1)
+    return _json(open311.errors(500, "internal error; it has been logged"), 500)
+
+
+def _accepted(*types: str) -> str:
+    """The request's content type if the view reads it; a missing one counts as the first."""
+    given = _request().headers.get("content-type", "").split(";")[0].strip().lower()
+    if not given:
+        return types[0]
+    if given not in types:
+        raise UnsupportedFormat(f"Content-Type {given}: send {' or '.join(types)}")
+    return given
 
 
 def _request() -> Request:
@@ -141,24 +177,23 @@ def _body_form() -> dict[str, list[str]]:
 # ------------------------------------------------------------------ Open311 GeoReport v2
 
 
-@app.route(
-    "/open311/v2/requests.json",
-    methods=["POST"],
-    content_types=["application/x-www-form-urlencoded", "application/json"],
-)
+@app.route("/open311/v2/requests.json", methods=["POST"], content_types=_ANY_BODY)
 @_answer
 def open311_post_request() -> Response:
-    request = _request()
-    if request.headers.get("content-type", "").startswith("application/json"):
+    # Open311 clients send forms; JSON is taken too.
+    content_type = _accepted("application/x-www-form-urlencoded", "application/json")
+    if content_type == "application/json":
         body = _body_json()
         if not isinstance(body, dict):
             raise InvalidInput("body: must be a JSON object")
-        _api_keys().verify(body.pop("api_key", None))
+        key = _api_keys().verify(body.pop("api_key", None))
         submission = parse_submission(body)
     else:
         form = _body_form()
-        _api_keys().verify(next(iter(form.get("api_key", [])), None))
+        key = _api_keys().verify(next(iter(form.get("api_key", [])), None))
         submission = submission_from_form(form)
+    # A key issued to some cities and counties files only there (Open311 answers 403).
+    key.require_jurisdiction(submission.jurisdiction_id)
     message = _intake().submit(submission, channel="open311")
     metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
     logger.info("complaint submitted", extra={"service_request_id": message.service_request_id})
@@ -179,10 +214,11 @@ def open311_get_request(request_file: str) -> Response:
 # ------------------------------------------------------------------ native API
 
 
-@app.route("/complaints", methods=["POST"], content_types=["application/json"])
+@app.route("/complaints", methods=["POST"], content_types=_ANY_BODY)
 @_answer
 def create_complaint() -> Response:
     principal = _principal("citizen")
+    _accepted("application/json")
     body = _body_json()
     if not isinstance(body, dict):
         raise InvalidInput("body: must be a JSON object")

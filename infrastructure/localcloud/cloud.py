@@ -256,12 +256,12 @@ class LocalCloud:
         """A bearer token from the local issuer for the given roles."""
         return str(self.issuer.mint(list(roles), subject=subject))
 
-    def issue_api_key(self, owner: str) -> str:
+    def issue_api_key(self, owner: str, jurisdiction_ids: list[str] | None = None) -> str:
         """A new Open311 API key stored (hashed) in the stack's API keys table."""
         from gyeonggi.auth.apikeys import ApiKeyStore
 
         store = ApiKeyStore(self.physical_id("ApiKeysTable"), dynamodb=self.client("dynamodb"))
-        return store.issue(owner).key
+        return store.issue(owner, jurisdiction_ids=jurisdiction_ids).key
 
     # ------------------------------------------------------------------ parts
     def _start_moto(self) -> None:

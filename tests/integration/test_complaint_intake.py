@@ -207,12 +207,32 @@ def test_native_bad_body_is_400(cloud: LocalCloud, http: Http, raw: bytes, expec
     assert expected in answer.body[0]["description"]
 
 
-def test_wrong_content_type_is_415_not_500(cloud: LocalCloud, http: Http) -> None:
+def test_wrong_content_type_is_415_in_open311_shape(
+    cloud: LocalCloud, http: Http, api_key: str
+) -> None:
     token = cloud.mint_token("citizen")
     answer = http.request(
         "POST", "/complaints", raw=b"<complaint/>", content_type="text/xml", token=token
     )
     assert answer.status == 415
+    assert answer.body == [
+        {"code": 415, "description": "Content-Type text/xml: send application/json"}
+    ]
+    answer = http.request(
+        "POST", "/open311/v2/requests.json", raw=b"api_key=x", content_type="text/plain"
+    )
+    assert answer.status == 415 and answer.body[0]["code"] == 415
+
+
+def test_api_key_for_other_cities_is_403(cloud: LocalCloud, http: Http) -> None:
+    suwon_only = cloud.issue_api_key("Suwon app", jurisdiction_ids=["suwon.gg.kr"])
+    form = {**FORM, "api_key": suwon_only}
+    assert http.request("POST", "/open311/v2/requests.json", form=form).status == 201
+    answer = http.request(
+        "POST", "/open311/v2/requests.json", form={**form, "jurisdiction_id": "goyang.gg.kr"}
+    )
+    assert answer.status == 403
+    assert answer.body[0]["description"] == "api_key is not valid for this jurisdiction_id"
 
 
 @pytest.mark.parametrize(
@@ -225,6 +245,7 @@ def test_open311_post_needs_a_valid_api_key(http: Http, key: str | None, reason:
     answer = http.request("POST", "/open311/v2/requests.json", form=form)
     assert answer.status == 401
     assert answer.body[0]["description"] == reason
+    assert "WWW-Authenticate" not in answer.headers  # an API key is not a bearer token
 
 
 def test_token_routes_refuse_missing_bad_and_wrong_role(cloud: LocalCloud, http: Http) -> None:

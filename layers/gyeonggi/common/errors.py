@@ -23,6 +23,12 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class UnsupportedFormat(DomainError):
+    """The request is in a format this operation does not read (HTTP 415)."""
+
+    code = "unsupported_format"
+
+
 class Unauthenticated(DomainError):
     """No credentials, or credentials that do not verify (HTTP 401)."""
 
