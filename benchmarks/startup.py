@@ -246,6 +246,14 @@ def measure_local_up(state_dir: Path, kind: str, time_limit: float) -> UpRun:
                 run.error = f"still running {STOP_TIMEOUT_S:.0f} s after SIGINT; killed"
             if run.exit_code not in (0, None) and not run.error:
                 run.error = f"exit status {run.exit_code}: " + _tail(log_path)
+            if run.status not in (None, 404) and not run.error:
+                # The API answered, but not as expected: say why, from the server's log.
+                reasons = [
+                    line
+                    for line in log_path.read_text(errors="replace").splitlines()
+                    if " failed" in line or "Error" in line
+                ]
+                run.error = f"HTTP {run.status}: " + (reasons[0][-300:] if reasons else "?")
         finally:
             if proc.poll() is None:
                 _kill_group(proc, log_path.read_text(errors="replace"))
