@@ -124,7 +124,10 @@ class ApiServer:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self.httpd.serve_forever, name="api-server", daemon=True
+            # A short poll interval lets shutdown() return at once.
+            target=lambda: self.httpd.serve_forever(poll_interval=0.05),
+            name="api-server",
+            daemon=True,
         )
 
     @property

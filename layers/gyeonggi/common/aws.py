@@ -28,7 +28,7 @@ class AwsClient:
         if client is None:
             import boto3
 
-            client = boto3.client(self.service)
+            client = boto3.client(self.service)  # type: ignore[call-overload,unused-ignore]
             obj.__dict__[self.slot] = client
         return client
 

@@ -64,4 +64,6 @@ def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     kwargs: dict[str, Any] = {"service": service} if service else {}
     logger = Logger(**kwargs, logger_handler=logging.StreamHandler(_CurrentStdout()))
     logger.addFilter(_PersonalDataFilter())
-    return logger, Tracer(**kwargs), Metrics(**kwargs)
+    # Only boto calls are traced: patching every supported library costs cold-start time
+    # (requests, httpx...) that these functions never use.
+    return logger, Tracer(**kwargs, patch_modules=["botocore"]), Metrics(**kwargs)
