@@ -20,13 +20,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jwt
 from pydantic import field_validator
 
 from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.errors import DomainError, Forbidden, Unauthenticated
+
+# PyJWT and cryptography cost ~50 ms of cold start; they are imported where a token is
+# verified, so functions and routes that never see a token never load them.
+if TYPE_CHECKING:
+    import jwt
 
 CITIZEN = "citizen"
 CIVIL_SERVANT = "civil-servant"
@@ -105,6 +109,8 @@ class FileJwksClient:
         self._keys: dict[str, jwt.PyJWK] = {}
 
     def _load(self) -> dict[str, jwt.PyJWK]:
+        import jwt
+
         try:
             st = os.stat(self.path)
             stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -134,6 +140,8 @@ class FileJwksClient:
         jwt.PyJWKClientError
             No key has that ``kid``.
         """
+        import jwt
+
         key = self._load().get(kid)
         if key is None:
             raise jwt.PyJWKClientError("no signing key matches the token's kid")
@@ -155,6 +163,8 @@ def make_jwks_client(jwks_url: str, *, lifespan_seconds: float = 300) -> JwksCli
     ConfigurationError
         For any other URL scheme.
     """
+    import jwt
+
     scheme = urllib.parse.urlparse(jwks_url).scheme.lower()
     if scheme == "file":
         return FileJwksClient(jwks_url)
@@ -345,6 +355,8 @@ class TokenVerifier:
         return principal
 
     def _decode(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -391,6 +403,8 @@ class TokenVerifier:
         return decoded
 
     def _signing_key(self, kid: str) -> jwt.PyJWK:
+        import jwt
+
         try:
             return self.jwks_client.get_signing_key(kid)
         except jwt.PyJWKClientConnectionError:
