@@ -615,13 +615,13 @@ class Deployer:
         r.attributes = {"Arn": arn}
         if "ScheduleExpression" in p:
             r.status = "emulated"
-            r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke`"
+            r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke ID`"
 
     def _scheduler_schedule(self, r: Resource) -> None:
         r.physical_id = r.properties.get("Name") or _name(self.stack_name, r.logical_id, 64)
         r.attributes = {"Arn": self._arn("scheduler", f"schedule/default/{r.physical_id}")}
         r.status = "emulated"
-        r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke`"
+        r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke ID`"
 
 
 def _depends_on(spec: dict[str, Any]) -> list[str]:

@@ -90,3 +90,32 @@ def issue_api_key(state_dir: Path, owner: str) -> str:
     )
     store = ApiKeyStore(running["resources"]["ApiKeysTable"], dynamodb=dynamodb)
     return store.issue(owner).key
+
+
+def invoke_running(state_dir: Path, logical_id: str, event_file: Path | None) -> int:
+    """Invoke a function of a running ``local up`` by logical id; print what it returned.
+
+    This is how scheduled functions (EventBridge schedules do not fire locally) are run by hand.
+    """
+    import boto3
+
+    path = state_dir / _RUNNING
+    if not path.exists():
+        print("error: no local cloud is running: start `gyeonggi local up` first", file=sys.stderr)
+        return 2
+    running = json.loads(path.read_text())
+    name = running["resources"].get(logical_id)
+    if name is None:
+        print(f"error: no resource {logical_id} in the running stack", file=sys.stderr)
+        return 2
+    event = event_file.read_bytes() if event_file else b"{}"
+    client = boto3.client(
+        "lambda",
+        endpoint_url=running["endpoint_url"],
+        region_name=running["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    response = client.invoke(FunctionName=name, Payload=event)
+    print(response["Payload"].read().decode())
+    return 1 if response.get("FunctionError") else 0

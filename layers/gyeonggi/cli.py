@@ -4,6 +4,8 @@
     gyeonggi local demo      deploy, drive the complaint chain over HTTP, report, exit
     gyeonggi auth token R    a bearer token from the local issuer for role(s) R
     gyeonggi auth api-key O  an Open311 API key for client O (against a running `local up`)
+    gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
+    gyeonggi complaints train | classify | forecast
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -41,6 +43,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo = local_cmds.add_parser("demo", help="drive the complaint chain once and report")
     demo.add_argument("--time-scale", type=float, default=0.01)
+    invoke = local_cmds.add_parser("invoke", help="invoke a function of a running `local up`")
+    invoke.add_argument("function", help="the function's logical id in template.yaml")
+    invoke.add_argument("--event", type=Path, help="a JSON event file (default: {})")
+
+    complaints = groups.add_parser("complaints", help="classification and forecasting")
+    complaint_cmds = complaints.add_subparsers(dest="command", required=True)
+    train = complaint_cmds.add_parser(
+        "train", help="generate the corpus, train and export the complaint classifier"
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models/complaint-classifier"),
+        help="where the exported model and its metrics are written",
+    )
+    train.add_argument("--seed", type=int, default=20261124)
+    complaint_cmds.add_parser(
+        "classify", help='JSON lines {"text": ...} on stdin, one classification per line out'
+    ).add_argument("--model", type=Path, default=None, help="an exported model.json")
+    forecast = complaint_cmds.add_parser("forecast", help="forecast daily complaint volumes")
+    forecast.add_argument(
+        "--history", type=Path, required=True, help="CSV: date,jurisdiction_id,service_code,count"
+    )
+    forecast.add_argument("--horizon", type=int, default=14, help="days ahead (1-90)")
+    forecast.add_argument("--out", type=Path, default=None, help="CSV out (default: stdout)")
 
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
@@ -58,7 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_dir = _state_dir(args.state_dir)
     root = Path.cwd()
 
+    if args.group == "complaints":
+        from gyeonggi.complaints import commands
+
+        return commands.run(args)
+
     if args.group == "local":
+        if args.command == "invoke":
+            from localcloud.up import invoke_running
+
+            return invoke_running(state_dir, args.function, args.event)
         if args.command == "up":
             from localcloud.up import serve
 
