@@ -391,13 +391,7 @@ class Deployer:
         notifications = p.get("NotificationConfiguration")
         if notifications:
             s3.put_bucket_notification_configuration(
-                Bucket=name,
-                NotificationConfiguration={
-                    key.replace("Configurations", "Configurations"): [
-                        _s3_notification(n) for n in value
-                    ]
-                    for key, value in notifications.items()
-                },
+                Bucket=name, NotificationConfiguration=s3_notification_configuration(notifications)
             )
         r.physical_id = name
         r.attributes = {
@@ -629,18 +623,29 @@ def _depends_on(spec: dict[str, Any]) -> list[str]:
     return [depends] if isinstance(depends, str) else list(depends)
 
 
-def _s3_notification(config: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in config.items() if k in {"Event", "Function", "Queue", "Topic"}}
-    events = [out.pop("Event")] if "Event" in out else []
-    target = {"Function": "LambdaFunctionArn", "Queue": "QueueArn", "Topic": "TopicArn"}
-    result: dict[str, Any] = {"Events": events}
-    for key, api_key in target.items():
-        if key in out:
-            result[api_key] = out[key]
-    if "Filter" in config:
-        rules = config["Filter"]["S3Key"]["Rules"]
-        result["Filter"] = {"Key": {"FilterRules": rules}}
-    return result
+# CloudFormation's S3 notification keys, and the S3 API's for the same thing.
+_S3_TARGETS = {
+    "LambdaConfigurations": ("LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+    "QueueConfigurations": ("QueueConfigurations", "Queue", "QueueArn"),
+    "TopicConfigurations": ("TopicConfigurations", "Topic", "TopicArn"),
+}
+
+
+def s3_notification_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A bucket's ``NotificationConfiguration`` as CloudFormation writes it, for the S3 API."""
+    out: dict[str, Any] = {}
+    for cfn_key, configs in cfn.items():
+        if cfn_key not in _S3_TARGETS:
+            raise TemplateError(f"S3 NotificationConfiguration.{cfn_key} is not supported locally")
+        api_key, target, api_target = _S3_TARGETS[cfn_key]
+        converted = []
+        for config in configs:
+            entry: dict[str, Any] = {api_target: config[target], "Events": [config["Event"]]}
+            if "Filter" in config:
+                entry["Filter"] = {"Key": {"FilterRules": config["Filter"]["S3Key"]["Rules"]}}
+            converted.append(entry)
+        out[api_key] = converted
+    return out
 
 
 def _disable_moto_sqs_trigger(queue_arn: str, region: str) -> None:

@@ -115,10 +115,11 @@ class InProcessRunner:
         original_invoke = self._original_invoke
 
         def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
-            kind = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}.get(
-                "x-amz-invocation-type"
-            )
-            if kind == "Event":
+            headers = {str(k).lower(): v for k, v in dict(request_headers or {}).items()}
+            # S3 notifications, SNS subscriptions and EventBridge targets reach moto's invoke
+            # with no headers at all; in AWS they are asynchronous invocations, as is an API
+            # call that asks for InvocationType=Event.
+            if not headers or headers.get("x-amz-invocation-type") == "Event":
                 runner.invoke_async(fn, body)
                 return b""
             return original_invoke(fn, body, request_headers, response_headers)
