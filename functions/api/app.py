@@ -1,7 +1,8 @@
 """The HTTP API: one Chalice app behind API Gateway (and ``127.0.0.1:8000`` locally).
 
 Routes parse the request, call the domain, and shape the answer. Domain errors become HTTP
-statuses in one place, ``_answer``; every error body is Open311's ``[{code, description}]``.
+statuses in one place, ``_answer``; every error body is Open311's ``[{code, description}]``, in
+XML (``<errors><error>...``) when the request asked for a ``.xml`` document.
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ from gyeonggi.common.errors import (
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
 from gyeonggi.complaints.intake import IntakeQueue, parse_submission, submission_from_form
-from gyeonggi.complaints.models import to_item
+from gyeonggi.complaints.jurisdictions import known as known_jurisdiction
+from gyeonggi.complaints.models import ComplaintSubmission, to_item
 from gyeonggi.complaints.ops import intake_status
+from gyeonggi.complaints.queries import find_requests, parse_request_query, parse_window
+from gyeonggi.complaints.services import BY_CODE as SERVICES
+from gyeonggi.complaints.services import Locale
 from gyeonggi.complaints.store import ComplaintStore, ContactStore
+from gyeonggi.complaints.updates import UpdateStore, parse_update
 
 logger, tracer, metrics = observability()
 app = Chalice(app_name="gyeonggi-api")
@@ -67,6 +73,7 @@ class ApiSettings(AuthSettings):
     intake_queue_url: str
     intake_dlq_url: str
     intake_failure_queue_url: str
+    complaint_updates_table: str
 
 
 @cache
@@ -99,6 +106,12 @@ def _intake() -> IntakeQueue:
     return IntakeQueue(_settings().intake_queue_url)
 
 
+@cache
+def _updates() -> UpdateStore:
+    s = _settings()
+    return UpdateStore(s.complaint_updates_table, s.complaints_table)
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
     return Response(
@@ -124,7 +137,7 @@ def _answer(view: Callable[..., Response]) -> Callable[..., Response]:
             headers = {}
             if status == 401 and exc.field != "api_key":
                 headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
-            return _json(open311.errors(status, exc.message), status, headers)
+            return _errors(status, exc.message, headers)
         except Exception:
             logger.exception("unhandled error")
             return _internal_error()
@@ -134,7 +147,33 @@ def _answer(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def _internal_error() -> Response:
     metrics.add_metric(name="Http500", unit="Count", value=1)
-    return _json(open311.errors(500, "internal error; it has been logged"), 500)
+    return _errors(500, "internal error; it has been logged")
+
+
+def _errors(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    # Open311 answers errors in the format the client asked for by the file extension.
+    fmt: open311.Format = "xml" if _asked_for_xml() else "json"
+    return _open311(fmt, "errors", open311.errors(status, message), status, headers)
+
+
+def _asked_for_xml() -> bool:
+    request = app.current_request
+    if request is None:
+        return False
+    path = str((request.context or {}).get("path") or "")
+    return path.endswith(".xml")
+
+
+def _open311(
+    fmt: open311.Format,
+    kind: str,
+    data: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body, content_type = open311.render(fmt, kind, data)
+    merged: dict[str, str | list[str]] = {"Content-Type": content_type, **(headers or {})}
+    return Response(body=body, status_code=status, headers=merged)
 
 
 def _accepted(*types: str) -> str:
@@ -151,6 +190,32 @@ def _request() -> Request:
     request = app.current_request
     assert request is not None  # Chalice sets it before calling a view
     return request
+
+
+def _query() -> dict[str, str]:
+    params: Any = _request().query_params or {}
+    # A repeated parameter counts once, its last value, as API Gateway's single-value map.
+    return {name: params[name] for name in params}
+
+
+def _locale() -> Locale:
+    return open311.locale_of(_query().get("locale"), _request().headers.get("accept-language"))
+
+
+def _format() -> open311.Format:
+    """``json`` or ``xml``: the extension of the literal route that was called."""
+    return "xml" if _asked_for_xml() else "json"
+
+
+def _base_url() -> str:
+    request = _request()
+    host = request.headers.get("host", "localhost")
+    scheme = request.headers.get("x-forwarded-proto", "https" if "." in host else "http")
+    stage = (request.context or {}).get("stage")
+    # The execute-api host serves the stage as the first path segment; custom domains and the
+    # local cloud map it away.
+    prefix = f"/{stage}" if stage and host.endswith(".amazonaws.com") else ""
+    return f"{scheme}://{host}{prefix}/open311/v2"
 
 
 def _principal(*roles: str) -> Principal:
@@ -177,11 +242,39 @@ def _body_form() -> dict[str, list[str]]:
 # ------------------------------------------------------------------ Open311 GeoReport v2
 
 
+@app.route("/open311/v2/discovery.json", methods=["GET"])
+@app.route("/open311/v2/discovery.xml", methods=["GET"])
+@_answer
+def open311_discovery() -> Response:
+    known_jurisdiction(_query().get("jurisdiction_id"))
+    return _open311(_format(), "discovery", open311.discovery(_base_url()))
+
+
+@app.route("/open311/v2/services.json", methods=["GET"])
+@app.route("/open311/v2/services.xml", methods=["GET"])
+@_answer
+def open311_services() -> Response:
+    # Every city and county offers the same catalogue; jurisdiction_id is checked, not needed.
+    known_jurisdiction(_query().get("jurisdiction_id"))
+    return _open311(_format(), "services", open311.services(_locale()))
+
+
+@app.route("/open311/v2/services/{service_file}", methods=["GET"])
+@_answer
+def open311_service_definition(service_file: str) -> Response:
+    code, fmt = open311.split_file(service_file, "services")
+    known_jurisdiction(_query().get("jurisdiction_id"))
+    definition = open311.service_definition(open311.find_service(code), _locale())
+    return _open311(fmt, "service_definition", definition)
+
+
 @app.route("/open311/v2/requests.json", methods=["POST"], content_types=_ANY_BODY)
+@app.route("/open311/v2/requests.xml", methods=["POST"], content_types=_ANY_BODY)
 @_answer
 def open311_post_request() -> Response:
     # Open311 clients send forms; JSON is taken too.
     content_type = _accepted("application/x-www-form-urlencoded", "application/json")
+    submission: ComplaintSubmission
     if content_type == "application/json":
         body = _body_json()
         if not isinstance(body, dict):
@@ -192,23 +285,63 @@ def open311_post_request() -> Response:
         form = _body_form()
         key = _api_keys().verify(next(iter(form.get("api_key", [])), None))
         submission = submission_from_form(form)
+    SERVICES[submission.service_code].validate_attributes(submission.attributes)
     # A key issued to some cities and counties files only there (Open311 answers 403).
     key.require_jurisdiction(submission.jurisdiction_id)
     message = _intake().submit(submission, channel="open311")
     metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
     logger.info("complaint submitted", extra={"service_request_id": message.service_request_id})
-    location = f"/open311/v2/requests/{message.service_request_id}.json"
-    return _json(open311.post_response(message.service_request_id), 201, {"Location": location})
+    fmt = _format()
+    location = f"/open311/v2/requests/{message.service_request_id}.{fmt}"
+    return _open311(
+        fmt,
+        "post_response",
+        open311.post_response(message.service_request_id),
+        201,
+        {"Location": location},
+    )
+
+
+@app.route("/open311/v2/requests.json", methods=["GET"])
+@app.route("/open311/v2/requests.xml", methods=["GET"])
+@_answer
+def open311_get_requests() -> Response:
+    query = parse_request_query(_query())
+    found = find_requests(query, _complaints())
+    return _open311(_format(), "service_requests", open311.service_requests(found, _locale()))
 
 
 @app.route("/open311/v2/requests/{request_file}", methods=["GET"])
 @_answer
 def open311_get_request(request_file: str) -> Response:
-    request_id, _, fmt = request_file.rpartition(".")
-    if fmt != "json" or not request_id:
-        raise NotFound(f"{request_file}: use /open311/v2/requests/{{id}}.json")
+    request_id, fmt = open311.split_file(request_file, "requests")
+    jurisdiction_id = known_jurisdiction(_query().get("jurisdiction_id"))
     complaint = _complaints().get(request_id)
-    return _json([open311.service_request(complaint)])
+    if jurisdiction_id and complaint.jurisdiction_id != jurisdiction_id:
+        raise NotFound(f"service request {request_id} not found in {jurisdiction_id}")
+    return _open311(fmt, "service_requests", [open311.service_request(complaint, _locale())])
+
+
+@app.route("/open311/v2/servicerequestupdates.json", methods=["GET"])
+@app.route("/open311/v2/servicerequestupdates.xml", methods=["GET"])
+@_answer
+def open311_request_updates() -> Response:
+    params = _query()
+    window = parse_window(params)
+    jurisdiction_id = known_jurisdiction(params.get("jurisdiction_id"))
+    updates = _updates().between(window, jurisdiction_id)
+    body = [
+        open311.request_update(
+            update_id=u.update_id,
+            service_request_id=u.service_request_id,
+            status=u.status,
+            updated_datetime=u.updated_datetime,
+            description=u.description,
+            media_url=u.media_url,
+        )
+        for u in updates
+    ]
+    return _open311(_format(), "request_updates", body)
 
 
 # ------------------------------------------------------------------ native API
@@ -225,6 +358,7 @@ def create_complaint() -> Response:
     # The account is the authenticated citizen, whatever the body claims.
     body["account_id"] = principal.subject
     submission = parse_submission(body)
+    SERVICES[submission.service_code].validate_attributes(submission.attributes)
     message = _intake().submit(submission, channel="api")
     metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
     rid = message.service_request_id
@@ -252,6 +386,24 @@ def get_complaint(service_request_id: str) -> Response:
     )
     return _json(
         {"complaint": to_item(complaint), "contact": to_item(contact) if contact else None}
+    )
+
+
+@app.route("/complaints/{service_request_id}/updates", methods=["POST"], content_types=_ANY_BODY)
+@_answer
+def post_complaint_update(service_request_id: str) -> Response:
+    principal = _principal("civil-servant")
+    _accepted("application/json")
+    update = parse_update(_body_json())
+    recorded = _updates().record(service_request_id, update, author=principal.subject)
+    logger.info(
+        "status updated",
+        extra={"service_request_id": service_request_id, "update_id": recorded.update_id},
+    )
+    return _json(
+        to_item(recorded),
+        201,
+        {"Location": f"/open311/v2/requests/{service_request_id}.json"},
     )
 
 

@@ -377,7 +377,19 @@ class Deployer:
             s3.put_bucket_encryption(
                 Bucket=name,
                 ServerSideEncryptionConfiguration={
-                    "Rules": p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    "Rules": [
+                        # CloudFormation's ServerSideEncryptionByDefault is the API's
+                        # ApplyServerSideEncryptionByDefault.
+                        {
+                            (
+                                "ApplyServerSideEncryptionByDefault"
+                                if k == "ServerSideEncryptionByDefault"
+                                else k
+                            ): v
+                            for k, v in rule.items()
+                        }
+                        for rule in p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
                 },
             )
         if "PublicAccessBlockConfiguration" in p:

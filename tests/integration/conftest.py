@@ -106,42 +106,73 @@ def api_key(cloud: LocalCloud) -> str:
     return cloud.issue_api_key("integration tests")
 
 
-class EventTap:
-    """A queue subscribed to the complaint events topic, read per request id."""
+@dataclass
+class Published:
+    """One message a topic delivered: its body and its message attributes."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    body: dict[str, Any]
+    attributes: dict[str, str]
+
+
+class TopicTap:
+    """A queue subscribed to one topic of the stack, to see what was published.
+
+    ``event_type`` subscribes with a filter policy on that message attribute, so a test sees
+    only the events it is about.
+    """
+
+    def __init__(self, cloud: LocalCloud, topic: str, event_type: str | None = None) -> None:
         self.cloud = cloud
         sqs = cloud.client("sqs")
-        self.url = sqs.create_queue(QueueName="test-complaint-events-tap")["QueueUrl"]
+        name = f"test-tap-{topic}-{event_type or 'all'}"
+        self.url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        cloud.client("sns").subscribe(
-            TopicArn=cloud.physical_id("ComplaintEventsTopic"), Protocol="sqs", Endpoint=arn
+        attributes = (
+            {"FilterPolicy": json.dumps({"event_type": [event_type]})} if event_type else {}
         )
-        self.backlog: list[dict[str, Any]] = []
+        cloud.client("sns").subscribe(
+            TopicArn=cloud.physical_id(topic), Protocol="sqs", Endpoint=arn, Attributes=attributes
+        )
+        self.backlog: list[Published] = []
 
-    def _drain(self) -> None:
-        sqs = self.cloud.client("sqs")
-        for msg in sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            envelope = json.loads(msg["Body"])
-            event = json.loads(envelope["Message"])
-            event["_attributes"] = envelope.get("MessageAttributes", {})
-            self.backlog.append(event)
-            sqs.delete_message(QueueUrl=self.url, ReceiptHandle=msg["ReceiptHandle"])
+    def drain(self) -> list[Published]:
+        """Everything delivered since the last drain (at most 1,000 messages)."""
+        sqs, new = self.cloud.client("sqs"), []
+        for _ in range(100):
+            messages = sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                break
+            for msg in messages:
+                envelope = json.loads(msg["Body"])
+                attributes = {
+                    k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                }
+                new.append(Published(json.loads(envelope["Message"]), attributes))
+                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=msg["ReceiptHandle"])
+        self.backlog += new
+        return new
 
-    def events_for(self, request_id: str, timeout: float = 10) -> list[dict[str, Any]]:
-        """Events published for one request, waiting until at least one has arrived."""
+    def events_for(self, request_id: str, timeout: float = 10) -> list[Published]:
+        """Messages about one request, waiting until at least one has arrived."""
 
-        def probe() -> list[dict[str, Any]]:
-            self._drain()
-            return [e for e in self.backlog if e["service_request_id"] == request_id]
+        def probe() -> list[Published]:
+            self.drain()
+            return [p for p in self.backlog if p.body.get("service_request_id") == request_id]
 
-        return self.cloud.wait_for(probe, timeout, what=f"ComplaintReceived for {request_id}")
+        return self.cloud.wait_for(probe, timeout, what=f"a message for {request_id}")
 
 
 @pytest.fixture(scope="session")
-def events_tap(cloud: LocalCloud) -> EventTap:
-    return EventTap(cloud)
+def events_tap(cloud: LocalCloud) -> TopicTap:
+    """ComplaintReceived events."""
+    return TopicTap(cloud, "ComplaintEventsTopic", "ComplaintReceived")
+
+
+@pytest.fixture(scope="session")
+def routed_tap(cloud: LocalCloud) -> TopicTap:
+    """ComplaintRouted events."""
+    return TopicTap(cloud, "ComplaintEventsTopic", "ComplaintRouted")

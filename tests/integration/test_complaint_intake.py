@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud
-from tests.integration.conftest import EventTap, Http, messages_on
+from tests.integration.conftest import Http, TopicTap, messages_on
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def _intake_message(request_id: str | None = None) -> dict[str, Any]:
 
 
 def test_open311_post_is_stored_without_personal_data_and_published(
-    cloud: LocalCloud, http: Http, api_key: str, events_tap: EventTap
+    cloud: LocalCloud, http: Http, api_key: str, events_tap: TopicTap
 ) -> None:
     # Given a client app with an API key
     # When a citizen files a complaint through Open311
@@ -85,9 +85,9 @@ def test_open311_post_is_stored_without_personal_data_and_published(
     assert contact is not None and contact["email"]["S"] == "citizen@example.kr"
 
     (event,) = events_tap.events_for(request_id)
-    assert event["_attributes"]["event_type"]["Value"] == "ComplaintReceived"
-    assert event["_attributes"]["jurisdiction_id"]["Value"] == "suwon.gg.kr"
-    assert "email" not in event
+    assert event.attributes["event_type"] == "ComplaintReceived"
+    assert event.attributes["jurisdiction_id"] == "suwon.gg.kr"
+    assert "email" not in event.body
 
     # and anyone can follow it through Open311, without personal data
     got = http.request("GET", f"/open311/v2/requests/{request_id}.json")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gyeonggi.common.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class Jurisdiction:
@@ -13,6 +15,10 @@ class Jurisdiction:
     name_en: str
     name_ko: str
     kind: str  # "city" or "county"
+
+    def name(self, locale: str = "en") -> str:
+        """The name in ``locale`` (``ko`` or ``en``)."""
+        return self.name_ko if locale == "ko" else self.name_en
 
 
 def _city(slug: str, en: str, ko: str) -> Jurisdiction:
@@ -58,3 +64,22 @@ JURISDICTIONS: tuple[Jurisdiction, ...] = (
 )
 
 BY_ID: dict[str, Jurisdiction] = {j.id: j for j in JURISDICTIONS}
+
+
+def known(jurisdiction_id: str | None) -> str | None:
+    """Return ``jurisdiction_id`` if it is one of the 31, ``None`` when it was not given.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``jurisdiction_id`` when it is given but unknown (or blank).
+    """
+    if jurisdiction_id is None:
+        return None
+    if jurisdiction_id not in BY_ID:
+        raise InvalidInput(
+            f"jurisdiction_id: {jurisdiction_id!r} is not one of the 31 cities and counties "
+            "(e.g. 'suwon.gg.kr')",
+            field="jurisdiction_id",
+        )
+    return jurisdiction_id

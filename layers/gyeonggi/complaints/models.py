@@ -124,7 +124,8 @@ class IntakeMessage(BaseModel):
 class CitizenSegment(BaseModel):
     """The citizen's only trace in a complaint: a pseudonym and coarse demographics."""
 
-    pseudonym: str | None
+    # Absent from stored items (``to_item`` drops None) when the citizen left no identifier.
+    pseudonym: str | None = None
     age_band: AgeBand
     gender: Gender
     consent_analytics: bool

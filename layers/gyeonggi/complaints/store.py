@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
@@ -17,8 +19,111 @@ def typed_item(complaint: Complaint) -> dict[str, Any]:
     return {k: serializer.serialize(v) for k, v in to_dynamo(to_item(complaint)).items()}
 
 
+#: Indexes of the complaints table (template.yaml, ``ComplaintsTable``).
+BY_JURISDICTION = "by-jurisdiction"
+BY_STATUS = "by-status"
+_BATCH_RETRIES = 5
+
+
+def time_bounds(start: datetime, end: datetime) -> tuple[str, str]:
+    """Sort-key bounds for stored times (``2026-11-24T09:15:02.120000Z``), both inclusive.
+
+    Stored times are UTC text, so they sort as times; the bounds are cut at the second, the
+    end extended past any fraction or zone suffix of its last second.
+    """
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    return start.astimezone(UTC).strftime(fmt), end.astimezone(UTC).strftime(fmt) + "~"
+
+
 class ComplaintStore(DynamoTable):
     """The complaints table: pseudonymized records keyed by ``service_request_id``."""
+
+    def get_many(self, ids: tuple[str, ...] | list[str]) -> list[Complaint]:
+        """The stored complaints among ``ids`` (at most 100), in the order asked; unknown ids
+        are left out."""
+        if not ids:
+            return []
+        keys: list[dict[str, str]] = [{"service_request_id": i} for i in dict.fromkeys(ids)]
+        found: dict[str, Complaint] = {}
+        _ = self.table  # creates the resource when none was injected
+        resource = self._dynamodb
+        for _attempt in range(_BATCH_RETRIES):
+            answer = resource.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
+            for item in answer.get("Responses", {}).get(self.table_name, []):
+                complaint = _complaint(item)
+                found[complaint.service_request_id] = complaint
+            keys = answer.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+            if not keys:
+                break
+        return [found[i] for i in ids if i in found]
+
+    def newest_in_jurisdiction(
+        self,
+        jurisdiction_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        *,
+        statuses: tuple[str, ...] = (),
+        service_codes: tuple[str, ...] = (),
+    ) -> list[Complaint]:
+        """Up to ``limit`` complaints of one jurisdiction requested in [start, end], newest
+        first (a ``Query`` on ``by-jurisdiction``)."""
+        from boto3.dynamodb.conditions import Attr, Key
+
+        low, high = time_bounds(start, end)
+        condition = Key("jurisdiction_id").eq(jurisdiction_id) & Key("requested_datetime").between(
+            low, high
+        )
+        filters = []
+        if statuses:
+            filters.append(Attr("status").is_in(list(statuses)))
+        if service_codes:
+            filters.append(Attr("service_code").is_in(list(service_codes)))
+        return list(self._newest(BY_JURISDICTION, condition, filters, limit))
+
+    def newest_with_status(
+        self,
+        status: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        *,
+        service_codes: tuple[str, ...] = (),
+    ) -> list[Complaint]:
+        """Up to ``limit`` complaints with ``status`` requested in [start, end], newest first
+        (a ``Query`` on ``by-status``)."""
+        from boto3.dynamodb.conditions import Attr, Key
+
+        low, high = time_bounds(start, end)
+        condition = Key("status").eq(status) & Key("requested_datetime").between(low, high)
+        filters = [Attr("service_code").is_in(list(service_codes))] if service_codes else []
+        return list(self._newest(BY_STATUS, condition, filters, limit))
+
+    def _newest(
+        self, index: str, condition: Any, filters: list[Any], limit: int
+    ) -> Iterator[Complaint]:
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": False,
+        }
+        if filters:
+            combined = filters[0]
+            for extra in filters[1:]:
+                combined = combined & extra
+            kwargs["FilterExpression"] = combined
+        returned = 0
+        while returned < limit:
+            page = self.table.query(**kwargs, Limit=min(max(limit - returned, 25), 1000))
+            for item in page.get("Items", []):
+                yield _complaint(item)
+                returned += 1
+                if returned >= limit:
+                    return
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get(self, service_request_id: str) -> Complaint:
         """Raises ``NotFound`` when no such complaint has been stored (yet)."""
@@ -26,6 +131,12 @@ class ComplaintStore(DynamoTable):
         if item is None:
             raise NotFound(f"service request {service_request_id} not found")
         return Complaint.model_validate(from_dynamo(item))
+
+
+def _complaint(item: dict[str, Any]) -> Complaint:
+    # Records carry fields added by later stages (triage); the Open311 view needs only these.
+    known = {k: v for k, v in from_dynamo(item).items() if k in Complaint.model_fields}
+    return Complaint.model_validate(known)
 
 
 class ContactStore(DynamoTable):

@@ -1,0 +1,1 @@
+"""The complaint_volumes function."""

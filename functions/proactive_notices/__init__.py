@@ -1,0 +1,1 @@
+"""The proactive_notices function."""

@@ -1,0 +1,51 @@
+"""Scheduled: publish the month's proactive notices per k-anonymous citizen segment.
+
+The schedule's ``time`` fixes the month (in Korea) and the window: the complaints of the
+365 days before it. Only aggregate figures are logged; notices carry no counts or pseudonyms.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from gyeonggi.common.config import Settings
+from gyeonggi.common.observability import observability
+from gyeonggi.complaints.notices import ComplaintSource, K, NoticePublisher, run_notices
+
+logger, tracer, metrics = observability()
+# Korea keeps UTC+9 all year; the volumes module has the same constant but imports numpy.
+KST = timezone(timedelta(hours=9))
+
+
+class NoticesSettings(Settings):
+    complaints_table: str
+    proactive_notices_topic_arn: str
+    notices_window_days: int = 365
+
+
+settings = NoticesSettings.from_env()
+source = ComplaintSource(settings.complaints_table)
+publisher = NoticePublisher(settings.proactive_notices_topic_arn)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        now = datetime.now(UTC)
+    since = now - timedelta(days=settings.notices_window_days)
+    run = run_notices(
+        source.records(since, now),
+        now.astimezone(KST).date(),
+        publisher,
+        since=since,
+        until=now,
+        k=K,
+    )
+    metrics.add_metric(name="ProactiveNotices", unit="Count", value=run.notices)
+    logger.info("notices published", extra={"run": vars(run)})
+    return vars(run)
