@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from gyeonggi.common.config import ConfigurationError
 from localcloud.cloud import LocalCloud
@@ -71,23 +72,29 @@ def serve(
     return 0
 
 
-def issue_api_key(state_dir: Path, owner: str) -> str:
-    """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
+def _running(state_dir: Path, service: str) -> tuple[dict[str, Any], Any]:
+    """What a running ``local up`` wrote about itself, and a client of its AWS endpoint."""
     import boto3
-
-    from gyeonggi.auth.apikeys import ApiKeyStore
 
     path = state_dir / _RUNNING
     if not path.exists():
         raise ConfigurationError("no local cloud is running: start `gyeonggi local up` first")
     running = json.loads(path.read_text())
-    dynamodb = boto3.client(
-        "dynamodb",
+    client = boto3.client(  # type: ignore[call-overload,unused-ignore]
+        service,
         endpoint_url=running["endpoint_url"],
         region_name=running["region"],
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+    return running, client
+
+
+def issue_api_key(state_dir: Path, owner: str) -> str:
+    """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
+    from gyeonggi.auth.apikeys import ApiKeyStore
+
+    running, dynamodb = _running(state_dir, "dynamodb")
     store = ApiKeyStore(running["resources"]["ApiKeysTable"], dynamodb=dynamodb)
     return store.issue(owner).key
 
@@ -97,25 +104,16 @@ def invoke_running(state_dir: Path, logical_id: str, event_file: Path | None) ->
 
     This is how scheduled functions (EventBridge schedules do not fire locally) are run by hand.
     """
-    import boto3
-
-    path = state_dir / _RUNNING
-    if not path.exists():
-        print("error: no local cloud is running: start `gyeonggi local up` first", file=sys.stderr)
+    try:
+        running, client = _running(state_dir, "lambda")
+    except ConfigurationError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    running = json.loads(path.read_text())
     name = running["resources"].get(logical_id)
     if name is None:
         print(f"error: no resource {logical_id} in the running stack", file=sys.stderr)
         return 2
     event = event_file.read_bytes() if event_file else b"{}"
-    client = boto3.client(
-        "lambda",
-        endpoint_url=running["endpoint_url"],
-        region_name=running["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
     response = client.invoke(FunctionName=name, Payload=event)
     print(response["Payload"].read().decode())
     return 1 if response.get("FunctionError") else 0

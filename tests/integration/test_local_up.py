@@ -112,6 +112,23 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
             check=True,
         ).stdout.strip()
         assert key.startswith("gg_")
+        invoked = subprocess.run(
+            [
+                GYEONGGI,
+                "local",
+                "invoke",
+                "TelemetryFunction",
+                "--event",
+                "events/sensor_telemetry/iot_rule_gas_reading.json",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert invoked.returncode == 0, invoked.stderr
+        assert json.loads(invoked.stdout)["accepted"] is True
         running = json.loads((state / "running.json").read_text())
         assert running["endpoint_url"] == f"http://127.0.0.1:{moto}"
     finally:
