@@ -114,7 +114,20 @@ def _drive(cloud: LocalCloud) -> None:
         "execution ended SUCCEEDED", execution["status"] == "SUCCEEDED", execution["executionArn"]
     )
 
-    print("3. The stored record has no personal data; the restricted store has the contact")
+    print("3. Triage classifies it, finds its case and routes it to the department")
+    triage = cloud.wait_for_execution("ComplaintTriageStateMachine", request_id, timeout=30)
+    _expect("triage ended SUCCEEDED", triage["status"] == "SUCCEEDED", triage["executionArn"])
+    routed = cloud.client("dynamodb").get_item(
+        TableName=cloud.physical_id("ComplaintsTable"),
+        Key={"service_request_id": {"S": request_id}},
+    )["Item"]
+    _expect(
+        "routed to road management",
+        routed["department"]["S"] == "road-management",
+        f"urgency {routed['urgency']['S']}, case {routed['case_id']['S']}",
+    )
+
+    print("4. The stored record has no personal data; the restricted store has the contact")
     item = cloud.client("dynamodb").get_item(
         TableName=cloud.physical_id("ComplaintsTable"),
         Key={"service_request_id": {"S": request_id}},
@@ -135,7 +148,7 @@ def _drive(cloud: LocalCloud) -> None:
     )
     _expect("contact details kept in the restricted store", bool(contact))
 
-    print("4. ComplaintReceived was published to SNS")
+    print("5. ComplaintReceived was published to SNS")
     messages = cloud.wait_for(
         lambda: (
             cloud.client("sqs").receive_message(QueueUrl=tap, WaitTimeSeconds=1).get("Messages")
@@ -150,11 +163,11 @@ def _drive(cloud: LocalCloud) -> None:
     )
     _show("published event", json.loads(envelope["Message"]))
 
-    print("5. Anyone can follow the request through Open311")
+    print("6. Anyone can follow the request through Open311")
     status, body = _http("GET", f"{api}/open311/v2/requests/{request_id}.json")
     _expect("200 with status open", status == 200 and body[0]["status"] == "open", body[0])
 
-    print("6. A signed-in citizen uses the native JSON API; a civil servant reads it")
+    print("7. A signed-in citizen uses the native JSON API; a civil servant reads it")
     citizen = cloud.mint_token("citizen", subject="citizen-0001")
     status, body = _http(
         "POST",
@@ -183,7 +196,7 @@ def _drive(cloud: LocalCloud) -> None:
         body["complaint"]["citizen"],
     )
 
-    print("7. Bad requests are refused with the reason, never a 500")
+    print("8. Bad requests are refused with the reason, never a 500")
     bad = dict(form, lat="91")
     status, body = _http(
         "POST",
@@ -199,7 +212,7 @@ def _drive(cloud: LocalCloud) -> None:
     )
     _expect("403 for the wrong role", status == 403, body)
 
-    print("8. A message delivered twice creates one complaint; a malformed one is dead-lettered")
+    print("9. A message delivered twice creates one complaint; a malformed one is dead-lettered")
     sqs = cloud.client("sqs")
     intake_url = cloud.physical_id("IntakeQueue")
     duplicate = {
