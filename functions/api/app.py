@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache, wraps
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,6 +30,10 @@ from gyeonggi.common.errors import (
 )
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
+from gyeonggi.complaints.chart import render_series_svg
+from gyeonggi.complaints.counts import korean_day
+from gyeonggi.complaints.dashboard import VolumeReader, parse_volume_query, volumes_view
+from gyeonggi.complaints.dashboard_page import content_security_policy, page_html, script_js
 from gyeonggi.complaints.intake import IntakeQueue, parse_submission, submission_from_form
 from gyeonggi.complaints.jurisdictions import known as known_jurisdiction
 from gyeonggi.complaints.models import ComplaintSubmission, to_item
@@ -74,6 +79,8 @@ class ApiSettings(AuthSettings):
     intake_dlq_url: str
     intake_failure_queue_url: str
     complaint_updates_table: str
+    complaint_counts_table: str
+    complaint_forecasts_table: str
 
 
 @cache
@@ -110,6 +117,12 @@ def _intake() -> IntakeQueue:
 def _updates() -> UpdateStore:
     s = _settings()
     return UpdateStore(s.complaint_updates_table, s.complaints_table)
+
+
+@cache
+def _volumes() -> VolumeReader:
+    s = _settings()
+    return VolumeReader(s.complaint_counts_table, s.complaint_forecasts_table)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -419,6 +432,61 @@ def ops_status() -> Response:
             failure_queue_url=s.intake_failure_queue_url,
         )
     )
+
+
+# Data of the ops view is per-token: never cached by a browser or a proxy.
+_PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
+
+
+def _text(body: str, content_type: str, headers: dict[str, str]) -> Response:
+    merged: dict[str, str | list[str]] = {
+        "Content-Type": content_type,
+        "X-Content-Type-Options": "nosniff",
+        **headers,
+    }
+    return Response(body=body, status_code=200, headers=merged)
+
+
+@app.route("/ops/volumes.json", methods=["GET"])
+@_answer
+def ops_volumes() -> Response:
+    _principal("operator", "civil-servant")
+    today = korean_day(datetime.now(UTC))
+    query = parse_volume_query(_query(), today)
+    return _json(volumes_view(query, _volumes(), today), headers=_PRIVATE)
+
+
+@app.route("/ops/volumes.svg", methods=["GET"])
+@_answer
+def ops_volumes_svg() -> Response:
+    _principal("operator", "civil-servant")
+    today = korean_day(datetime.now(UTC))
+    query = parse_volume_query(_query(), today, require_series=True)
+    svg = render_series_svg(volumes_view(query, _volumes(), today))
+    # An SVG opened on its own is a document: it may run nothing and load nothing.
+    csp = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+    return _text(svg, "image/svg+xml; charset=utf-8", {**_PRIVATE, **csp})
+
+
+@app.route("/ops/dashboard", methods=["GET"])
+@_answer
+def ops_dashboard() -> Response:
+    # Public: the page is a shell without data; its requests carry the operator's token.
+    return _text(
+        page_html(),
+        "text/html; charset=utf-8",
+        {
+            "Content-Security-Policy": content_security_policy(),
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@app.route("/ops/dashboard.js", methods=["GET"])
+@_answer
+def ops_dashboard_js() -> Response:
+    return _text(script_js(), "text/javascript; charset=utf-8", {"Cache-Control": "no-cache"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

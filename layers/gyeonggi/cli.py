@@ -46,6 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
     invoke = local_cmds.add_parser("invoke", help="invoke a function of a running `local up`")
     invoke.add_argument("function", help="the function's logical id in template.yaml")
     invoke.add_argument("--event", type=Path, help="a JSON event file (default: {})")
+    seed = local_cmds.add_parser(
+        "seed-volumes",
+        help="seed simulated complaint counts into a running `local up` and forecast them",
+    )
+    seed.add_argument(
+        "--jurisdictions",
+        default="suwon.gg.kr,ansan.gg.kr",
+        help="comma-separated jurisdiction ids (default: suwon.gg.kr,ansan.gg.kr)",
+    )
+    seed.add_argument("--services", help="comma-separated service codes (default: all 15)")
+    seed.add_argument("--days", type=int, default=400, help="days of history (60 to 1096)")
+    seed.add_argument(
+        "--backfill", type=int, default=7, help="past mornings to forecast too (~5 s each)"
+    )
 
     complaints = groups.add_parser("complaints", help="classification and forecasting")
     complaint_cmds = complaints.add_subparsers(dest="command", required=True)
@@ -95,6 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from localcloud.up import invoke_running
 
             return invoke_running(state_dir, args.function, args.event)
+        if args.command == "seed-volumes":
+            from localcloud.up import seed_volumes_running
+
+            return seed_volumes_running(
+                state_dir,
+                [j.strip() for j in args.jurisdictions.split(",") if j.strip()],
+                args.days,
+                [s.strip() for s in args.services.split(",")] if args.services else None,
+                backfill=args.backfill,
+            )
         if args.command == "up":
             from localcloud.up import serve
 

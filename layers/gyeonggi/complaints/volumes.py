@@ -9,7 +9,9 @@ Tables (see template.yaml, section "complaints: volumes")
 ``ComplaintForecastsTable``
     ``series`` + ``key``: ``forecast#<day>`` items (forecast, lower, upper, alert_upper) and
     ``surge#<day>`` items, written with a condition, which make a surge alert exactly-once per
-    series and day however often the schedule fires.
+    series and day however often the schedule fires; in the same transaction, an item
+    ``series = surge-index``, ``key = <day>#<series>`` lets the ops view list the province's
+    surges by day with one query.
 
 The surge rule: a day's count (yesterday's, complete, or today's so far) is a surge when it is
 above the forecast's ``alert_upper`` (the 99.5 % quantile of the model's residuals) *and* at
@@ -30,6 +32,7 @@ import numpy as np
 
 from gyeonggi.common.aws import AwsClient, DynamoTable
 from gyeonggi.complaints.counts import korean_day, series_key
+from gyeonggi.complaints.dashboard import SURGE_INDEX
 from gyeonggi.complaints.forecasting import MIN_HISTORY_DAYS, Forecast, fit, predict
 from gyeonggi.complaints.history import History
 from gyeonggi.complaints.services import BY_CODE as SERVICES
@@ -143,32 +146,70 @@ class ForecastStore(DynamoTable):
         return list(page.get("Items", []))
 
     def claim_surge(self, event: SurgeEvent) -> bool:
-        """Record that a surge was alerted; False when it had been already."""
+        """Record that a surge was alerted; False when it had been already.
+
+        The marker and its entry in the surge index (``SURGE_INDEX``, read by the ops view's
+        overview without a scan) are written in one transaction, so neither exists alone.
+        """
         client = self.table.meta.client
+        key = series_key(event.jurisdiction_id, event.service_code)
+        expires = int(
+            (
+                datetime.fromisoformat(event.detected_at) + timedelta(days=FORECAST_TTL_DAYS)
+            ).timestamp()
+        )
+        figures = {
+            "count": event.count,
+            "forecast": _decimal(event.forecast),
+            "alert_upper": _decimal(event.alert_upper),
+            "detected_at": event.detected_at,
+        }
         try:
-            self.table.put_item(
-                Item={
-                    "series": series_key(event.jurisdiction_id, event.service_code),
-                    "key": f"surge#{event.date}",
-                    "event_id": event.event_id,
-                    "count": event.count,
-                    "detected_at": event.detected_at,
-                },
-                ConditionExpression="attribute_not_exists(#series)",
-                ExpressionAttributeNames={"#series": "series"},
+            # The resource's client serialises plain Python values itself.
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": {
+                                "series": key,
+                                "key": f"surge#{event.date}",
+                                "event_id": event.event_id,
+                                **figures,
+                            },
+                            "ConditionExpression": "attribute_not_exists(#series)",
+                            "ExpressionAttributeNames": {"#series": "series"},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": {
+                                "series": SURGE_INDEX,
+                                "key": f"{event.date}#{key}",
+                                "jurisdiction_id": event.jurisdiction_id,
+                                "service_code": event.service_code,
+                                "date": event.date,
+                                "excess": _decimal(event.count - event.forecast),
+                                "expires_at": expires,
+                                **figures,
+                            },
+                        }
+                    },
+                ]
             )
-        except client.exceptions.ConditionalCheckFailedException:
-            return False
+        except client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
         return True
 
     def release_surge(self, event: SurgeEvent) -> None:
         """Forget a claim whose alert could not be sent, so the next run sends it."""
-        self.table.delete_item(
-            Key={
-                "series": series_key(event.jurisdiction_id, event.service_code),
-                "key": f"surge#{event.date}",
-            }
-        )
+        key = series_key(event.jurisdiction_id, event.service_code)
+        self.table.delete_item(Key={"series": SURGE_INDEX, "key": f"{event.date}#{key}"})
+        self.table.delete_item(Key={"series": key, "key": f"surge#{event.date}"})
 
 
 class SurgePublisher:
