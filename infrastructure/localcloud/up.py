@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -15,6 +17,7 @@ from gyeonggi.common.config import ConfigurationError
 from localcloud.cloud import LocalCloud
 
 _RUNNING = "running.json"
+_SHUTDOWN_SECONDS = 15
 
 
 def serve(
@@ -67,8 +70,13 @@ def serve(
         stop.wait()
     finally:
         (state_dir / _RUNNING).unlink(missing_ok=True)
+        # A watchdog: should shutting down ever hang, say where (every thread's stack) and
+        # exit rather than leave a half-stopped cloud holding its ports.
+        faulthandler.dump_traceback_later(_SHUTDOWN_SECONDS, exit=True)
+        t0 = time.monotonic()
         cloud.stop()
-    print("stopped", flush=True)
+        faulthandler.cancel_dump_traceback_later()
+    print(f"stopped in {time.monotonic() - t0:.1f} s", flush=True)
     return 0
 
 

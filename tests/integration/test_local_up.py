@@ -134,10 +134,10 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            output, _ = process.communicate(timeout=20)
+            output, _ = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            raise
+            pytest.fail(f"local up did not stop within 30 s:\n{process.communicate()[0]}")
     assert process.returncode == 0, output
     assert "Ready." in output and "stopped" in output
     assert not (state / "running.json").exists()

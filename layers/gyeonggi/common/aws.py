@@ -55,6 +55,16 @@ class DynamoTable:
         return self._table
 
 
+def first_condition_failed(exc: Exception) -> bool:
+    """Whether a cancelled DynamoDB transaction failed on its first item's condition.
+
+    The stores put their "already done" marker first in a transaction, so this is how they
+    tell a repeat (nothing to do) from a real failure (raise).
+    """
+    reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
 def to_dynamo(value: Any) -> Any:
     """JSON-like data as DynamoDB takes it: floats become Decimals built from their text."""
     if isinstance(value, float):

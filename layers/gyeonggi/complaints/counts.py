@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from gyeonggi.common.aws import first_condition_failed
+
 KST = timezone(timedelta(hours=9), "KST")
 COUNTED_MARKER_TTL_DAYS = 30
 
@@ -94,8 +96,7 @@ def record_count(
             ]
         )
     except client.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons", [])
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+        if first_condition_failed(exc):
             return False
         raise
     return True

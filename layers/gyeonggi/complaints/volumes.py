@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gyeonggi.common.aws import AwsClient, DynamoTable
+from gyeonggi.common.aws import AwsClient, DynamoTable, first_condition_failed
 from gyeonggi.complaints.counts import korean_day, series_key
 from gyeonggi.complaints.dashboard import SURGE_INDEX
 from gyeonggi.complaints.forecasting import MIN_HISTORY_DAYS, Forecast, fit, predict
@@ -199,8 +199,7 @@ class ForecastStore(DynamoTable):
                 ]
             )
         except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if first_condition_failed(exc):
                 return False
             raise
         return True
