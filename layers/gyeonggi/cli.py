@@ -6,6 +6,7 @@
     gyeonggi auth api-key O  an Open311 API key for client O (against a running `local up`)
     gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
     gyeonggi complaints train | classify | forecast
+    gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -83,6 +84,34 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--horizon", type=int, default=14, help="days ahead (1-90)")
     forecast.add_argument("--out", type=Path, default=None, help="CSV out (default: stdout)")
 
+    devices = groups.add_parser("devices", help="simulated safety sensors")
+    device_cmds = devices.add_subparsers(dest="command", required=True)
+    sim = device_cmds.add_parser(
+        "simulate",
+        help="publish sensor telemetry over MQTT (local broker or AWS IoT Core)",
+        description="Publish JSON telemetry for N sensors of one complex to "
+        "gyeonggi/safety/{complex}/{sensor}/telemetry, bounded by --count and --duration "
+        "(whichever comes first; at most 1 hour and 1,000,000 messages). For AWS IoT Core "
+        "give --endpoint with --cert, --key and --ca (mutual TLS, port 8883).",
+    )
+    sim.add_argument("--complex", required=True, dest="complex_id", help="e.g. siheung-sihwa")
+    sim.add_argument("--sensors", type=int, default=20, help="fleet size (default: 20)")
+    sim.add_argument("--rate", type=float, default=1.0, help="readings/s per sensor (default: 1)")
+    sim.add_argument("--duration", type=float, default=None, help="seconds (at most 3600)")
+    sim.add_argument("--count", type=int, default=None, help="messages (at most 1,000,000)")
+    sim.add_argument(
+        "--scenario", default="normal", choices=("normal", "gas-leak", "sensor-fault", "fire")
+    )
+    sim.add_argument("--seed", type=int, default=None, help="repeatable readings")
+    sim.add_argument("--qos", type=int, default=1, choices=(0, 1))
+    sim.add_argument("--host", default="127.0.0.1", help="local broker (default: 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=None, help="default: 1883, or 8883 with TLS")
+    sim.add_argument("--endpoint", help="AWS IoT Core data endpoint (replaces --host)")
+    sim.add_argument("--cert", type=Path, help="device certificate (PEM) for --endpoint")
+    sim.add_argument("--key", type=Path, help="device private key (PEM) for --endpoint")
+    sim.add_argument("--ca", type=Path, help="Amazon root CA (PEM) for --endpoint")
+    sim.add_argument("--client-id", help="MQTT client id (AWS IoT: allowed by the policy)")
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -137,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gyeonggi.common.errors import DomainError
 
     try:
+        if args.group == "devices":
+            return _simulate_devices(args)
         if args.command == "token":
             from gyeonggi.auth.local_issuer import LocalIssuer
 
@@ -149,6 +180,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+
+
+def _simulate_devices(args: argparse.Namespace) -> int:
+    """Run ``devices simulate``: progress lines on stderr, the summary on stdout."""
+    from gyeonggi.common.errors import InvalidInput
+    from gyeonggi.safety.simulator import TlsConfig, simulate
+
+    tls = None
+    host = args.host
+    if args.endpoint or args.cert or args.key or args.ca:
+        if not (args.endpoint and args.cert and args.key and args.ca):
+            raise InvalidInput("--endpoint, --cert, --key and --ca go together (AWS IoT Core)")
+        tls = TlsConfig(cert=args.cert, key=args.key, ca=args.ca)
+        host = args.endpoint
+    if args.duration is None and args.count is None:
+        # Refused by the library too; said here in the command's own terms.
+        raise InvalidInput("give --duration SECONDS or --count MESSAGES (or both)")
+    summary = simulate(
+        args.complex_id,
+        sensors=args.sensors,
+        rate=args.rate,
+        duration=args.duration,
+        count=args.count,
+        scenario=args.scenario,
+        seed=args.seed,
+        qos=args.qos,
+        host=host,
+        port=args.port or (8883 if tls else 1883),
+        tls=tls,
+        client_id=args.client_id,
+        progress=lambda p: print(p.format(), file=sys.stderr, flush=True),
+    )
+    print(summary.format())
+    return 0 if summary.errors == 0 else 1
 
 
 if __name__ == "__main__":
