@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 """The project checkout (where ``template.yaml`` is)."""
 
-NAMES = ("startup", "cold_import", "api_latency", "forecast", "classify")
+NAMES = ("startup", "cold_import", "api_latency", "forecast", "classify", "alarm_path", "video")
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""
 
 REGION = "ap-northeast-2"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, wraps
 from typing import Any
@@ -43,6 +44,7 @@ from gyeonggi.complaints.services import BY_CODE as SERVICES
 from gyeonggi.complaints.services import Locale
 from gyeonggi.complaints.store import ComplaintStore, ContactStore
 from gyeonggi.complaints.updates import UpdateStore, parse_update
+from gyeonggi.safety import incidents
 
 logger, tracer, metrics = observability()
 app = Chalice(app_name="gyeonggi-api")
@@ -81,6 +83,7 @@ class ApiSettings(AuthSettings):
     complaint_updates_table: str
     complaint_counts_table: str
     complaint_forecasts_table: str
+    incidents_table: str
 
 
 @cache
@@ -123,6 +126,16 @@ def _updates() -> UpdateStore:
 def _volumes() -> VolumeReader:
     s = _settings()
     return VolumeReader(s.complaint_counts_table, s.complaint_forecasts_table)
+
+
+@cache
+def _incidents() -> incidents.IncidentStore:
+    return incidents.IncidentStore(_settings().incidents_table)
+
+
+@cache
+def _incident_workflow() -> incidents.IncidentWorkflow:
+    return incidents.IncidentWorkflow()
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -487,6 +500,90 @@ def ops_dashboard() -> Response:
 @_answer
 def ops_dashboard_js() -> Response:
     return _text(script_js(), "text/javascript; charset=utf-8", {"Cache-Control": "no-cache"})
+
+
+# ------------------------------------------------------------------ safety incidents
+
+
+@app.route("/safety/incidents", methods=["GET"])
+@_answer
+def list_safety_incidents() -> Response:
+    _principal("operator")
+    status = incidents.parse_status(_query().get("status"))
+    found = [incidents.view(i) for i in _incidents().list(status)]
+    return _json({"status": status, "incidents": found}, headers=_PRIVATE)
+
+
+@app.route("/safety/incidents/{incident_id}", methods=["GET"])
+@_answer
+def get_safety_incident(incident_id: str) -> Response:
+    _principal("operator")
+    return _json(incidents.view(_incidents().get(incident_id)), headers=_PRIVATE)
+
+
+def _note() -> str | None:
+    """The optional ``{"note": "..."}`` of an operator's answer (an empty body is no note)."""
+    if not (_request().raw_body or b"").strip():
+        return None
+    body = _body_json()
+    if not isinstance(body, dict):
+        raise InvalidInput("body: must be a JSON object")
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise InvalidInput("note: must be text of at most 2000 characters", field="note")
+    return note
+
+
+def _answer_incident(
+    principal: Principal, incident_id: str, *, outcome: str, waiting: tuple[str, ...]
+) -> Response:
+    """Claim the incident's stored task token and answer it with ``outcome``.
+
+    The claim (a conditional write that takes the token off the incident) comes first, so two
+    operators answering at once get one 200 and one 409, never two answers to one token.
+    """
+    note = _note()
+    store, now = _incidents(), incidents.now_utc()
+    claimed: dict[str, str] = {}
+
+    def claim(incident: incidents.Incident) -> incidents.Incident:
+        if incident.state not in waiting or not incident.task_token:
+            raise Conflict(f"incident {incident_id} is {incident.state}: nothing to {outcome}")
+        claimed["token"] = incident.task_token
+        entry = {"by": principal.subject, "note": note} if note else {"by": principal.subject}
+        state = "acknowledged" if outcome == "acknowledged" else incident.state
+        changed = incidents.record(incident, outcome, now, level=incident.level, **entry)
+        return replace(changed, state=state, task_token=None)
+
+    incident = store.update(incident_id, claim)
+    if not _incident_workflow().answer(claimed["token"], outcome, by=principal.subject):
+        # The wait ended between the read and the answer (it escalated): say so, and let the
+        # operator answer the next level's wait.
+        store.update(incident_id, lambda i: incidents.record(i, f"{outcome}_too_late", now))
+        raise Conflict(f"incident {incident_id} escalated meanwhile; answer again")
+    logger.info(f"incident {outcome}", extra={"incident_id": incident_id})
+    return _json(incidents.view(incident), headers=_PRIVATE)
+
+
+@app.route("/safety/incidents/{incident_id}/ack", methods=["POST"], content_types=_ANY_BODY)
+@_answer
+def ack_safety_incident(incident_id: str) -> Response:
+    principal = _principal("operator")
+    _accepted("application/json")
+    return _answer_incident(
+        principal, incident_id, outcome="acknowledged", waiting=("awaiting_ack",)
+    )
+
+
+@app.route("/safety/incidents/{incident_id}/all-clear", methods=["POST"], content_types=_ANY_BODY)
+@_answer
+def all_clear_safety_incident(incident_id: str) -> Response:
+    # An operator on site may declare all-clear before acknowledging: that closes it too.
+    principal = _principal("operator")
+    _accepted("application/json")
+    return _answer_incident(
+        principal, incident_id, outcome="all_clear", waiting=("awaiting_ack", "acknowledged")
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,17 +1,44 @@
-"""Sensor telemetry from the IoT topic rule: validate, keep the latest reading per sensor.
+"""The alarm path: one sensor reading from the IoT topic rule -> alarm state -> evidence.
 
-A malformed reading never crashes the function: it goes to the dead-letter queue with the
-reason and is counted, and the device's next reading is processed as usual.
+Per reading: validate (malformed or clock-skewed readings go to the dead-letter queue with the
+reason, never crash the function), read the sensor's state (one GetItem), evaluate the alarms
+(:func:`gyeonggi.safety.alarms.evaluate`, pure), send one evidence message per alarm event to
+the SafetyEvidenceQueue, then write the state back conditioned on its version.
+
+Why evidence before the state write: if the write then fails, the retry (IoT invokes
+asynchronously; Lambda retries twice) re-evaluates the same reading and sends the same events
+again with the same ``detail.evidence_id``. The other order could lose an alarm: a state
+written with the reading in it makes every retry a no-op. A duplicate is the consumer's to
+drop; a lost gas alarm is nobody's to find.
+
+No numpy, scikit-learn or cv2 here (a test checks it in a fresh interpreter): statistical
+anomalies run on batches in ``functions/sensor_anomalies``.
 """
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.telemetry import RejectedReadings, SensorStateStore, parse_telemetry
+from gyeonggi.safety.alarms import evaluate
+from gyeonggi.safety.sensor_state import (
+    AlarmStateStore,
+    ComplexAlarmConfigs,
+    StateConflict,
+    alarm_evidence,
+    smoothed_interval,
+)
+from gyeonggi.safety.telemetry import (
+    RejectedReadings,
+    Telemetry,
+    check_clock_skew,
+    parse_telemetry,
+)
 
 logger, tracer, metrics = observability()
 
@@ -19,24 +46,97 @@ logger, tracer, metrics = observability()
 class TelemetrySettings(Settings):
     sensor_state_table: str
     telemetry_dlq_url: str
+    safety_evidence_queue_url: str
+    alarm_config_ttl_s: float = 60.0
+
+
+def _invalid_config(complex_id: str, reason: str) -> None:
+    metrics.add_metric(name="AlarmConfigInvalid", unit="Count", value=1)
+    logger.error(
+        "alarm config invalid, using defaults", extra={"complex": complex_id, "reason": reason}
+    )
 
 
 settings = TelemetrySettings.from_env()
-store = SensorStateStore(settings.sensor_state_table)
+store = AlarmStateStore(settings.sensor_state_table)
 rejected = RejectedReadings(settings.telemetry_dlq_url)
+configs = ComplexAlarmConfigs(ttl_s=settings.alarm_config_ttl_s, on_invalid=_invalid_config)
+
+
+def _reject(event: Any, reason: str, metric: str) -> dict[str, Any]:
+    metrics.add_metric(name=metric, unit="Count", value=1)
+    logger.warning("telemetry rejected", extra={"reason": reason})
+    rejected.reject(event, reason)
+    return {"accepted": False, "reason": reason}
+
+
+def send_evidence(messages: list[dict[str, Any]]) -> None:
+    """One SQS message per event, in batches of ten; raises if any was not accepted."""
+    for start in range(0, len(messages), 10):
+        chunk = messages[start : start + 10]
+        response = rejected.sqs.send_message_batch(
+            QueueUrl=settings.safety_evidence_queue_url,
+            Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(m, ensure_ascii=False)}
+                for i, m in enumerate(chunk)
+            ],
+        )
+        if response.get("Failed"):
+            metrics.add_metric(name="EvidenceSendFailed", unit="Count", value=1)
+            # Raising makes Lambda retry the reading; the evidence ids make repeats harmless.
+            raise RuntimeError(f"evidence not accepted by SQS: {response['Failed']}")
+    if messages:
+        metrics.add_metric(name="EvidenceSent", unit="Count", value=len(messages))
+
+
+def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
+    """Evaluate and persist one valid reading; returns what happened."""
+    config = configs.get(reading.complex_id)
+    received_ms = round(received_at.timestamp() * 1000)
+    for attempt in (1, 2):
+        stored = store.load(reading.sensor_key)
+        state, events = evaluate(stored.state, reading, config)
+        if stored.state is not None and state is stored.state:
+            # Duplicate or late delivery: evaluate() changed nothing, so nothing to write.
+            metrics.add_metric(name="TelemetryStale", unit="Count", value=1)
+            return {"accepted": True, "sensor_key": reading.sensor_key, "stale": True}
+        previous_ts = stored.state.last_ts_ms if stored.state else None
+        interval = smoothed_interval(stored.interval_s, previous_ts, state.last_ts_ms)
+        send_evidence([alarm_evidence(e, received_at=received_at) for e in events])
+        if store.save(
+            reading,
+            state,
+            expected_version=stored.version,
+            received_ms=received_ms,
+            interval_s=interval,
+        ):
+            metrics.add_metric(name="TelemetryAccepted", unit="Count", value=1)
+            return {
+                "accepted": True,
+                "sensor_key": reading.sensor_key,
+                "events": [e.kind for e in events],
+            }
+        metrics.add_metric(name="StateWriteConflict", unit="Count", value=1)
+        logger.info("state changed concurrently, retrying", extra={"attempt": attempt})
+    raise StateConflict(f"{reading.sensor_key}: state changed twice while evaluating")
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    received_at = datetime.now(UTC)
+    started = time.perf_counter()
     try:
         reading = parse_telemetry(event)
     except InvalidInput as exc:
-        metrics.add_metric(name="TelemetryRejected", unit="Count", value=1)
-        logger.warning("telemetry rejected", extra={"reason": exc.message})
-        rejected.reject(event, exc.message)
-        return {"accepted": False, "reason": exc.message}
-    store.record(reading)
-    metrics.add_metric(name="TelemetryAccepted", unit="Count", value=1)
-    return {"accepted": True, "sensor_key": reading.sensor_key}
+        return _reject(event, exc.message, "TelemetryRejected")
+    try:
+        check_clock_skew(reading, received_at)
+    except InvalidInput as exc:
+        return _reject(event, exc.message, "TelemetryClockSkew")
+    result = process(reading, received_at)
+    metrics.add_metric(
+        name="AlarmPathMs", unit="Milliseconds", value=(time.perf_counter() - started) * 1000
+    )
+    return result

@@ -7,6 +7,7 @@
     gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
     gyeonggi complaints train | classify | forecast
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
+    gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--ca", type=Path, help="Amazon root CA (PEM) for --endpoint")
     sim.add_argument("--client-id", help="MQTT client id (AWS IoT: allowed by the policy)")
 
+    safety = groups.add_parser("safety", help="safety monitoring tools")
+    safety_cmds = safety.add_subparsers(dest="command", required=True)
+    video = safety_cmds.add_parser(
+        "analyze-video", help="fire and smoke in a CCTV segment (MP4 or AVI), JSON on stdout"
+    )
+    video.add_argument("file", type=Path, help="the video file")
+    video.add_argument("--keyframe", type=Path, help="write the keyframe JPEG here")
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -168,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.group == "devices":
             return _simulate_devices(args)
+        if args.group == "safety":
+            return _analyze_video(args)
         if args.command == "token":
             from gyeonggi.auth.local_issuer import LocalIssuer
 
@@ -214,6 +225,24 @@ def _simulate_devices(args: argparse.Namespace) -> int:
     )
     print(summary.format())
     return 0 if summary.errors == 0 else 1
+
+
+def _analyze_video(args: argparse.Namespace) -> int:
+    """Run ``safety analyze-video``: the analysis JSON on stdout, the keyframe if asked."""
+    import json
+
+    from gyeonggi.common.errors import InvalidInput
+    from gyeonggi.safety.video import analyze
+
+    if not args.file.is_file():
+        raise InvalidInput(f"no such file: {args.file}")
+    result = analyze(args.file)
+    if args.keyframe is not None:
+        if not result.keyframe_jpeg:
+            raise InvalidInput("the video gave no keyframe")
+        args.keyframe.write_bytes(result.keyframe_jpeg)
+    print(json.dumps(result.to_json(), indent=2))
+    return 0
 
 
 if __name__ == "__main__":

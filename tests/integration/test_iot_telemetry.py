@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -99,3 +100,64 @@ def test_async_invocation_is_accepted_then_retried_twice_as_lambda_does(
     assert response["StatusCode"] == 202 and "FunctionError" not in response
     attempts = [i for i in cloud.runner.calls(fn) if i.event == {"marker": marker}]
     assert len(attempts) == 3 and all(a.errored for a in attempts)
+
+
+def _evidence_consumers(cloud: LocalCloud) -> list[str]:
+    """Functions consuming SafetyEvidenceQueue (then its messages do not stay there)."""
+    sqs = cloud.client("sqs")
+    arn = sqs.get_queue_attributes(
+        QueueUrl=cloud.physical_id("SafetyEvidenceQueue"), AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    mappings = cloud.client("lambda").list_event_source_mappings(EventSourceArn=arn)
+    return [m["FunctionArn"].split(":")[-1] for m in mappings.get("EventSourceMappings", [])]
+
+
+def _evidence(cloud: LocalCloud, marker: str) -> list[dict[str, Any]]:
+    """Evidence about ``marker``: on the queue, or in the batches its consumer was given."""
+    consumers = _evidence_consumers(cloud)
+    if not consumers:
+        return [json.loads(m["Body"]) for m in messages_on(cloud, "SafetyEvidenceQueue", marker)]
+    found = []
+    for fn in consumers:
+        for call in cloud.runner.calls(fn):
+            for record in (call.event or {}).get("Records", []):
+                if marker in record.get("body", ""):
+                    found.append(json.loads(record["body"]))
+    return found
+
+
+def test_gas_leak_ramp_over_mqtt_raises_low_then_high_evidence(cloud: LocalCloud) -> None:
+    sensor = f"lel-{secrets.token_hex(3)}"
+    topic = f"gyeonggi/safety/banwol/{sensor}/telemetry"
+    start = datetime.now(UTC) - timedelta(minutes=2)
+    for i, value in enumerate((1.0, 6.0, 11.0, 15.0, 21.0)):
+        ts = (start + timedelta(seconds=10 * i)).isoformat()
+        body = {"kind": "lel", "value": value, "unit": "%LEL", "ts": ts, "battery": 90}
+        _publish(cloud, topic, json.dumps(body).encode())
+
+    def at_high() -> dict[str, Any] | None:
+        item = _state(cloud, f"banwol#{sensor}")
+        return item if item and item["level"] == {"N": "2"} else None
+
+    item = cloud.wait_for(at_high, what="the sensor state at the high level")
+    assert item["version"] == {"N": "5"} and item["value"] == {"N": "21.0"}
+
+    def evidence() -> list[dict[str, Any]] | None:
+        found = _evidence(cloud, sensor)
+        kinds = {m["kind"] for m in found}
+        return found if {"threshold_low", "threshold_high"} <= kinds else None
+
+    found = {m["kind"]: m for m in cloud.wait_for(evidence, what="low and high evidence")}
+    assert found["threshold_low"]["severity"] == "warning" and found["threshold_low"]["limit"] == 10
+    assert found["threshold_high"]["severity"] == "alarm" and found["threshold_high"]["limit"] == 20
+    assert found["threshold_high"]["source"] == "sensor"
+
+
+def test_reading_from_a_clock_in_the_future_is_dead_lettered(cloud: LocalCloud) -> None:
+    sensor = f"gas-{secrets.token_hex(3)}"
+    ts = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    body = {"kind": "co", "value": 500.0, "unit": "ppm", "ts": ts}
+    _publish(cloud, f"gyeonggi/safety/banwol/{sensor}/telemetry", json.dumps(body).encode())
+    (dead,) = cloud.wait_for(lambda: _dead_letters(cloud, sensor), what="the rejection")
+    assert "clock skew" in json.loads(dead["Body"])["reason"]
+    assert _state(cloud, f"banwol#{sensor}") is None

@@ -53,6 +53,33 @@ class Telemetry(BaseModel):
         return f"{self.complex_id}#{self.sensor_id}"
 
 
+#: How far in the future of the receive time a device clock may be before a reading is refused.
+MAX_CLOCK_SKEW_S = 300.0
+
+
+def check_clock_skew(
+    reading: Telemetry, received_at: datetime, max_skew_s: float = MAX_CLOCK_SKEW_S
+) -> None:
+    """Refuse a reading stamped too far in the future (a device clock that is wrong).
+
+    Why: the alarm state ignores any reading not newer than the last one, so a single reading
+    from next year would make the sensor deaf until then.
+
+    Raises
+    ------
+    InvalidInput
+        On field ``ts``, saying by how much the clock is ahead.
+    """
+    ts = reading.ts if reading.ts.tzinfo else reading.ts.replace(tzinfo=UTC)
+    ahead = (ts - received_at).total_seconds()
+    if ahead > max_skew_s:
+        raise InvalidInput(
+            f"ts: {ahead:.0f} s in the future of the receive time "
+            f"(device clock skew; at most {max_skew_s:.0f} s allowed)",
+            field="ts",
+        )
+
+
 def parse_telemetry(event: Any) -> Telemetry:
     """Validate an IoT rule's output; raises ``InvalidInput`` naming the bad field."""
     try:

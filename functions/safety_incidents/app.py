@@ -1,0 +1,78 @@
+"""Opens or joins a safety incident per piece of evidence taken off the evidence queue.
+
+Each message is one sensor alarm or camera detection (:mod:`gyeonggi.safety.incidents`). A
+malformed message fails alone (partial batch response) and reaches the dead-letter queue after
+three receives; a concurrent change to the same incident fails the message too, and the
+redelivery joins the incident as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from gyeonggi.common.config import Settings
+from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.observability import observability
+from gyeonggi.safety.incidents import (
+    IncidentAlerts,
+    IncidentStore,
+    IncidentWorkflow,
+    ingest,
+    now_utc,
+    parse_evidence,
+)
+
+logger, tracer, metrics = observability()
+
+
+class IncidentSettings(Settings):
+    incidents_table: str
+    state_machine_arn: str
+    alerts_topic_arn: str
+
+
+settings = IncidentSettings.from_env()
+store = IncidentStore(settings.incidents_table)
+workflow = IncidentWorkflow(settings.state_machine_arn)
+alerts = IncidentAlerts(settings.alerts_topic_arn)
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    try:
+        data = json.loads(record.body)
+    except ValueError:
+        raise InvalidInput("the message body is not JSON") from None
+    evidence = parse_evidence(data)
+    result = ingest(evidence, store, workflow, alerts, now_utc())
+    metrics.add_metric(name=f"Incident{result.outcome.capitalize()}", unit="Count", value=1)
+    logger.info(
+        "evidence taken",
+        extra={
+            "incident_id": result.incident_id,
+            "outcome": result.outcome,
+            "severity": result.severity,
+            "complex_id": evidence.complex_id,
+        },
+    )
+    return result.incident_id
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )

@@ -1,0 +1,242 @@
+"""The alarm path's storage: per-sensor alarm state, complex configuration, evidence messages.
+
+Standard library plus boto3 (made lazily) only: this module is imported by the sensor function,
+whose cold start and per-message work must stay small (see :mod:`gyeonggi.safety.alarms`).
+
+One DynamoDB item per sensor (``sensor_key = complex_id#sensor_id``) holds
+
+- the last accepted reading (``kind``, ``value``, ``unit``, ``ts``, ``received_at``, ...);
+- ``state``: :meth:`SensorState.to_dict`, what the alarm logic remembers;
+- ``version``: a counter for optimistic concurrency (two invocations for one sensor must not
+  overwrite each other's exposure sums);
+- ``last_seen`` (receive time, epoch ms, server clock) and ``interval_s`` (the smoothed gap
+  between readings) for the missed-heartbeat check through the ``by_complex`` index;
+- ``anomaly``: the anomaly path's compact statistics (written only by that path, with
+  ``SET anomaly``, so neither path erases the other's attributes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from gyeonggi.common.aws import AwsClient, DynamoTable, from_dynamo, to_dynamo
+from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, SensorState
+
+EvidenceSeverity = Literal["warning", "alarm", "critical"]
+
+#: Kinds whose alarms mean fire: a critical event of theirs is critical evidence.
+FIRE_KINDS = frozenset({"flame", "smoke", "temperature"})
+#: Reporting interval assumed until two readings have been seen.
+DEFAULT_INTERVAL_S = 60.0
+
+
+class StateConflict(RuntimeError):
+    """Another invocation changed the sensor's state twice while this one retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """A sensor's alarm state as read, with the version the write-back is conditioned on."""
+
+    state: SensorState | None
+    version: int
+    interval_s: float | None = None
+
+
+def evidence_severity(event: AlarmEvent) -> EvidenceSeverity:
+    """Map an alarm event's severity to the incident workflow's scale.
+
+    ``critical`` from :mod:`alarms` is a set point or exposure limit crossed: for fire kinds
+    that is ``critical`` (a fire spreads in minutes), for gases ``alarm``. Everything else
+    (pre-alarms, faults, clearings) is ``warning``; a clearing says what it clears in
+    ``detail.clears``.
+    """
+    if event.severity == "critical":
+        return "critical" if event.gas in FIRE_KINDS else "alarm"
+    return "warning"
+
+
+def evidence_id(*parts: object) -> str:
+    """Deterministic id, so a consumer drops the duplicates that at-least-once delivery makes."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def alarm_evidence(event: AlarmEvent, *, received_at: datetime) -> dict[str, Any]:
+    """The SafetyEvidenceQueue message of one alarm event."""
+    return {
+        "source": "sensor",
+        "complex_id": event.complex_id,
+        "sensor_id": event.sensor_id,
+        "kind": event.kind,
+        "severity": evidence_severity(event),
+        "gas": event.gas,
+        "value": event.value,
+        "limit": event.limit,
+        "ts": event.ts.isoformat(),
+        "detail": {
+            "evidence_id": evidence_id(
+                event.complex_id, event.sensor_id, event.kind, event.clears, event.ts.isoformat()
+            ),
+            "alarm_severity": event.severity,
+            "clears": event.clears,
+            "received_at": received_at.isoformat(),
+        },
+    }
+
+
+class AlarmStateStore(DynamoTable):
+    """Read and conditionally write one sensor's alarm state (one GetItem, one UpdateItem)."""
+
+    def load(self, sensor_key: str) -> StoredState:
+        # Strongly consistent: the version read must be the one a concurrent writer sees.
+        item = self.table.get_item(
+            Key={"sensor_key": sensor_key},
+            ConsistentRead=True,
+            ProjectionExpression="#s, version, interval_s",
+            ExpressionAttributeNames={"#s": "state"},
+        ).get("Item")
+        if not item:
+            return StoredState(None, 0)
+        raw = item.get("state")
+        state = SensorState.from_dict(from_dynamo(raw)) if raw else None
+        interval = item.get("interval_s")
+        return StoredState(
+            state, int(item.get("version", 0)), None if interval is None else float(interval)
+        )
+
+    def save(
+        self,
+        reading: Any,
+        state: SensorState,
+        *,
+        expected_version: int,
+        received_ms: int,
+        interval_s: float,
+    ) -> bool:
+        """Write the new state if nobody else did since ``expected_version``; False if they did."""
+        values: dict[str, Any] = {
+            ":complex": reading.complex_id,
+            ":sensor": reading.sensor_id,
+            ":kind": reading.kind,
+            ":value": reading.value,
+            ":unit": reading.unit,
+            ":ts": reading.ts.isoformat(),
+            ":received": _iso_ms(received_ms),
+            ":state": state.to_dict(),
+            ":level": state.level,
+            ":active": list(state.active),
+            ":new": expected_version + 1,
+            ":seen": received_ms,
+            ":interval": round(interval_s, 3),
+        }
+        sets = [
+            "complex_id = :complex",
+            "sensor_id = :sensor",
+            "kind = :kind",
+            "#value = :value",
+            "#unit = :unit",
+            "ts = :ts",
+            "received_at = :received",
+            "#state = :state",
+            "#level = :level",
+            "active = :active",
+            "version = :new",
+            "last_seen = :seen",
+            "interval_s = :interval",
+        ]
+        for name in ("battery", "firmware"):
+            if getattr(reading, name, None) is not None:
+                values[f":{name}"] = getattr(reading, name)
+                sets.append(f"{name} = :{name}")
+        if expected_version:
+            condition = "version = :expected"
+            values[":expected"] = expected_version
+        else:
+            # The anomaly path may have created the item (without a version) first.
+            condition = "attribute_not_exists(version)"
+        try:
+            self.table.update_item(
+                Key={"sensor_key": f"{reading.complex_id}#{reading.sensor_id}"},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    "#value": "value",
+                    "#unit": "unit",
+                    "#state": "state",
+                    "#level": "level",
+                },
+                ExpressionAttributeValues=to_dynamo(values),
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def smoothed_interval(previous: float | None, last_ts_ms: int | None, now_ms: int) -> float:
+    """The sensor's reporting interval, smoothed so one late reading does not double it."""
+    if last_ts_ms is None or now_ms <= last_ts_ms:
+        return previous or DEFAULT_INTERVAL_S
+    gap = min(max((now_ms - last_ts_ms) / 1000, 1.0), 3600.0)
+    return gap if previous is None else 0.8 * previous + 0.2 * gap
+
+
+class ComplexAlarmConfigs:
+    """Each complex's :class:`AlarmConfig` from SSM ``/gyeonggi/safety/complexes/<id>/alarms``.
+
+    Cached per complex for ``ttl_s`` seconds (absent parameters too, so a complex without
+    overrides costs one SSM call per TTL, not per reading). An invalid parameter falls back to
+    the industry defaults and is reported through ``on_invalid``: alarms must keep firing
+    while someone fixes a typo in the configuration.
+    """
+
+    ssm = AwsClient("ssm")
+    PATH = "/gyeonggi/safety/complexes/{complex_id}/alarms"
+
+    def __init__(
+        self,
+        ttl_s: float = 60.0,
+        ssm: Any | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_invalid: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.on_invalid = on_invalid
+        self._cache: dict[str, tuple[float, AlarmConfig]] = {}
+        if ssm is not None:
+            self.ssm = ssm
+
+    def get(self, complex_id: str) -> AlarmConfig:
+        now = self.clock()
+        hit = self._cache.get(complex_id)
+        if hit and hit[0] > now:
+            return hit[1]
+        config = self._fetch(complex_id)
+        self._cache[complex_id] = (now + self.ttl_s, config)
+        return config
+
+    def _fetch(self, complex_id: str) -> AlarmConfig:
+        name = self.PATH.format(complex_id=complex_id)
+        try:
+            value = self.ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        except self.ssm.exceptions.ParameterNotFound:
+            return AlarmConfig()
+        try:
+            overrides = json.loads(value)
+            if not isinstance(overrides, Mapping):
+                raise AlarmConfigError("must be a JSON object", field="config")
+            return AlarmConfig.from_mapping(overrides)
+        except (ValueError, AlarmConfigError) as exc:
+            if self.on_invalid:
+                self.on_invalid(complex_id, str(exc))
+            return AlarmConfig()

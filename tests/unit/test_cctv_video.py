@@ -1,0 +1,208 @@
+"""Fire and smoke in CCTV segments: the detector on generated clips, the CLI, the function."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from gyeonggi.cli import main
+from gyeonggi.safety import video_clips
+from gyeonggi.safety.video import analyze
+from tests.conftest import load_event
+
+SECONDS = 6.0
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, video_clips.Clip]:
+    out = tmp_path_factory.mktemp("clips")
+    return {name: video_clips.make_clip(name, out, SECONDS) for name in video_clips.NAMES}
+
+
+@pytest.mark.parametrize("name", ["fire_path", "fire_left", "fire_and_smoke"])
+def test_fire_is_confirmed_after_its_onset_with_a_box_around_it(
+    clips: dict[str, video_clips.Clip], name: str
+) -> None:
+    clip = clips[name]
+    result = analyze(clip.path)
+    assert result.fire
+    assert clip.onset_s is not None and result.first_fire_second is not None
+    assert int(clip.onset_s) <= result.first_fire_second <= clip.onset_s + 3
+    assert result.fire_boxes
+    x, y, w, h = result.fire_boxes[0]
+    assert 0 <= x < result.width and 0 <= y < result.height and w > 0 and h > 0
+
+
+@pytest.mark.parametrize("name", ["smoke_path", "smoke_right", "fire_and_smoke"])
+def test_smoke_is_confirmed(clips: dict[str, video_clips.Clip], name: str) -> None:
+    clip = clips[name]
+    result = analyze(clip.path)
+    assert result.smoke and result.smoke_boxes
+    assert clip.onset_s is not None and result.first_smoke_second is not None
+    assert int(clip.onset_s) <= result.first_smoke_second <= clip.onset_s + 4
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vtest_a",
+        "vtest_b",
+        "vtest_c",
+        "cones_vest",
+        "red_jacket",
+        "sunset",
+        "street_lamp",
+        "blinking_light",
+        "headlights",
+    ],
+)
+def test_decoys_do_not_alarm(clips: dict[str, video_clips.Clip], name: str) -> None:
+    result = analyze(clips[name].path)
+    assert not result.fire and not result.smoke
+    assert result.first_fire_second is None and result.first_smoke_second is None
+
+
+@pytest.mark.skipif(not video_clips.VTEST.exists(), reason="opencv-doc's vtest.avi not installed")
+def test_real_footage_does_not_alarm() -> None:
+    result = analyze(video_clips.VTEST)
+    assert not result.fire and not result.smoke
+    assert result.fps == pytest.approx(10.0)
+    assert result.frames_analysed > 700
+
+
+def test_json_shape(clips: dict[str, video_clips.Clip]) -> None:
+    result = analyze(clips["fire_path"].path)
+    data = json.loads(json.dumps(result.to_json()))
+    assert {
+        "fire",
+        "smoke",
+        "first_fire_second",
+        "first_smoke_second",
+        "fire_boxes",
+        "smoke_boxes",
+        "fps",
+        "frames",
+        "frames_analysed",
+        "duration_s",
+        "seconds",
+    } <= set(data)
+    assert data["duration_s"] == pytest.approx(SECONDS, abs=0.2)
+    assert len(data["seconds"]) == 6
+    assert all(0 <= s["fire"] <= 1 and 0 <= s["smoke"] <= 1 for s in data["seconds"])
+    assert data["frames_analysed"] < data["frames"]  # every 2nd frame at 15 fps
+    assert result.keyframe_jpeg and result.keyframe_jpeg[:2] == b"\xff\xd8"
+
+
+def test_cli_prints_json_and_writes_keyframe(
+    clips: dict[str, video_clips.Clip], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keyframe = tmp_path / "k.jpg"
+    code = main(
+        ["safety", "analyze-video", str(clips["fire_path"].path), "--keyframe", str(keyframe)]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["fire"] is True
+    assert keyframe.read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_cli_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    assert main(["safety", "analyze-video", str(bad)]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["safety", "analyze-video", str(tmp_path / "missing.avi")]) == 2
+
+
+# ------------------------------------------------------------------ the function (moto)
+BUCKET = "cctv-123456789012-ap-northeast-2-dev"
+
+
+class _Context:
+    function_name = "test"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "CCTV_BUCKET": BUCKET,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+        )
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="evidence")["QueueUrl"]
+        monkeypatch.setenv("SAFETY_EVIDENCE_QUEUE_URL", url)
+        yield {"s3": s3, "sqs": sqs, "url": url}
+
+
+def _app() -> ModuleType:
+    os.environ["POWERTOOLS_SERVICE_NAME"] = "unit-test-cctv"
+    try:
+        return importlib.import_module("functions.cctv_analysis.app")
+    finally:
+        os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+
+
+def test_function_stores_result_and_sends_evidence(
+    aws: dict[str, Any], clips: dict[str, video_clips.Clip]
+) -> None:
+    event = load_event("cctv_analysis/s3_put.json")
+    key = event["Records"][0]["s3"]["object"]["key"]
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clips["fire_path"].path.read_bytes())
+    out = _app().handler(event, _Context())
+    assert out["processed"][0]["fire"] is True
+    stored = json.loads(
+        aws["s3"]
+        .get_object(Bucket=BUCKET, Key="analysis/suwon.gg.kr/cam-01/20261124T090000Z.json")["Body"]
+        .read()
+    )
+    assert stored["fire"] and stored["keyframe_key"].endswith(".jpg")
+    messages = aws["sqs"].receive_message(QueueUrl=aws["url"], MaxNumberOfMessages=10)["Messages"]
+    bodies = [json.loads(m["Body"]) for m in messages]
+    fire = [b for b in bodies if b["kind"] == "fire"]
+    assert len(fire) == 1
+    assert fire[0]["complex_id"] == "suwon.gg.kr" and fire[0]["camera_id"] == "cam-01"
+    assert fire[0]["ts"] == f"2026-11-24T09:00:0{stored['first_fire_second']}Z"
+    assert fire[0]["detail"]["segment_key"] == key
+
+
+def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> None:
+    app = _app()
+    bad_key = "cctv/suwon.gg.kr/no-start-time.avi"
+    corrupt = "cctv/suwon.gg.kr/cam-02/20261124T090010Z.mp4"
+    for key in (bad_key, corrupt):
+        aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=b"\x00garbage")
+    event = {
+        "Records": [
+            {"s3": {"bucket": {"name": BUCKET}, "object": {"key": k.replace(" ", "+")}}}
+            for k in (bad_key, corrupt)
+        ]
+    }
+    out = app.handler(event, _Context())
+    assert [p["error"] is not None for p in out["processed"]] == [True, True]
+    assert not aws["sqs"].receive_message(QueueUrl=aws["url"]).get("Messages")

@@ -1,0 +1,279 @@
+"""Safety incidents: evidence parsing, correlation, duplicates, severity rules, all-clear."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.safety.incidents import (
+    Evidence,
+    Incident,
+    IncidentStore,
+    Ingested,
+    apply_evidence,
+    decide,
+    ingest,
+    open_incident,
+    parse_evidence,
+    parse_status,
+)
+from tests.conftest import load_event
+
+T0 = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+
+
+def _gas(**changes: Any) -> dict[str, Any]:
+    data = {
+        "source": "sensor",
+        "complex_id": "banwol",
+        "sensor_id": "co-1",
+        "kind": "threshold_high",
+        "severity": "alarm",
+        "gas": "co",
+        "value": 82,
+        "limit": 70,
+        "ts": T0.isoformat(),
+    }
+    return {**data, **changes}
+
+
+def _camera(**changes: Any) -> dict[str, Any]:
+    data = {
+        "source": "camera",
+        "complex_id": "banwol",
+        "camera_id": "cam-1",
+        "kind": "smoke",
+        "severity": "alarm",
+        "ts": (T0 + timedelta(seconds=20)).isoformat(),
+    }
+    return {**data, **changes}
+
+
+def _ev(data: dict[str, Any]) -> Evidence:
+    return parse_evidence(data)
+
+
+def _opened(data: dict[str, Any]) -> Incident:
+    return open_incident(_ev(data), "inc-1", T0)
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_the_sample_batch_holds_two_good_pieces_of_evidence_and_a_malformed_one() -> None:
+    bodies = [
+        r["body"] for r in load_event("safety_incidents/sqs_batch_with_malformed.json")["Records"]
+    ]
+    gas, smoke = (parse_evidence(json.loads(b)) for b in bodies[:2])
+    assert (gas.source_key, smoke.source_key) == ("sensor:co-0007", "camera:cam-0042")
+    with pytest.raises(ValueError):
+        json.loads(bodies[2])
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"source": "drone"}, "source"),
+        ({"sensor_id": ""}, "sensor_id"),
+        ({"complex_id": None}, "complex_id"),
+        ({"severity": "panic"}, "severity"),
+        ({"ts": "yesterday"}, "ts"),
+        ({"value": "high"}, "value"),
+    ],
+)
+def test_malformed_evidence_names_the_field(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_evidence(_gas(**changes))
+    assert raised.value.field == field
+
+
+def test_a_timestamp_without_zone_is_utc() -> None:
+    assert _ev(_gas(ts="2026-11-24T13:30:00")).ts == T0
+
+
+def test_status_filter_defaults_to_open() -> None:
+    assert parse_status(None) == "open" and parse_status("closed") == "closed"
+    with pytest.raises(InvalidInput):
+        parse_status("everything")
+
+
+# ------------------------------------------------------------------ correlation
+
+
+def test_evidence_within_the_window_joins_and_after_it_opens() -> None:
+    incident = _opened(_gas())
+    assert decide(None, _ev(_gas())) == "open"
+    assert decide(incident, _ev(_camera(ts=(T0 + timedelta(minutes=9)).isoformat()))) == "join"
+    assert decide(incident, _ev(_camera(ts=(T0 + timedelta(minutes=11)).isoformat()))) == "open"
+    closed = _fields_incident(incident, status="closed")
+    assert decide(closed, _ev(_camera())) == "open"
+
+
+def _fields(incident: Incident, **changes: Any) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(incident, f.name) for f in fields(incident)} | changes
+
+
+def test_a_duplicate_is_ignored_and_a_new_reading_of_the_source_is_not() -> None:
+    incident = _opened(_gas())
+    again = apply_evidence(incident, _ev(_gas()), T0)
+    assert again.duplicate and again.incident == incident
+    later = apply_evidence(incident, _ev(_gas(ts=(T0 + timedelta(seconds=5)).isoformat())), T0)
+    assert not later.duplicate and len(later.incident.timeline) == len(incident.timeline) + 1
+
+
+# ------------------------------------------------------------------ severity
+
+
+def test_severity_is_the_highest_and_never_goes_down() -> None:
+    incident = _opened(_gas(severity="warning", kind="threshold_low"))
+    assert incident.severity == "warning"
+    up = apply_evidence(incident, _ev(_gas(severity="alarm", ts="2026-11-24T13:31:00+00:00")), T0)
+    assert up.incident.severity == "alarm"
+    down = apply_evidence(
+        up.incident, _ev(_gas(severity="warning", ts="2026-11-24T13:32:00+00:00")), T0
+    )
+    assert down.incident.severity == "alarm"
+
+
+def test_gas_alarm_plus_camera_smoke_is_critical() -> None:
+    incident = _opened(_gas())
+    joined = apply_evidence(_fields_incident(incident, version=1), _ev(_camera()), T0)
+    assert joined.incident.severity == "critical"
+    assert joined.severity_raised
+    assert joined.incident.timeline[-1]["event"] == "severity_raised"
+
+
+def _fields_incident(incident: Incident, **changes: Any) -> Incident:
+    return Incident(**_fields(incident, **changes))
+
+
+def test_a_sensor_fault_or_a_warning_with_smoke_is_not_critical() -> None:
+    fault = _opened(_gas(kind="fault_stuck", severity="warning", gas=None))
+    assert apply_evidence(fault, _ev(_camera()), T0).incident.severity == "alarm"
+    low = _opened(_gas(kind="threshold_low", severity="warning"))
+    assert apply_evidence(low, _ev(_camera()), T0).incident.severity == "alarm"
+
+
+# ------------------------------------------------------------------ all-clear
+
+
+def test_all_clear_needs_every_source_cleared() -> None:
+    incident = apply_evidence(_opened(_gas()), _ev(_camera()), T0).incident
+    later = (T0 + timedelta(minutes=1)).isoformat()
+    one = apply_evidence(incident, _ev(_gas(kind="cleared", severity="warning", ts=later)), T0)
+    assert not one.became_all_clear and not one.incident.all_clear
+    both = apply_evidence(one.incident, _ev(_camera(kind="cleared", ts=later)), T0)
+    assert both.became_all_clear and both.incident.all_clear
+    assert both.incident.timeline[-1]["event"] == "all_clear"
+    # clearing does not lower what the incident was
+    assert both.incident.severity == "critical"
+
+
+# ------------------------------------------------------------------ storage and ingest
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.answered: list[tuple[str, str]] = []
+
+    def start(self, incident: Incident) -> str:
+        self.started.append(incident.incident_id)
+        return f"arn:aws:states:ap-northeast-2:123456789012:execution:sm:{incident.incident_id}"
+
+    def answer(self, token: str, outcome: str, **details: Any) -> bool:
+        self.answered.append((token, outcome))
+        return True
+
+
+class FakeAlerts:
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, alert: dict[str, Any]) -> None:
+        self.published.append(alert)
+
+
+@pytest.fixture
+def store() -> Iterator[IncidentStore]:
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-2")
+        dynamodb.create_table(
+            TableName="incidents",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"}
+                for n in ("incident_id", "status", "opened_at")
+            ],
+            KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-status",
+                    "KeySchema": [
+                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "opened_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        yield IncidentStore("incidents", dynamodb=dynamodb)
+
+
+def _ingest(store: IncidentStore, wf: Any, alerts: Any, data: dict[str, Any]) -> Ingested:
+    # The fakes stand in for the Step Functions and SNS clients' wrappers (duck-typed).
+    return ingest(_ev(data), store, wf, alerts, T0)
+
+
+def test_ingest_opens_joins_ignores_duplicates_and_starts_one_execution(
+    store: IncidentStore,
+) -> None:
+    wf, alerts = FakeWorkflow(), FakeAlerts()
+    first = _ingest(store, wf, alerts, _gas())
+    assert first.outcome == "opened" and wf.started == [first.incident_id]
+    dup = _ingest(store, wf, alerts, _gas())
+    assert (dup.outcome, dup.incident_id) == ("duplicate", first.incident_id)
+    joined = _ingest(store, wf, alerts, _camera())
+    assert (joined.outcome, joined.severity) == ("joined", "critical")
+    assert wf.started == [first.incident_id]
+    # the raise is published at once, with the attributes subscriptions filter on
+    assert alerts.published[-1]["event_type"] == "IncidentSeverityRaised"
+    assert alerts.published[-1]["severity"] == "critical"
+    stored = store.get(first.incident_id)
+    assert stored.execution_arn and stored.sources == {
+        "sensor:co-1": "active",
+        "camera:cam-1": "active",
+    }
+    assert [i.incident_id for i in store.list("open")] == [first.incident_id]
+    # another complex is another incident
+    other = _ingest(store, wf, alerts, _gas(complex_id="sihwa"))
+    assert other.outcome == "opened" and other.incident_id != first.incident_id
+
+
+def test_all_clear_evidence_answers_the_stored_token(store: IncidentStore) -> None:
+    wf, alerts = FakeWorkflow(), FakeAlerts()
+    first = _ingest(store, wf, alerts, _gas())
+    store.update(
+        first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
+    )
+    _ingest(
+        store, wf, alerts, _gas(kind="cleared", severity="warning", ts="2026-11-24T13:35:00+00:00")
+    )
+    assert wf.answered == [("tok-1", "all_clear")]
+    assert store.get(first.incident_id).task_token is None
+
+
+def test_an_unknown_incident_is_not_found(store: IncidentStore) -> None:
+    with pytest.raises(NotFound):
+        store.get("inc-nope")
+    with pytest.raises(NotFound):
+        store.get("complex#banwol")

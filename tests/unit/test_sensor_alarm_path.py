@@ -1,0 +1,380 @@
+"""The alarm path (functions/sensor_telemetry) and the anomaly path, against moto.
+
+State-store concurrency, clock-skew rejection, the evidence message shape, per-complex
+configuration from SSM, anomaly scoring on synthetic series, and the import budget of the
+alarm function checked in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+
+from gyeonggi.safety.alarms import AlarmConfig, AlarmEvent, Reading, evaluate
+from gyeonggi.safety.anomalies import (
+    Z_FLAG,
+    AnomalyState,
+    HeartbeatWatch,
+    Point,
+    robust_z,
+    score_sensor,
+    stuck_while_neighbours_vary,
+)
+from gyeonggi.safety.sensor_state import (
+    AlarmStateStore,
+    ComplexAlarmConfigs,
+    alarm_evidence,
+    evidence_severity,
+)
+from tests.conftest import load_event
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = "sensor-state"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _create_table(resource: Any) -> None:
+    resource.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[
+            {"AttributeName": "sensor_key", "AttributeType": "S"},
+            {"AttributeName": "complex_id", "AttributeType": "S"},
+            {"AttributeName": "last_seen", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "sensor_key", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_complex",
+                "KeySchema": [
+                    {"AttributeName": "complex_id", "KeyType": "HASH"},
+                    {"AttributeName": "last_seen", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        resource = boto3.resource("dynamodb")
+        _create_table(resource)
+        sqs = boto3.client("sqs")
+        urls = {n: sqs.create_queue(QueueName=n)["QueueUrl"] for n in ("evidence", "dlq")}
+        monkeypatch.setenv("SENSOR_STATE_TABLE", TABLE)
+        monkeypatch.setenv("TELEMETRY_DLQ_URL", urls["dlq"])
+        monkeypatch.setenv("SAFETY_EVIDENCE_QUEUE_URL", urls["evidence"])
+        yield {"dynamodb": resource, "sqs": sqs, "urls": urls}
+
+
+class _Context:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+CTX = _Context()
+
+
+def _drain(aws: dict[str, Any], queue: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while True:
+        msgs = aws["sqs"].receive_message(QueueUrl=aws["urls"][queue], MaxNumberOfMessages=10)
+        if not msgs.get("Messages"):
+            return out
+        for m in msgs["Messages"]:
+            out.append(json.loads(m["Body"]))
+            aws["sqs"].delete_message(QueueUrl=aws["urls"][queue], ReceiptHandle=m["ReceiptHandle"])
+
+
+def _module(name: str) -> ModuleType:
+    # Imported once (Powertools' logger does not survive a reload); moto's patch applies to
+    # clients made under an earlier mock too, and the names and URLs are the same each time.
+    # A service of its own: two Powertools loggers of one service share a logging.Logger, and
+    # the local cloud loads these modules under their real service names.
+    previous = os.environ.get("POWERTOOLS_SERVICE_NAME")
+    os.environ["POWERTOOLS_SERVICE_NAME"] = f"unit-test-{name}"
+    try:
+        module = importlib.import_module(f"functions.{name}.app")
+    finally:
+        if previous is None:
+            os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+        else:
+            os.environ["POWERTOOLS_SERVICE_NAME"] = previous
+    for cache in ("_checked",):
+        getattr(module, cache, {}).clear()
+    if hasattr(module, "configs"):
+        module.configs._cache.clear()
+    return module
+
+
+def _reading(value: float, ts: datetime, sensor: str = "gas-1", kind: str = "lel") -> dict:
+    unit = {"lel": "%LEL", "co": "ppm"}[kind]
+    return {
+        "kind": kind,
+        "value": value,
+        "unit": unit,
+        "ts": ts.isoformat(),
+        "complex_id": "banwol",
+        "sensor_id": sensor,
+    }
+
+
+def test_gas_ramp_sends_low_then_high_evidence_and_keeps_state(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    start = NOW - timedelta(minutes=5)
+    kinds = []
+    for i, value in enumerate((2.0, 8.0, 12.0, 16.0, 22.0)):
+        result = app.handler(_reading(value, start + timedelta(seconds=10 * i)), CTX)
+        assert result["accepted"] is True
+        kinds += result["events"]
+    assert "threshold_low" in kinds and "threshold_high" in kinds
+    evidence = {m["kind"]: m for m in _drain(aws, "evidence")}
+    high = evidence["threshold_high"]
+    assert set(high) == {
+        "source", "complex_id", "sensor_id", "kind", "severity", "gas", "value", "limit",
+        "ts", "detail",
+    }  # fmt: skip
+    assert high["source"] == "sensor" and high["severity"] == "alarm" and high["limit"] == 20
+    assert evidence["threshold_low"]["severity"] == "warning"
+    assert len(high["detail"]["evidence_id"]) == 32
+    item = aws["dynamodb"].Table(TABLE).get_item(Key={"sensor_key": "banwol#gas-1"})["Item"]
+    assert item["version"] == 5 and item["level"] == 2 and item["last_seen"] > 0
+
+
+def test_duplicate_reading_changes_nothing(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    event = _reading(15.0, NOW)
+    app.handler(event, CTX)
+    assert app.handler(event, CTX)["stale"] is True
+    assert [m["kind"] for m in _drain(aws, "evidence")] == ["threshold_low"]
+
+
+def test_clock_skew_is_rejected_to_the_dead_letter_queue(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    result = app.handler(_reading(30.0, NOW + timedelta(minutes=10)), CTX)
+    assert result["accepted"] is False and "clock skew" in result["reason"]
+    (dead,) = _drain(aws, "dlq")
+    assert dead["reason"].startswith("ts:") and dead["payload"]["sensor_id"] == "gas-1"
+    assert _drain(aws, "evidence") == []
+    # four minutes ahead is within the tolerance
+    assert app.handler(_reading(1.0, NOW + timedelta(minutes=4)), CTX)["accepted"] is True
+
+
+def test_sample_clock_skew_event_is_rejected(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    result = app.handler(load_event("sensor_telemetry/iot_rule_clock_skew.json"), CTX)
+    assert result["accepted"] is False and result["reason"].startswith("ts:")
+
+
+def test_conflicting_write_is_retried_once_on_fresh_state(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    app.handler(_reading(5.0, NOW - timedelta(seconds=30)), CTX)
+    real_save = app.store.save
+    calls = []
+
+    def racing_save(reading: Any, state: Any, **kw: Any) -> bool:
+        calls.append(kw["expected_version"])
+        if len(calls) == 1:  # another invocation writes between our read and our write
+            other = Reading("banwol", "gas-1", "lel", 6.0, "%LEL", NOW - timedelta(seconds=20))
+            stored = app.store.load("banwol#gas-1")
+            new, _ = evaluate(stored.state, other, AlarmConfig())
+            assert real_save(
+                other, new, expected_version=stored.version, received_ms=1, interval_s=10
+            )
+        return bool(real_save(reading, state, **kw))
+
+    app.store.save = racing_save
+    assert app.handler(_reading(7.0, NOW - timedelta(seconds=10)), CTX)["accepted"]
+    assert calls == [1, 2]
+    item = aws["dynamodb"].Table(TABLE).get_item(Key={"sensor_key": "banwol#gas-1"})["Item"]
+    assert item["version"] == 3 and item["value"] == 7
+
+
+def test_store_refuses_a_stale_version(aws: dict[str, Any]) -> None:
+    store = AlarmStateStore(TABLE, aws["dynamodb"])
+    r = Reading("banwol", "s", "co", 1.0, "ppm", NOW)
+    state, _ = evaluate(None, r, AlarmConfig())
+    assert store.save(r, state, expected_version=0, received_ms=1, interval_s=60)
+    assert not store.save(r, state, expected_version=0, received_ms=1, interval_s=60)
+    assert store.load("banwol#s").version == 1
+
+
+def test_complex_config_from_ssm_with_ttl_and_defaults(aws: dict[str, Any]) -> None:
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(
+        Name="/gyeonggi/safety/complexes/sihwa/alarms",
+        Value=json.dumps({"kinds": {"co": {"low": 20, "high": 40}}}),
+        Type="String",
+    )
+    ssm.put_parameter(
+        Name="/gyeonggi/safety/complexes/broken/alarms", Value='{"kinds": 1}', Type="String"
+    )
+    clock = [0.0]
+    invalid: list[str] = []
+    configs = ComplexAlarmConfigs(
+        ttl_s=60, ssm=ssm, clock=lambda: clock[0], on_invalid=lambda c, r: invalid.append(c)
+    )
+    assert configs.get("sihwa").limits["co"].low == 20
+    assert configs.get("banwol").limits["co"].low == 35  # absent: industry default
+    assert configs.get("broken").limits["co"].low == 35 and invalid == ["broken"]
+    ssm.put_parameter(
+        Name="/gyeonggi/safety/complexes/sihwa/alarms",
+        Value=json.dumps({"kinds": {"co": {"low": 25, "high": 40}}}),
+        Type="String",
+        Overwrite=True,
+    )
+    assert configs.get("sihwa").limits["co"].low == 20  # cached
+    clock[0] = 61
+    assert configs.get("sihwa").limits["co"].low == 25
+
+
+def test_evidence_severity_scale() -> None:
+    def event(kind: Any, severity: Any, gas: str) -> AlarmEvent:
+        return AlarmEvent(kind, severity, gas, 1.0, 1.0, NOW, "c", "s")
+
+    assert evidence_severity(event("threshold_high", "critical", "co")) == "alarm"
+    assert evidence_severity(event("threshold_high", "critical", "flame")) == "critical"
+    assert evidence_severity(event("threshold_low", "warning", "co")) == "warning"
+    cleared = alarm_evidence(event("cleared", "info", "co"), received_at=NOW)
+    assert cleared["severity"] == "warning" and cleared["detail"]["alarm_severity"] == "info"
+
+
+def test_alarm_function_imports_no_numpy_sklearn_or_cv2() -> None:
+    code = (
+        "import sys, functions.sensor_telemetry.app as app\n"
+        "heavy = sorted(m for m in ('numpy', 'sklearn', 'cv2', 'pandas') if m in sys.modules)\n"
+        "print(heavy)"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))},
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers")]),
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "SENSOR_STATE_TABLE": "t",
+        "TELEMETRY_DLQ_URL": "https://sqs.invalid/dlq",
+        "SAFETY_EVIDENCE_QUEUE_URL": "https://sqs.invalid/evidence",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------ anomaly path
+
+
+def test_robust_z_flags_a_spike_not_the_noise() -> None:
+    rng = np.random.default_rng(1)
+    history = list(1.0 + rng.normal(0, 0.2, 32))
+    values = [1.1, 0.9, 5.0, 1.0]
+    z = robust_z(history, values, floor=0.2)
+    assert abs(z[0]) < 3 and abs(z[1]) < 3 and z[2] > Z_FLAG and abs(z[3]) < 3
+    assert np.isnan(robust_z([1.0] * 3, [9.0], floor=0.2)[0])  # too little history
+
+
+def test_score_sensor_reports_a_run_once_and_rearms() -> None:
+    rng = np.random.default_rng(2)
+    base = 1.0 + rng.normal(0, 0.1, 40)
+    series = [*base, 8.0, 8.2, 1.0, 1.05, 9.0]
+    points = [Point(1000 * (i + 1), float(v)) for i, v in enumerate(series)]
+    state, found = score_sensor(AnomalyState(), "lel", points)
+    assert [a.value for a in found] == [8.0, 9.0]
+    assert len(state.history) == 32 and state.last_ts_ms == points[-1].ts_ms
+    again, repeat = score_sensor(state, "lel", points)  # redelivery: nothing new
+    assert repeat == [] and again is state
+
+
+def test_level_shift_becomes_the_new_normal() -> None:
+    series = [1.0 + 0.01 * (i % 5) for i in range(32)] + [5.0 + 0.01 * (i % 5) for i in range(40)]
+    points = [Point(i + 1, v) for i, v in enumerate(series)]
+    state, found = score_sensor(AnomalyState(), "lel", points)
+    assert len(found) == 1 and not state.flagged
+
+
+def test_stuck_while_neighbours_vary() -> None:
+    series = {
+        ("c", "co", "a"): [3.0, 3.2, 2.9, 3.1, 3.3],
+        ("c", "co", "b"): [2.0, 2.4, 2.1, 2.2, 2.0],
+        ("c", "co", "stuck"): [4.0] * 5,
+        ("c", "co", "clean-air"): [0.0] * 5,  # 0 ppm is exempt
+        ("d", "co", "alone"): [4.0] * 5,  # no neighbours to compare with
+    }
+    assert stuck_while_neighbours_vary(series) == [("c", "co", "stuck", 4.0, ["a", "b"])]
+
+
+def test_anomaly_function_sample_batch(aws: dict[str, Any]) -> None:
+    app = _module("sensor_anomalies")
+    event = load_event("sensor_anomalies/sqs_batch.json")
+    assert app.handler(event, CTX) == {"batchItemFailures": []}
+    evidence = _drain(aws, "evidence")
+    kinds = sorted((m["kind"], m["sensor_id"]) for m in evidence)
+    assert kinds == [("anomaly", "lel-0101"), ("fault_stuck", "lel-0104")]
+    anomaly = next(m for m in evidence if m["kind"] == "anomaly")
+    assert anomaly["severity"] == "warning" and anomaly["detail"]["z"] >= Z_FLAG
+    assert app.handler(event, CTX) == {"batchItemFailures": []}  # redelivered: no new anomaly
+    assert [m["kind"] for m in _drain(aws, "evidence")] == ["fault_stuck"]
+
+
+def test_anomaly_function_reports_only_the_failed_sensor(aws: dict[str, Any]) -> None:
+    app = _module("sensor_anomalies")
+    event = load_event("sensor_anomalies/sqs_batch.json")
+    real = app.states.save
+
+    def failing(key: str, state: Any) -> None:
+        if key.endswith("lel-0102"):
+            raise RuntimeError("throttled")
+        real(key, state)
+
+    app.states.save = failing
+    failures = app.handler(event, CTX)["batchItemFailures"]
+    bodies = {r["messageId"]: json.loads(r["body"]) for r in event["Records"][:-1]}
+    assert failures and {bodies[f["itemIdentifier"]]["sensor_id"] for f in failures} == {"lel-0102"}
+
+
+def test_missed_heartbeat_reported_once(aws: dict[str, Any]) -> None:
+    table = aws["dynamodb"].Table(TABLE)
+    now_ms = round(NOW.timestamp() * 1000)
+    table.put_item(
+        Item={"sensor_key": "c#quiet", "complex_id": "c", "sensor_id": "quiet", "kind": "co",
+              "last_seen": now_ms - 200_000, "interval_s": 60}
+    )  # fmt: skip
+    table.put_item(
+        Item={"sensor_key": "c#live", "complex_id": "c", "sensor_id": "live", "kind": "co",
+              "last_seen": now_ms - 100_000, "interval_s": 60}
+    )  # fmt: skip
+    watch = HeartbeatWatch(TABLE, aws["dynamodb"])
+    (silent,) = watch.silent("c", NOW)
+    assert silent["sensor_id"] == "quiet"
+    assert watch.mark_reported(silent)
+    assert watch.silent("c", NOW) == []
