@@ -12,25 +12,19 @@ A malformed key or an undecodable video is logged, counted and stored as a resul
 from __future__ import annotations
 
 import json
-import re
 import tempfile
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
-
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
+from gyeonggi.safety.cameras import Segment, analysis_key
+from gyeonggi.safety.evidence import EvidenceQueue
 from gyeonggi.safety.video import analyze
 
 logger, tracer, metrics = observability()
-
-KEY = re.compile(
-    r"^cctv/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
-    r"(?P<start>\d{8}T\d{6}Z)\.(?P<ext>mp4|avi)$"
-)
 
 
 class CctvSettings(Settings):
@@ -38,91 +32,57 @@ class CctvSettings(Settings):
     safety_evidence_queue_url: str
 
 
+class _Bucket:
+    s3 = AwsClient("s3")
+
+    def put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
+        self.s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=json.dumps(body, separators=(",", ":")).encode(),
+            ContentType="application/json",
+        )
+
+
 settings = CctvSettings.from_env()
-s3 = boto3.client("s3")
-sqs = boto3.client("sqs")
+storage = _Bucket()
+evidence = EvidenceQueue(settings.safety_evidence_queue_url)
 
 
-def _analysis_key(key: str, suffix: str) -> str:
-    """Where the result of segment ``key`` goes (``analysis/...`` instead of ``cctv/...``)."""
-    stem = key[len("cctv/") :] if key.startswith("cctv/") else key
-    return "analysis/" + stem.rsplit(".", 1)[0] + suffix
-
-
-def _put_json(bucket: str, key: str, body: dict[str, Any]) -> None:
-    s3.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(body, separators=(",", ":")).encode(),
-        ContentType="application/json",
-    )
+def _failed(bucket: str, key: str, reason: str, metric: str) -> dict[str, Any]:
+    metrics.add_metric(name=metric, unit="Count", value=1)
+    logger.warning("cctv segment not analysed", extra={"key": key, "reason": reason})
+    result = {"segment_key": key, "error": reason}
+    storage.put_json(bucket, analysis_key(key, ".json"), result)
+    return result
 
 
 def process(bucket: str, key: str) -> dict[str, Any]:
     """Analyse one segment and store its result; returns the stored result."""
-    result_key = _analysis_key(key, ".json")
-    result: dict[str, Any]
-    match = KEY.match(key)
-    if match is None:
-        metrics.add_metric(name="CctvSegmentRejected", unit="Count", value=1)
-        logger.warning("cctv key rejected", extra={"key": key})
-        result = {"segment_key": key, "error": "key is not cctv/{jurisdiction}/{camera}/{start}"}
-        _put_json(bucket, result_key, result)
-        return result
-    start = datetime.strptime(match["start"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    suffix = "." + match["ext"]
-    with tempfile.NamedTemporaryFile(suffix=suffix) as local:
-        s3.download_fileobj(bucket, key, local)
+    try:
+        segment = Segment.parse(key)
+    except InvalidInput as exc:
+        return _failed(bucket, key, exc.message, "CctvSegmentRejected")
+    with tempfile.NamedTemporaryFile(suffix=segment.extension) as local:
+        storage.s3.download_fileobj(bucket, key, local)
         local.flush()
         try:
             analysis = analyze(local.name)
         except InvalidInput as exc:
-            metrics.add_metric(name="CctvSegmentUnreadable", unit="Count", value=1)
-            logger.warning("cctv segment unreadable", extra={"key": key, "reason": exc.message})
-            result = {"segment_key": key, "error": exc.message}
-            _put_json(bucket, result_key, result)
-            return result
-    keyframe_key = _analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
-    if keyframe_key and analysis.keyframe_jpeg:
-        s3.put_object(
+            return _failed(bucket, key, exc.message, "CctvSegmentUnreadable")
+    keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
+    if keyframe_key:
+        storage.s3.put_object(
             Bucket=bucket, Key=keyframe_key, Body=analysis.keyframe_jpeg, ContentType="image/jpeg"
         )
-    result = {
-        "segment_key": key,
-        "jurisdiction": match["jurisdiction"],
-        "camera_id": match["camera"],
-        "start": start.isoformat().replace("+00:00", "Z"),
-        "keyframe_key": keyframe_key,
-        **analysis.to_json(),
-    }
-    _put_json(bucket, result_key, result)
+    result = segment.result(analysis, keyframe_key)
+    storage.put_json(bucket, analysis_key(key, ".json"), result)
     metrics.add_metric(name="CctvSegmentAnalysed", unit="Count", value=1)
-    for kind, found, first, boxes in (
-        ("fire", analysis.fire, analysis.first_fire_second, analysis.fire_boxes),
-        ("smoke", analysis.smoke, analysis.first_smoke_second, analysis.smoke_boxes),
-    ):
-        if not found or first is None:
-            continue
-        ts = (start + timedelta(seconds=first)).isoformat().replace("+00:00", "Z")
-        evidence = {
-            "source": "camera",
-            "complex_id": match["jurisdiction"],
-            "camera_id": match["camera"],
-            "kind": kind,
-            "severity": "alarm",
-            "ts": ts,
-            "detail": {
-                "scores": [s[kind] for s in result["seconds"]],
-                "boxes": [list(b) for b in boxes],
-                "keyframe_key": keyframe_key,
-                "segment_key": key,
-            },
-        }
-        sqs.send_message(
-            QueueUrl=settings.safety_evidence_queue_url, MessageBody=json.dumps(evidence)
-        )
-        metrics.add_metric(name=f"Cctv{kind.capitalize()}Alarm", unit="Count", value=1)
-        logger.info("camera alarm", extra={"kind": kind, "segment_key": key, "ts": ts})
+    found = segment.evidence(analysis, keyframe_key)
+    evidence.send(found)
+    for item in found:
+        metrics.add_metric(name=f"Cctv{item['kind'].capitalize()}Alarm", unit="Count", value=1)
+        logger.info("camera alarm", extra={"kind": item["kind"], "segment_key": key})
     return result
 
 

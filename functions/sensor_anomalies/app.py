@@ -26,7 +26,6 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
@@ -40,6 +39,7 @@ from gyeonggi.safety.anomalies import (
     stuck_evidence,
     stuck_while_neighbours_vary,
 )
+from gyeonggi.safety.evidence import EvidenceQueue
 from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
 
 logger, tracer, metrics = observability()
@@ -51,32 +51,10 @@ class AnomalySettings(Settings):
     heartbeat_check_s: float = 60.0
 
 
-class Evidence:
-    sqs = AwsClient("sqs")
-
-    def __init__(self, queue_url: str) -> None:
-        self.queue_url = queue_url
-
-    def send(self, messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            chunk = messages[start : start + 10]
-            response = self.sqs.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "MessageBody": json.dumps(m, ensure_ascii=False)}
-                    for i, m in enumerate(chunk)
-                ],
-            )
-            if response.get("Failed"):
-                raise RuntimeError(f"evidence not accepted by SQS: {response['Failed']}")
-        if messages:
-            metrics.add_metric(name="AnomalyEvidenceSent", unit="Count", value=len(messages))
-
-
 settings = AnomalySettings.from_env()
 states = AnomalyStateStore(settings.sensor_state_table)
 heartbeats = HeartbeatWatch(settings.sensor_state_table)
-evidence = Evidence(settings.safety_evidence_queue_url)
+evidence = EvidenceQueue(settings.safety_evidence_queue_url)
 processor = BatchProcessor(event_type=EventType.SQS)
 # complex_id -> monotonic time of its last heartbeat check, per warm container: the check is a
 # query per complex, and batches arrive far more often than a sensor can go silent.
@@ -106,7 +84,8 @@ def analyse(records: list[dict[str, Any]], now: datetime) -> set[str]:
         try:
             state = states.load(sensor_key)
             new, found = score_sensor(state, kind, points)
-            evidence.send([anomaly_evidence(complex_id, sensor_id, kind, a) for a in found])
+            sent = evidence.send([anomaly_evidence(complex_id, sensor_id, kind, a) for a in found])
+            metrics.add_metric(name="AnomalyEvidenceSent", unit="Count", value=sent)
             if new is not state:
                 states.save(sensor_key, new)
             metrics.add_metric(name="AnomaliesFlagged", unit="Count", value=len(found))

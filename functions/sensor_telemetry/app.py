@@ -17,7 +17,6 @@ anomalies run on batches in ``functions/sensor_anomalies``.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.alarms import evaluate
+from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.sensor_state import (
     AlarmStateStore,
     ComplexAlarmConfigs,
@@ -60,6 +60,7 @@ def _invalid_config(complex_id: str, reason: str) -> None:
 settings = TelemetrySettings.from_env()
 store = AlarmStateStore(settings.sensor_state_table)
 rejected = RejectedReadings(settings.telemetry_dlq_url)
+evidence = EvidenceQueue(settings.safety_evidence_queue_url)
 configs = ComplexAlarmConfigs(ttl_s=settings.alarm_config_ttl_s, on_invalid=_invalid_config)
 
 
@@ -71,22 +72,14 @@ def _reject(event: Any, reason: str, metric: str) -> dict[str, Any]:
 
 
 def send_evidence(messages: list[dict[str, Any]]) -> None:
-    """One SQS message per event, in batches of ten; raises if any was not accepted."""
-    for start in range(0, len(messages), 10):
-        chunk = messages[start : start + 10]
-        response = rejected.sqs.send_message_batch(
-            QueueUrl=settings.safety_evidence_queue_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": json.dumps(m, ensure_ascii=False)}
-                for i, m in enumerate(chunk)
-            ],
-        )
-        if response.get("Failed"):
-            metrics.add_metric(name="EvidenceSendFailed", unit="Count", value=1)
-            # Raising makes Lambda retry the reading; the evidence ids make repeats harmless.
-            raise RuntimeError(f"evidence not accepted by SQS: {response['Failed']}")
-    if messages:
-        metrics.add_metric(name="EvidenceSent", unit="Count", value=len(messages))
+    """Evidence before state: a failure raises, Lambda retries the reading, ids dedupe."""
+    try:
+        sent = evidence.send(messages)
+    except EvidenceNotAccepted:
+        metrics.add_metric(name="EvidenceSendFailed", unit="Count", value=1)
+        raise
+    if sent:
+        metrics.add_metric(name="EvidenceSent", unit="Count", value=sent)
 
 
 def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:

@@ -6,15 +6,13 @@ claim to be another complex's sensor by what it writes in the payload.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from gyeonggi.common.aws import AwsClient, DynamoTable
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
 
 SensorKind = Literal["lel", "co", "h2s", "nh3", "cl2", "flame", "smoke", "temperature"]
@@ -95,40 +93,6 @@ def parse_telemetry(event: Any) -> Telemetry:
             field="unit",
         )
     return reading
-
-
-class SensorStateStore(DynamoTable):
-    """Each sensor's latest reading, keyed by ``complex_id#sensor_id``."""
-
-    def record(self, reading: Telemetry, received_at: datetime | None = None) -> None:
-        """Keep the reading unless a newer one is already stored (devices resend out of order)."""
-        received = (received_at or datetime.now(UTC)).isoformat()
-        # An older reading arriving late changes nothing.
-        stale = self.table.meta.client.exceptions.ConditionalCheckFailedException
-        with contextlib.suppress(stale):
-            self.table.put_item(
-                Item={
-                    "sensor_key": reading.sensor_key,
-                    "complex_id": reading.complex_id,
-                    "sensor_id": reading.sensor_id,
-                    "kind": reading.kind,
-                    "value": Decimal(str(reading.value)),
-                    "unit": reading.unit,
-                    "ts": reading.ts.isoformat(),
-                    "received_at": received,
-                    **(
-                        {"battery": Decimal(str(reading.battery))}
-                        if reading.battery is not None
-                        else {}
-                    ),
-                },
-                ConditionExpression="attribute_not_exists(ts) OR ts < :ts",
-                ExpressionAttributeValues={":ts": reading.ts.isoformat()},
-            )
-
-    def latest(self, complex_id: str, sensor_id: str) -> dict[str, Any] | None:
-        item = self.table.get_item(Key={"sensor_key": f"{complex_id}#{sensor_id}"}).get("Item")
-        return dict(item) if item else None
 
 
 class RejectedReadings:
