@@ -24,15 +24,8 @@ from typing import Any
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.alarms import evaluate
 from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
-from gyeonggi.safety.sensor_state import (
-    AlarmStateStore,
-    ComplexAlarmConfigs,
-    StateConflict,
-    alarm_evidence,
-    smoothed_interval,
-)
+from gyeonggi.safety.sensor_state import AlarmPath, AlarmStateStore, ComplexAlarmConfigs
 from gyeonggi.safety.telemetry import (
     RejectedReadings,
     Telemetry,
@@ -82,36 +75,18 @@ def send_evidence(messages: list[dict[str, Any]]) -> None:
         metrics.add_metric(name="EvidenceSent", unit="Count", value=sent)
 
 
+alarm_path = AlarmPath(store, configs, send_evidence)
+
+
 def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
     """Evaluate and persist one valid reading; returns what happened."""
-    config = configs.get(reading.complex_id)
-    received_ms = round(received_at.timestamp() * 1000)
-    for attempt in (1, 2):
-        stored = store.load(reading.sensor_key)
-        state, events = evaluate(stored.state, reading, config)
-        if stored.state is not None and state is stored.state:
-            # Duplicate or late delivery: evaluate() changed nothing, so nothing to write.
-            metrics.add_metric(name="TelemetryStale", unit="Count", value=1)
-            return {"accepted": True, "sensor_key": reading.sensor_key, "stale": True}
-        previous_ts = stored.state.last_ts_ms if stored.state else None
-        interval = smoothed_interval(stored.interval_s, previous_ts, state.last_ts_ms)
-        send_evidence([alarm_evidence(e, received_at=received_at) for e in events])
-        if store.save(
-            reading,
-            state,
-            expected_version=stored.version,
-            received_ms=received_ms,
-            interval_s=interval,
-        ):
-            metrics.add_metric(name="TelemetryAccepted", unit="Count", value=1)
-            return {
-                "accepted": True,
-                "sensor_key": reading.sensor_key,
-                "events": [e.kind for e in events],
-            }
-        metrics.add_metric(name="StateWriteConflict", unit="Count", value=1)
-        logger.info("state changed concurrently, retrying", extra={"attempt": attempt})
-    raise StateConflict(f"{reading.sensor_key}: state changed twice while evaluating")
+    outcome = alarm_path.handle(reading, received_at)
+    if outcome.conflicts:
+        metrics.add_metric(name="StateWriteConflict", unit="Count", value=outcome.conflicts)
+    metrics.add_metric(
+        name="TelemetryStale" if outcome.stale else "TelemetryAccepted", unit="Count", value=1
+    )
+    return outcome.as_response()
 
 
 @logger.inject_lambda_context

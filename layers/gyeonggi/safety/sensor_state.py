@@ -26,7 +26,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from gyeonggi.common.aws import AwsClient, DynamoTable, from_dynamo, to_dynamo
-from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, SensorState
+from gyeonggi.safety.alarms import (
+    AlarmConfig,
+    AlarmConfigError,
+    AlarmEvent,
+    SensorState,
+    evaluate,
+)
 
 EvidenceSeverity = Literal["warning", "alarm", "critical"]
 
@@ -240,3 +246,64 @@ class ComplexAlarmConfigs:
             if self.on_invalid:
                 self.on_invalid(complex_id, str(exc))
             return AlarmConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmOutcome:
+    """What the alarm path did with one reading."""
+
+    sensor_key: str
+    events: tuple[AlarmEvent, ...] = ()
+    stale: bool = False
+    conflicts: int = 0
+
+    def as_response(self) -> dict[str, Any]:
+        if self.stale:
+            return {"accepted": True, "sensor_key": self.sensor_key, "stale": True}
+        return {
+            "accepted": True,
+            "sensor_key": self.sensor_key,
+            "events": [e.kind for e in self.events],
+        }
+
+
+class AlarmPath:
+    """One valid reading: load the sensor's state, evaluate, send evidence, save the state.
+
+    Evidence goes out before the state is written: if the write fails, the retry re-evaluates
+    the same reading and repeats the same evidence ids, which the incident function drops; the
+    other order could lose an alarm.
+    """
+
+    def __init__(
+        self,
+        store: AlarmStateStore,
+        configs: ComplexAlarmConfigs,
+        send_evidence: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self.store = store
+        self.configs = configs
+        self.send_evidence = send_evidence
+
+    def handle(self, reading: Any, received_at: datetime) -> AlarmOutcome:
+        """Raises ``StateConflict`` when the state changed twice while evaluating."""
+        config = self.configs.get(reading.complex_id)
+        received_ms = round(received_at.timestamp() * 1000)
+        for attempt in (0, 1):
+            stored = self.store.load(reading.sensor_key)
+            state, events = evaluate(stored.state, reading, config)
+            if stored.state is not None and state is stored.state:
+                # A duplicate or late delivery: evaluate() changed nothing, nothing to write.
+                return AlarmOutcome(reading.sensor_key, stale=True, conflicts=attempt)
+            previous_ts = stored.state.last_ts_ms if stored.state else None
+            interval = smoothed_interval(stored.interval_s, previous_ts, state.last_ts_ms)
+            self.send_evidence([alarm_evidence(e, received_at=received_at) for e in events])
+            if self.store.save(
+                reading,
+                state,
+                expected_version=stored.version,
+                received_ms=received_ms,
+                interval_s=interval,
+            ):
+                return AlarmOutcome(reading.sensor_key, tuple(events), conflicts=attempt)
+        raise StateConflict(f"{reading.sensor_key}: state changed twice while evaluating")
