@@ -75,7 +75,7 @@ def _anomaly_throughput(options: Options) -> float:
     return readings / (time.perf_counter() - started)
 
 
-def _in_cloud(options: Options) -> tuple[list[float], list[float]]:
+def _in_cloud(options: Options) -> tuple[list[float], list[float], list[float]]:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -83,6 +83,7 @@ def _in_cloud(options: Options) -> tuple[list[float], list[float]]:
 
     invokes: list[float] = []
     e2e: list[float] = []
+    to_sns: list[float] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalCloud(ROOT, state_dir=Path(tmp), api_port=0, mqtt_port=0, time_scale=0.01) as cloud,
@@ -121,18 +122,38 @@ def _in_cloud(options: Options) -> tuple[list[float], list[float]]:
             ).get("Messages", [])
             return any(marker in m["Body"] for m in got)
 
+        # The operators' side: a queue subscribed to the incident alerts topic.
+        tap = sqs.create_queue(QueueName="bench-incident-alerts")["QueueUrl"]
+        tap_arn = sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        cloud.client("sns").subscribe(
+            TopicArn=cloud.physical_id("IncidentAlertsTopic"), Protocol="sqs", Endpoint=tap_arn
+        )
+        notified: set[str] = set()
+
+        def alerted(complex_id: str) -> bool:
+            for m in sqs.receive_message(QueueUrl=tap, MaxNumberOfMessages=10).get("Messages", []):
+                notified.update(c for c in (f"bench-{j}" for j in range(20)) if c in m["Body"])
+                sqs.delete_message(QueueUrl=tap, ReceiptHandle=m["ReceiptHandle"])
+            return complex_id in notified
+
         deadline = time.monotonic() + options.time_limit
         for i in range(20):
-            sensor = f"e2e-{i}"
+            # A complex of its own per reading, so each one opens an incident and notifies.
+            sensor, complex_id = f"e2e-{i}", f"bench-{i}"
             body = json.dumps(_reading(sensor, 0, 80.0)).encode()  # over CO high: evidence
             started = time.perf_counter()
-            client.publish(f"gyeonggi/safety/bench/{sensor}/telemetry", body, qos=1)
+            client.publish(f"gyeonggi/safety/{complex_id}/{sensor}/telemetry", body, qos=1)
             while not seen(sensor) and time.monotonic() < deadline:
                 time.sleep(0.002)
             e2e.append(time.perf_counter() - started)
+            while not alerted(complex_id) and time.monotonic() < deadline:
+                time.sleep(0.002)
+            to_sns.append(time.perf_counter() - started)
         client.loop_stop()
         client.disconnect()
-    return invokes, e2e
+    return invokes, e2e, to_sns
 
 
 def _handler_alone(options: Options) -> list[float]:
@@ -182,7 +203,7 @@ def _handler_alone(options: Options) -> list[float]:
 def run(options: Options) -> str:
     imports = _cold_import(options)
     alone = _handler_alone(options)
-    invokes, e2e = _in_cloud(options)
+    invokes, e2e, to_sns = _in_cloud(options)
     throughput = _anomaly_throughput(options)
     rows = [
         ("handler alone (moto, in process)", ms(percentile(alone, 50)), ms(percentile(alone, 99))),
@@ -195,6 +216,11 @@ def run(options: Options) -> str:
             "MQTT publish -> evidence (local cloud)",
             ms(percentile(e2e, 50)),
             ms(percentile(e2e, 99)),
+        ),
+        (
+            "MQTT publish -> SNS incident notification (local cloud)",
+            ms(percentile(to_sns, 50)),
+            ms(percentile(to_sns, 99)),
         ),
     ]
     cold = median(imports)
