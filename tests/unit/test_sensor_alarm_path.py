@@ -132,8 +132,8 @@ def _module(name: str) -> ModuleType:
             os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
         else:
             os.environ["POWERTOOLS_SERVICE_NAME"] = previous
-    for cache in ("_checked",):
-        getattr(module, cache, {}).clear()
+    if hasattr(module, "batch"):
+        module.batch._checked.clear()
     if hasattr(module, "configs"):
         module.configs._cache.clear()
     return module
@@ -349,14 +349,14 @@ def test_anomaly_function_sample_batch(aws: dict[str, Any]) -> None:
 def test_anomaly_function_reports_only_the_failed_sensor(aws: dict[str, Any]) -> None:
     app = _module("sensor_anomalies")
     event = load_event("sensor_anomalies/sqs_batch.json")
-    real = app.states.save
+    real = app.batch.states.save
 
     def failing(key: str, state: Any) -> None:
         if key.endswith("lel-0102"):
             raise RuntimeError("throttled")
         real(key, state)
 
-    app.states.save = failing
+    app.batch.states.save = failing
     failures = app.handler(event, CTX)["batchItemFailures"]
     bodies = {r["messageId"]: json.loads(r["body"]) for r in event["Records"][:-1]}
     assert failures and {bodies[f["itemIdentifier"]]["sensor_id"] for f in failures} == {"lel-0102"}

@@ -28,8 +28,11 @@ Missed heartbeats
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,8 +41,12 @@ import numpy as np
 from boto3.dynamodb.conditions import Key
 
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
+from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.alarms import DEFAULT_LIMITS, heartbeat_missed
 from gyeonggi.safety.sensor_state import DEFAULT_INTERVAL_S, evidence_id
+from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
+
+log = logging.getLogger(__name__)
 
 WINDOW = 32
 MIN_HISTORY = 16
@@ -337,3 +344,94 @@ def group_points(
     for points in groups.values():
         points.sort(key=lambda p: p.ts_ms)
     return groups
+
+
+@dataclass
+class BatchOutcome:
+    """What scoring one batch did: records to redeliver and counts for metrics."""
+
+    failed: set[str] = field(default_factory=set)
+    skipped: int = 0
+    anomalies: int = 0
+    evidence_sent: int = 0
+    heartbeats_missed: int = 0
+
+
+class AnomalyBatch:
+    """Scores batches of readings per sensor, checks stuck sensors and missed heartbeats.
+
+    Failures are per sensor: a sensor whose evidence or state could not be written reports
+    its records as failed, so only they are redelivered. Evidence goes out before the state
+    or the heartbeat mark is written, so a failure repeats a report and never loses one.
+    """
+
+    def __init__(
+        self,
+        states: AnomalyStateStore,
+        heartbeats: HeartbeatWatch,
+        send_evidence: Callable[[list[dict[str, Any]]], int],
+        heartbeat_check_s: float,
+    ) -> None:
+        self.states = states
+        self.heartbeats = heartbeats
+        self.send_evidence = send_evidence
+        self.heartbeat_check_s = heartbeat_check_s
+        # complex_id -> monotonic time of its last heartbeat check, per warm container: the
+        # check is a query per complex, and batches arrive far more often than sensors go quiet.
+        self._checked: dict[str, float] = {}
+
+    def score(self, records: list[dict[str, Any]], now: datetime) -> BatchOutcome:
+        """Score one SQS batch (records with ``messageId`` and ``body``)."""
+        outcome = BatchOutcome()
+        readings: list[tuple[str, str, str, int, float]] = []
+        ids_by_sensor: dict[tuple[str, str, str], list[str]] = {}
+        for record in records:
+            try:
+                reading = parse_telemetry(json.loads(record["body"]))
+                check_clock_skew(reading, now)
+            except (InvalidInput, ValueError, TypeError):
+                # Not a failure: the alarm path dead-letters malformed readings with the reason.
+                outcome.skipped += 1
+                continue
+            ts_ms = round(reading.ts.timestamp() * 1000)
+            key = (reading.complex_id, reading.sensor_id, reading.kind)
+            readings.append((*key[:2], reading.kind, ts_ms, reading.value))
+            ids_by_sensor.setdefault(key, []).append(record["messageId"])
+
+        groups = group_points(readings)
+        for (complex_id, sensor_id, kind), points in groups.items():
+            sensor_key = f"{complex_id}#{sensor_id}"
+            try:
+                state = self.states.load(sensor_key)
+                new, found = score_sensor(state, kind, points)
+                outcome.evidence_sent += self.send_evidence(
+                    [anomaly_evidence(complex_id, sensor_id, kind, a) for a in found]
+                )
+                if new is not state:
+                    self.states.save(sensor_key, new)
+                outcome.anomalies += len(found)
+            except Exception:
+                log.exception("anomaly scoring failed for %s", sensor_key)
+                outcome.failed.update(ids_by_sensor[(complex_id, sensor_id, kind)])
+
+        series = {(c, k, s): [p.value for p in pts] for (c, s, k), pts in groups.items()}
+        stuck = [
+            stuck_evidence(c, k, s, v, n, groups[(c, s, k)][-1].ts_ms)
+            for c, k, s, v, n in stuck_while_neighbours_vary(series)
+        ]
+        # A failure here fails the batch: the stuck check is not per sensor.
+        outcome.evidence_sent += self.send_evidence(stuck)
+
+        clock = time.monotonic()
+        for complex_id in sorted({c for c, _, _ in groups}):
+            if clock - self._checked.get(complex_id, -1e9) < self.heartbeat_check_s:
+                continue
+            self._checked[complex_id] = clock
+            silent = self.heartbeats.silent(complex_id, now)
+            outcome.evidence_sent += self.send_evidence(
+                [heartbeat_evidence(i, now) for i in silent]
+            )
+            for item in silent:
+                self.heartbeats.mark_reported(item)
+            outcome.heartbeats_missed += len(silent)
+        return outcome
