@@ -5,16 +5,19 @@
 - end to end in the local cloud: MQTT publish -> topic rule -> telemetry function -> evidence
   seen on SafetyEvidenceQueue (or in the batch its consumer was given, when one exists);
 - anomaly batch throughput (readings/s) of the anomaly function's scoring, 100-reading batches;
-- cold import of the sensor function in fresh interpreters (goal under 0.3 s).
+- cold start of the sensor function in fresh interpreters: the import (goal under 0.3 s), then
+  the first reading (which pays for boto3 and the lazily made clients) and a warm one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any
 
 from benchmarks import ROOT, Options, clean_environment, goal, median, ms, percentile, table
 
+_MARK = "BENCH-RESULT "
 _READING = {"kind": "co", "unit": "ppm", "complex_id": "bench", "battery": 90}
 
 
@@ -30,26 +34,84 @@ def _reading(sensor: str, i: int, value: float) -> dict[str, Any]:
     return {**_READING, "sensor_id": sensor, "value": value, "ts": ts.isoformat()}
 
 
-def _cold_import(options: Options) -> list[float]:
-    code = (
-        "import time; t = time.perf_counter(); import functions.sensor_telemetry.app; "
-        "print(time.perf_counter() - t)"
-    )
-    env = clean_environment(
-        {
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers")]),
-            "AWS_DEFAULT_REGION": "ap-northeast-2",
-            "SENSOR_STATE_TABLE": "t",
-            "TELEMETRY_DLQ_URL": "https://sqs.invalid/dlq",
-            "SAFETY_EVIDENCE_QUEUE_URL": "https://sqs.invalid/evidence",
-        }
-    )
-    out = []
-    for _ in range(options.imports):
-        res = subprocess.run(
-            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
-        )
-        out.append(float(res.stdout.strip() or "nan"))
+# Child of the cold-start measurement: argv = code dir, module, first reading, second reading.
+# Imports the handler module as Lambda's init would, then handles two readings against the
+# local cloud's AWS endpoint; the first pays for boto3 and the clients the module makes lazily.
+_COLD_CHILD = textwrap.dedent(
+    f"""
+    import importlib, json, sys, time
+    sys.path.insert(0, sys.argv[1])
+    t0 = time.perf_counter()
+    app = importlib.import_module(sys.argv[2])
+    t1 = time.perf_counter()
+
+    class Context:
+        function_name = "bench"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:bench"
+        aws_request_id = "bench"
+
+    first = app.handler(json.loads(sys.argv[3]), Context())
+    t2 = time.perf_counter()
+    app.handler(json.loads(sys.argv[4]), Context())
+    t3 = time.perf_counter()
+    print({_MARK!r} + json.dumps({{"import": t1 - t0, "first": t2 - t1, "warm": t3 - t2,
+                                  "events": first.get("events")}}))
+    """
+)
+
+
+def _cold_start(options: Options) -> dict[bool, dict[str, list[float]]]:
+    """Fresh processes of the sensor function: import, first reading, a warm reading.
+
+    Each child gets the function's cold-start environment (as the cold-import benchmark builds
+    it, Lambda runtime variables included) with the real resource names of a local cloud that
+    serves the AWS APIs on 127.0.0.1, and ``AWS_ENDPOINT_URL`` pointing there. The first
+    reading crosses CO's high level, so it sends evidence: a cold start to a real alarm.
+    """
+    from benchmarks.cold_import import functions
+    from localcloud.cloud import LocalCloud
+
+    (fn,) = [f for f in functions() if f.logical_id == "TelemetryFunction"]
+    # The local cloud's AWS endpoint logs every request; the figures are what is wanted here.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    out: dict[bool, dict[str, list[float]]] = {
+        tracing: {"import": [], "first": [], "warm": []} for tracing in (False, True)
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalCloud(ROOT, state_dir=Path(tmp), server=True) as cloud,
+    ):
+        deployed = cloud.client("lambda").get_function_configuration(
+            FunctionName=cloud.physical_id("TelemetryFunction")
+        )["Environment"]["Variables"]
+        deadline = time.monotonic() + options.time_limit
+        for i in range(options.imports):
+            for tracing in (False, True):
+                if time.monotonic() > deadline:
+                    break
+                env = {**fn.environment, **deployed, "AWS_ENDPOINT_URL": str(cloud.endpoint_url)}
+                if not tracing:
+                    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+                sensor = f"cold-{i}-{int(tracing)}"
+                readings = [json.dumps(_reading(sensor, k, v)) for k, v in ((0, 80.0), (1, 81.0))]
+                proc = subprocess.run(
+                    [sys.executable, "-c", _COLD_CHILD, str(fn.code_dir), fn.module, *readings],
+                    cwd=fn.code_dir,
+                    env=clean_environment(env),
+                    capture_output=True,
+                    text=True,
+                    timeout=options.time_limit,
+                    check=False,
+                )
+                lines = [x for x in proc.stdout.splitlines() if x.startswith(_MARK)]
+                if proc.returncode != 0 or not lines:
+                    raise RuntimeError(f"cold start failed: {proc.stderr.strip()[-600:]}")
+                result = json.loads(lines[-1][len(_MARK) :])
+                if "threshold_high" not in (result["events"] or []):
+                    raise RuntimeError(f"the first reading raised no alarm: {result}")
+                for key in ("import", "first", "warm"):
+                    out[tracing][key].append(float(result[key]))
     return out
 
 
@@ -178,8 +240,15 @@ def _handler_alone(options: Options) -> list[float]:
             KeySchema=[{"AttributeName": "sensor_key", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        boto3.client("dynamodb").create_table(
+            TableName="bench-complexes",
+            AttributeDefinitions=[{"AttributeName": "complex_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "complex_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         sqs = boto3.client("sqs")
         os.environ["SENSOR_STATE_TABLE"] = "bench-state"
+        os.environ["SAFETY_COMPLEXES_TABLE"] = "bench-complexes"
         os.environ["TELEMETRY_DLQ_URL"] = sqs.create_queue(QueueName="d")["QueueUrl"]
         os.environ["SAFETY_EVIDENCE_QUEUE_URL"] = sqs.create_queue(QueueName="e")["QueueUrl"]
         sys.path[:0] = [str(ROOT), str(ROOT / "layers")]
@@ -201,7 +270,7 @@ def _handler_alone(options: Options) -> list[float]:
 
 
 def run(options: Options) -> str:
-    imports = _cold_import(options)
+    cold = _cold_start(options)
     alone = _handler_alone(options)
     invokes, e2e, to_sns = _in_cloud(options)
     throughput = _anomaly_throughput(options)
@@ -223,13 +292,38 @@ def run(options: Options) -> str:
             ms(percentile(to_sns, 99)),
         ),
     ]
-    cold = median(imports)
+    cold_rows = [
+        (
+            "tracer on (as in AWS)" if tracing else "tracer off",
+            *(ms(median(cold[tracing][k])) for k in ("import", "first", "warm")),
+            ms(
+                median(
+                    [
+                        a + b
+                        for a, b in zip(
+                            cold[tracing]["import"], cold[tracing]["first"], strict=True
+                        )
+                    ]
+                )
+            ),
+        )
+        for tracing in (False, True)
+    ]
+    imported = median(cold[True]["import"])
     return "\n\n".join(
         [
             "## Alarm path",
             table(["one telemetry reading", "p50", "p99"], rows, right=(1, 2)),
             f"Anomaly scoring throughput: **{throughput:,.0f} readings/s** (batches of 100).",
-            f"Cold import of the sensor function: median {ms(cold)} over {len(imports)} "
-            f"processes (goal < 300 ms: {goal(cold < 0.3)}).",
+            f"Cold start of the sensor function, median of {len(cold[True]['import'])} fresh "
+            "processes against the local cloud's AWS endpoint on 127.0.0.1 (the first reading "
+            "crosses CO's high level and sends evidence; it pays for boto3 and the clients the "
+            "module makes on first use):",
+            table(
+                ["", "import", "first reading", "warm reading", "import + first reading"],
+                cold_rows,
+                right=range(1, 5),
+            ),
+            f"Cold import, tracer on, under 300 ms: {goal(imported < 0.3)} ({ms(imported)}).",
         ]
     )

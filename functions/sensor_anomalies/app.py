@@ -1,10 +1,10 @@
 """The anomaly path: batches of telemetry from the TelemetryBatchQueue -> pre-alarm evidence.
 
 The IoT topic rule copies every reading to the batch queue; this function scores the batch per
-sensor (robust z-score against each sensor's recent median/MAD), looks for sensors stuck while
-their neighbours vary, and checks the complexes in the batch for missed heartbeats. Findings go
-to the SafetyEvidenceQueue as ``warning`` evidence, off the alarm path: numpy is imported here,
-never in the sensor function.
+sensor (robust z-score against each sensor's recent median/MAD) and looks for sensors stuck
+while their neighbours vary. Findings go to the SafetyEvidenceQueue as ``warning`` evidence, off
+the alarm path: numpy is imported here, never in the sensor function. Missed heartbeats are not
+checked here (a silent complex sends no batch): functions/heartbeat_sweep sweeps them.
 
 Failures are per sensor: a sensor whose evidence or state could not be written reports its
 records as batch item failures (Powertools batch), so only they are redelivered; readings
@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.anomalies import AnomalyBatch, AnomalyStateStore, HeartbeatWatch
+from gyeonggi.safety.anomalies import AnomalyBatch, AnomalyStateStore
 from gyeonggi.safety.evidence import EvidenceQueue
 
 logger, tracer, metrics = observability()
@@ -35,16 +35,13 @@ logger, tracer, metrics = observability()
 class AnomalySettings(Settings):
     sensor_state_table: str
     safety_evidence_queue_url: str
-    heartbeat_check_s: float = 60.0
 
 
 settings = AnomalySettings.from_env()
 processor = BatchProcessor(event_type=EventType.SQS)
 batch = AnomalyBatch(
     AnomalyStateStore(settings.sensor_state_table),
-    HeartbeatWatch(settings.sensor_state_table),
     EvidenceQueue(settings.safety_evidence_queue_url).send,
-    settings.heartbeat_check_s,
 )
 
 
@@ -60,7 +57,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ("AnomalyInputSkipped", outcome.skipped),
         ("AnomaliesFlagged", outcome.anomalies),
         ("AnomalyEvidenceSent", outcome.evidence_sent),
-        ("HeartbeatsMissed", outcome.heartbeats_missed),
     ):
         metrics.add_metric(name=name, unit="Count", value=value)
 

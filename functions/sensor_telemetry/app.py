@@ -25,6 +25,7 @@ from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
+from gyeonggi.safety.heartbeats import ComplexRegister
 from gyeonggi.safety.sensor_state import AlarmPath, AlarmStateStore, ComplexAlarmConfigs
 from gyeonggi.safety.telemetry import (
     RejectedReadings,
@@ -38,6 +39,7 @@ logger, tracer, metrics = observability()
 
 class TelemetrySettings(Settings):
     sensor_state_table: str
+    safety_complexes_table: str
     telemetry_dlq_url: str
     safety_evidence_queue_url: str
     alarm_config_ttl_s: float = 60.0
@@ -54,6 +56,7 @@ settings = TelemetrySettings.from_env()
 store = AlarmStateStore(settings.sensor_state_table)
 rejected = RejectedReadings(settings.telemetry_dlq_url)
 evidence = EvidenceQueue(settings.safety_evidence_queue_url)
+complexes = ComplexRegister(settings.safety_complexes_table)
 configs = ComplexAlarmConfigs(ttl_s=settings.alarm_config_ttl_s, on_invalid=_invalid_config)
 
 
@@ -81,6 +84,13 @@ alarm_path = AlarmPath(store, configs, send_evidence)
 def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
     """Evaluate and persist one valid reading; returns what happened."""
     outcome = alarm_path.handle(reading, received_at)
+    try:
+        complexes.ensure(reading.complex_id, received_at)
+    except Exception:
+        # The register only lets the heartbeat sweep find the complex; it never holds an alarm
+        # back, and the next reading in this container tries again.
+        metrics.add_metric(name="ComplexRegisterFailed", unit="Count", value=1)
+        logger.exception("complex not registered", extra={"complex": reading.complex_id})
     if outcome.conflicts:
         metrics.add_metric(name="StateWriteConflict", unit="Count", value=outcome.conflicts)
     metrics.add_metric(

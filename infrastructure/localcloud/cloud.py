@@ -345,6 +345,11 @@ class LocalCloud:
     def _register_functions(self) -> None:
         issuer_env = self.issuer.environment() if self.issuer else {}
         lambda_client = self.client("lambda")
+        retries = {
+            r.properties["FunctionName"]: int(r.properties["MaximumRetryAttempts"])
+            for r in self.stack.of_type("AWS::Lambda::EventInvokeConfig")
+            if "MaximumRetryAttempts" in r.properties
+        }
         for resource in self.stack.of_type("AWS::Lambda::Function"):
             artifact = self.stack.artifacts.get(resource.logical_id)
             if artifact is None:
@@ -362,6 +367,7 @@ class LocalCloud:
                     artifact.source,
                     extra,
                     dead_letter_arn=dead_letter,
+                    async_retries=retries.get(resource.physical_id, 2),
                 )
             )
         self.runner.dead_letter_sender = self._send_dead_letter

@@ -122,6 +122,7 @@ class Deployer:
             "AWS::Lambda::Function": self._lambda_function,
             "AWS::Lambda::Permission": self._lambda_permission,
             "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::Lambda::EventInvokeConfig": self._event_invoke_config,
             "AWS::StepFunctions::StateMachine": self._state_machine,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
@@ -478,6 +479,11 @@ class Deployer:
                 args[key] = p[key]
         self.client("lambda").add_permission(**args)
         r.physical_id = f"{r.logical_id}-{secrets.token_hex(4)}"
+
+    def _event_invoke_config(self, r: Resource) -> None:
+        r.physical_id = f"{r.properties['FunctionName']}:{r.properties.get('Qualifier', '$LATEST')}"
+        r.status = "emulated"
+        r.note = "MaximumRetryAttempts honoured by the local runner; destinations are not"
 
     def _event_source_mapping(self, r: Resource) -> None:
         p = r.properties

@@ -98,6 +98,11 @@ def _running(state_dir: Path, service: str) -> tuple[dict[str, Any], Any]:
     return running, client
 
 
+def running_client(state_dir: Path, service: str) -> Any:
+    """A boto3 client of a running ``local up``'s AWS endpoint (for commands run beside it)."""
+    return _running(state_dir, service)[1]
+
+
 def issue_api_key(state_dir: Path, owner: str) -> str:
     """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
     from gyeonggi.auth.apikeys import ApiKeyStore

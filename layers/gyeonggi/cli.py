@@ -8,6 +8,7 @@
     gyeonggi complaints train | classify | forecast
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
+    gyeonggi safety alarms check | put | show  a complex's alarm levels
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -120,6 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     video.add_argument("file", type=Path, help="the video file")
     video.add_argument("--keyframe", type=Path, help="write the keyframe JPEG here")
+    alarms = safety_cmds.add_parser(
+        "alarms",
+        help="a complex's alarm levels (SSM /gyeonggi/safety/complexes/<id>/alarms)",
+        description='Overrides are JSON, e.g. {"kinds": {"co": {"low": 30, "high": 60}}, '
+        '"clear_ratio": 0.85}. `check` validates a file and prints the effective levels; '
+        "`put` validates and stores it (AWS credentials and region from the environment, or "
+        "the running `local up` with --local); `show` prints what a complex uses now.",
+    )
+    alarm_cmds = alarms.add_subparsers(dest="action", required=True)
+    check = alarm_cmds.add_parser("check", help="validate an overrides file")
+    check.add_argument("file", type=Path)
+    put = alarm_cmds.add_parser("put", help="validate and store a complex's overrides")
+    put.add_argument("complex_id")
+    put.add_argument("file", type=Path)
+    show = alarm_cmds.add_parser("show", help="the levels a complex uses now")
+    show.add_argument("complex_id")
+    for sub in (put, show):
+        sub.add_argument("--local", action="store_true", help="the running `local up`")
 
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
@@ -175,10 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gyeonggi.common.errors import DomainError
 
     try:
-        if args.group == "devices":
-            return _simulate_devices(args)
-        if args.group == "safety":
-            return _analyze_video(args)
+        if args.group in ("devices", "safety"):
+            from gyeonggi.safety import commands as safety_commands
+
+            return safety_commands.run(args, state_dir)
         if args.command == "token":
             from gyeonggi.auth.local_issuer import LocalIssuer
 
@@ -191,58 +210,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-
-
-def _simulate_devices(args: argparse.Namespace) -> int:
-    """Run ``devices simulate``: progress lines on stderr, the summary on stdout."""
-    from gyeonggi.common.errors import InvalidInput
-    from gyeonggi.safety.simulator import TlsConfig, simulate
-
-    tls = None
-    host = args.host
-    if args.endpoint or args.cert or args.key or args.ca:
-        if not (args.endpoint and args.cert and args.key and args.ca):
-            raise InvalidInput("--endpoint, --cert, --key and --ca go together (AWS IoT Core)")
-        tls = TlsConfig(cert=args.cert, key=args.key, ca=args.ca)
-        host = args.endpoint
-    if args.duration is None and args.count is None:
-        # Refused by the library too; said here in the command's own terms.
-        raise InvalidInput("give --duration SECONDS or --count MESSAGES (or both)")
-    summary = simulate(
-        args.complex_id,
-        sensors=args.sensors,
-        rate=args.rate,
-        duration=args.duration,
-        count=args.count,
-        scenario=args.scenario,
-        seed=args.seed,
-        qos=args.qos,
-        host=host,
-        port=args.port or (8883 if tls else 1883),
-        tls=tls,
-        client_id=args.client_id,
-        progress=lambda p: print(p.format(), file=sys.stderr, flush=True),
-    )
-    print(summary.format())
-    return 0 if summary.errors == 0 else 1
-
-
-def _analyze_video(args: argparse.Namespace) -> int:
-    """Run ``safety analyze-video``: the analysis JSON on stdout, the keyframe if asked."""
-    import json
-
-    from gyeonggi.common.errors import InvalidInput
-    from gyeonggi.safety.video import analyze
-
-    if not args.file.is_file():
-        raise InvalidInput(f"no such file: {args.file}")
-    result = analyze(args.file)
-    if args.keyframe is not None:
-        if not result.keyframe_jpeg:
-            raise InvalidInput("the video gave no keyframe")
-        args.keyframe.write_bytes(result.keyframe_jpeg)
-    print(json.dumps(result.to_json(), indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -161,3 +161,51 @@ def test_reading_from_a_clock_in_the_future_is_dead_lettered(cloud: LocalCloud) 
     (dead,) = cloud.wait_for(lambda: _dead_letters(cloud, sensor), what="the rejection")
     assert "clock skew" in json.loads(dead["Body"])["reason"]
     assert _state(cloud, f"banwol#{sensor}") is None
+
+
+def test_a_complex_gone_dark_is_found_by_the_sweep_and_opens_an_incident(
+    cloud: LocalCloud,
+) -> None:
+    """Sensors register their complex as they report; when all fall silent, nothing arrives
+    to trigger a check, and the scheduled sweep is what raises the alarm."""
+    complex_id = f"dark-{secrets.token_hex(3)}"
+    now = datetime.now(UTC)
+    for sensor in ("co-1", "co-2"):
+        body = {"kind": "co", "value": 1.0, "unit": "ppm", "ts": now.isoformat()}
+        _publish(
+            cloud, f"gyeonggi/safety/{complex_id}/{sensor}/telemetry", json.dumps(body).encode()
+        )
+    for sensor in ("co-1", "co-2"):
+        cloud.wait_for(lambda s=sensor: _state(cloud, f"{complex_id}#{s}"), what="sensor state")
+        # Ten minutes of silence, without waiting ten minutes.
+        cloud.client("dynamodb").update_item(
+            TableName=cloud.physical_id("SensorStateTable"),
+            Key={"sensor_key": {"S": f"{complex_id}#{sensor}"}},
+            UpdateExpression="SET last_seen = :old",
+            ExpressionAttributeValues={":old": {"N": str(round(now.timestamp() * 1000) - 600_000)}},
+        )
+
+    result, errored = cloud.invoke("HeartbeatSweepFunction", {"source": "aws.events"})
+    assert not errored and complex_id in result["dark"]
+
+    def evidence() -> list[dict[str, Any]] | None:
+        found = _evidence(cloud, complex_id)
+        return found if len(found) >= 3 else None
+
+    kinds = sorted(m["kind"] for m in cloud.wait_for(evidence, what="the heartbeat evidence"))
+    assert kinds == ["fault_complex_silent", "fault_heartbeat", "fault_heartbeat"]
+    pointer = cloud.wait_for(
+        lambda: (
+            cloud.client("dynamodb")
+            .get_item(
+                TableName=cloud.physical_id("IncidentsTable"),
+                Key={"incident_id": {"S": f"complex#{complex_id}"}},
+            )
+            .get("Item")
+        ),
+        what="the complex's open incident",
+    )
+    assert pointer
+    # A stale sweep is not retried (the next one is a minute away): EventInvokeConfig is honoured.
+    sweep = cloud.runner.functions[cloud.physical_id("HeartbeatSweepFunction")]
+    assert sweep.async_retries == 0

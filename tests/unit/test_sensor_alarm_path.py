@@ -23,16 +23,17 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from gyeonggi.safety.alarms import AlarmConfig, AlarmEvent, Reading, evaluate
+from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, Reading, evaluate
 from gyeonggi.safety.anomalies import (
     Z_FLAG,
     AnomalyState,
-    HeartbeatWatch,
     Point,
     robust_z,
     score_sensor,
     stuck_while_neighbours_vary,
 )
+from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
+from gyeonggi.safety.heartbeats import ComplexRegister, HeartbeatSweep, HeartbeatWatch
 from gyeonggi.safety.sensor_state import (
     AlarmStateStore,
     ComplexAlarmConfigs,
@@ -43,6 +44,7 @@ from tests.conftest import load_event
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "sensor-state"
+COMPLEXES = "safety-complexes"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -84,9 +86,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         resource = boto3.resource("dynamodb")
         _create_table(resource)
+        resource.create_table(
+            TableName=COMPLEXES,
+            AttributeDefinitions=[{"AttributeName": "complex_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "complex_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         sqs = boto3.client("sqs")
         urls = {n: sqs.create_queue(QueueName=n)["QueueUrl"] for n in ("evidence", "dlq")}
         monkeypatch.setenv("SENSOR_STATE_TABLE", TABLE)
+        monkeypatch.setenv("SAFETY_COMPLEXES_TABLE", COMPLEXES)
         monkeypatch.setenv("TELEMETRY_DLQ_URL", urls["dlq"])
         monkeypatch.setenv("SAFETY_EVIDENCE_QUEUE_URL", urls["evidence"])
         yield {"dynamodb": resource, "sqs": sqs, "urls": urls}
@@ -132,8 +141,8 @@ def _module(name: str) -> ModuleType:
             os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
         else:
             os.environ["POWERTOOLS_SERVICE_NAME"] = previous
-    if hasattr(module, "batch"):
-        module.batch._checked.clear()
+    if hasattr(module, "complexes"):
+        module.complexes._known.clear()
     if hasattr(module, "configs"):
         module.configs._cache.clear()
     return module
@@ -260,6 +269,41 @@ def test_complex_config_from_ssm_with_ttl_and_defaults(aws: dict[str, Any]) -> N
     assert configs.get("sihwa").limits["co"].low == 25
 
 
+def test_put_validates_before_storing_and_the_alarm_path_sees_it(aws: dict[str, Any]) -> None:
+    ssm = boto3.client("ssm")
+    configs = ComplexAlarmConfigs(ttl_s=60, ssm=ssm)
+    assert configs.get("sihwa").limits["co"].high == 70  # cached: the default
+    with pytest.raises(AlarmConfigError, match="low"):
+        configs.put("sihwa", {"kinds": {"co": {"low": 80, "high": 60}}})
+    with pytest.raises(AlarmConfigError, match="complex id"):
+        configs.put("../other", {})
+    assert ssm.describe_parameters()["Parameters"] == []  # nothing invalid was written
+    configs.put("sihwa", {"kinds": {"co": {"low": 30, "high": 60}}})
+    assert configs.get("sihwa").limits["co"].high == 60  # its own cache entry was dropped
+    stored = ssm.get_parameter(Name="/gyeonggi/safety/complexes/sihwa/alarms")["Parameter"]
+    assert json.loads(stored["Value"]) == {"kinds": {"co": {"high": 60, "low": 30}}}
+
+
+def test_alarms_command_checks_puts_and_shows(
+    aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gyeonggi.cli import main
+
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text('{"kinds": {"h2s": {"low": 5, "high": 10}}, "clear_ratio": 0.8}')
+    bad.write_text('{"kinds": {"h2s": {"low": "five"}}}')
+    assert main(["safety", "alarms", "check", str(bad)]) == 2
+    assert "kinds.h2s.low" in capsys.readouterr().err
+    assert main(["safety", "alarms", "put", "banwol", str(good)]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    assert stored["kinds"]["h2s"]["low"] == 5 and stored["clear_ratio"] == 0.8
+    assert stored["kinds"]["co"]["high"] == 70  # the rest stays at the industry defaults
+    assert main(["safety", "alarms", "show", "banwol"]) == 0
+    assert json.loads(capsys.readouterr().out) == stored
+    assert main(["safety", "alarms", "check", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
 def test_evidence_severity_scale() -> None:
     def event(kind: Any, severity: Any, gas: str) -> AlarmEvent:
         return AlarmEvent(kind, severity, gas, 1.0, 1.0, NOW, "c", "s")
@@ -282,6 +326,7 @@ def test_alarm_function_imports_no_numpy_sklearn_or_cv2() -> None:
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers")]),
         "AWS_DEFAULT_REGION": "ap-northeast-2",
         "SENSOR_STATE_TABLE": "t",
+        "SAFETY_COMPLEXES_TABLE": "c",
         "TELEMETRY_DLQ_URL": "https://sqs.invalid/dlq",
         "SAFETY_EVIDENCE_QUEUE_URL": "https://sqs.invalid/evidence",
     }
@@ -362,19 +407,149 @@ def test_anomaly_function_reports_only_the_failed_sensor(aws: dict[str, Any]) ->
     assert failures and {bodies[f["itemIdentifier"]]["sensor_id"] for f in failures} == {"lel-0102"}
 
 
+# ------------------------------------------------------------------ heartbeat sweep
+
+
+def _sensor(table: Any, complex_id: str, sensor: str, silent_s: float, **extra: Any) -> None:
+    table.put_item(
+        Item={"sensor_key": f"{complex_id}#{sensor}", "complex_id": complex_id,
+              "sensor_id": sensor, "kind": "co", "interval_s": 60,
+              "last_seen": round((NOW.timestamp() - silent_s) * 1000), **extra}
+    )  # fmt: skip
+
+
+def _sweep(aws: dict[str, Any], send: Any = None) -> HeartbeatSweep:
+    queue = EvidenceQueue(aws["urls"]["evidence"], aws["sqs"])
+    return HeartbeatSweep(
+        ComplexRegister(COMPLEXES, aws["dynamodb"]),
+        HeartbeatWatch(TABLE, aws["dynamodb"]),
+        send or queue.send,
+    )
+
+
 def test_missed_heartbeat_reported_once(aws: dict[str, Any]) -> None:
     table = aws["dynamodb"].Table(TABLE)
-    now_ms = round(NOW.timestamp() * 1000)
-    table.put_item(
-        Item={"sensor_key": "c#quiet", "complex_id": "c", "sensor_id": "quiet", "kind": "co",
-              "last_seen": now_ms - 200_000, "interval_s": 60}
-    )  # fmt: skip
-    table.put_item(
-        Item={"sensor_key": "c#live", "complex_id": "c", "sensor_id": "live", "kind": "co",
-              "last_seen": now_ms - 100_000, "interval_s": 60}
-    )  # fmt: skip
+    _sensor(table, "c", "quiet", 200)  # 3 x 60 s is the limit
+    _sensor(table, "c", "live", 100)
     watch = HeartbeatWatch(TABLE, aws["dynamodb"])
-    (silent,) = watch.silent("c", NOW)
+    silence = watch.silence("c", NOW)
+    assert silence.sensors == 2 and not silence.dark
+    (silent,) = silence.new
     assert silent["sensor_id"] == "quiet"
     assert watch.mark_reported(silent)
-    assert watch.silent("c", NOW) == []
+    assert watch.silence("c", NOW).new == []
+
+
+def test_mark_reported_loses_to_a_sensor_that_spoke_again(aws: dict[str, Any]) -> None:
+    table = aws["dynamodb"].Table(TABLE)
+    _sensor(table, "c", "quiet", 200)
+    watch = HeartbeatWatch(TABLE, aws["dynamodb"])
+    (silent,) = watch.silence("c", NOW).new
+    _sensor(table, "c", "quiet", 1)
+    assert not watch.mark_reported(silent)
+
+
+def test_register_is_idempotent_and_written_once_per_container(aws: dict[str, Any]) -> None:
+    register = ComplexRegister(COMPLEXES, aws["dynamodb"])
+    register.ensure("banwol", NOW)
+    register.ensure("banwol", NOW + timedelta(hours=1))
+    # A second container (a new register) keeps the first date.
+    ComplexRegister(COMPLEXES, aws["dynamodb"]).ensure("banwol", NOW + timedelta(hours=2))
+    register.ensure("sihwa", NOW)
+    assert sorted(register.complex_ids()) == ["banwol", "sihwa"]
+    item = aws["dynamodb"].Table(COMPLEXES).get_item(Key={"complex_id": "banwol"})["Item"]
+    assert item["first_seen"] == NOW.isoformat()
+
+
+def test_alarm_function_registers_the_complex_it_hears_from(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    app.handler(_reading(2.0, NOW - timedelta(seconds=5)), CTX)
+    assert list(app.complexes.complex_ids()) == ["banwol"]
+
+
+def test_alarm_is_not_held_back_by_a_failing_register(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _module("sensor_telemetry")
+
+    def broken(complex_id: str, now: datetime) -> None:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(app.complexes, "ensure", broken)
+    result = app.handler(_reading(25.0, NOW - timedelta(seconds=5)), CTX)
+    assert result["accepted"] is True and "threshold_high" in result["events"]
+    assert any(m["kind"] == "threshold_high" for m in _drain(aws, "evidence"))
+
+
+def test_sweep_finds_a_silent_complex_that_sends_nothing(aws: dict[str, Any]) -> None:
+    """The case a batch-driven check cannot see: every sensor of a complex has gone quiet."""
+    table = aws["dynamodb"].Table(TABLE)
+    register = ComplexRegister(COMPLEXES, aws["dynamodb"])
+    for complex_id in ("dark", "fine"):
+        register.ensure(complex_id, NOW)
+    _sensor(table, "dark", "co-1", 400)
+    _sensor(table, "dark", "co-2", 250)
+    _sensor(table, "fine", "co-1", 30)
+    sweep = _sweep(aws)
+    outcome = sweep.run(NOW)
+    assert (outcome.complexes, outcome.missed, outcome.dark, outcome.failed) == (2, 2, ["dark"], [])
+    evidence = _drain(aws, "evidence")
+    kinds = sorted((m["sensor_id"], m["kind"], m["severity"]) for m in evidence)
+    assert kinds == [
+        ("*", "fault_complex_silent", "alarm"),
+        ("co-1", "fault_heartbeat", "warning"),
+        ("co-2", "fault_heartbeat", "warning"),
+    ]
+    assert all(m["complex_id"] == "dark" for m in evidence)
+    # Reported once: the next minute's sweep says nothing until a sensor speaks and falls
+    # silent again.
+    assert sweep.run(NOW + timedelta(minutes=1)).missed == 0
+    assert _drain(aws, "evidence") == []
+
+
+def test_one_silent_sensor_does_not_make_a_complex_dark(aws: dict[str, Any]) -> None:
+    table = aws["dynamodb"].Table(TABLE)
+    ComplexRegister(COMPLEXES, aws["dynamodb"]).ensure("c", NOW)
+    _sensor(table, "c", "quiet", 400)
+    _sensor(table, "c", "live", 10)
+    assert _sweep(aws).run(NOW).dark == []
+    assert [m["kind"] for m in _drain(aws, "evidence")] == ["fault_heartbeat"]
+
+
+def test_unsent_evidence_is_not_marked_and_is_repeated(aws: dict[str, Any]) -> None:
+    """Evidence before the mark: a failed send leaves the silence to the next sweep."""
+    table = aws["dynamodb"].Table(TABLE)
+    register = ComplexRegister(COMPLEXES, aws["dynamodb"])
+    for complex_id in ("a", "b"):
+        register.ensure(complex_id, NOW)
+        _sensor(table, complex_id, "quiet", 400)
+        _sensor(table, complex_id, "live", 10)
+    queue = EvidenceQueue(aws["urls"]["evidence"], aws["sqs"])
+
+    def send_but_not_for_a(messages: list[dict[str, Any]]) -> int:
+        if messages[0]["complex_id"] == "a":
+            raise EvidenceNotAccepted("throttled")
+        return queue.send(messages)
+
+    outcome = _sweep(aws, send_but_not_for_a).run(NOW)
+    assert outcome.failed == ["a"] and outcome.missed == 1  # b was still checked
+    again = _sweep(aws).run(NOW)
+    assert (again.failed, again.missed) == ([], 1)
+    assert sorted(m["complex_id"] for m in _drain(aws, "evidence")) == ["a", "b"]
+
+
+def test_sweep_function_fails_loudly_when_a_complex_was_not_checked(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _module("heartbeat_sweep")
+    event = load_event("heartbeat_sweep/scheduled_event.json")
+    app.sweep.register.ensure("banwol", NOW)
+    _sensor(aws["dynamodb"].Table(TABLE), "banwol", "lel-1", 600)
+    assert app.handler(event, CTX)["missed"] == 1
+
+    def broken(complex_id: str, now: datetime) -> Any:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(app.sweep.watch, "silence", broken)
+    with pytest.raises(app.SweepIncomplete, match="banwol"):
+        app.handler(event, CTX)

@@ -187,6 +187,15 @@ class AlarmConfig:
     stuck_minutes: float = 30.0
     max_hold_s: float = 300.0
 
+    def to_json(self) -> dict[str, Any]:
+        """The whole effective configuration (per kind with its unit, which is not an override)."""
+        settings = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        settings.pop("limits")
+        kinds = {kind: dataclasses.asdict(limits) for kind, limits in self.limits.items()}
+        for values in kinds.values():
+            values["stuck_exempt"] = list(values["stuck_exempt"])
+        return {"kinds": kinds, **settings}
+
     @classmethod
     def from_mapping(cls, overrides: Mapping[str, Any] | None) -> AlarmConfig:
         """Build a complex's configuration from the defaults and its overrides.

@@ -20,17 +20,14 @@ Stuck while neighbours vary
     alone; the neighbours make it visible in one batch. Values exempt from the stuck check
     (0 ppm in clean air) stay exempt.
 
-Missed heartbeats
-    :class:`HeartbeatWatch` queries a complex's sensors through the state table's
-    ``by_complex`` index (``complex_id``, ``last_seen``) and reports those silent for more than
-    three times their smoothed interval, once per silence.
+Missed heartbeats are not checked here: a silent sensor sends no batch, so a schedule sweeps
+every complex for them (:mod:`gyeonggi.safety.heartbeats`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,12 +35,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from boto3.dynamodb.conditions import Key
 
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.alarms import DEFAULT_LIMITS, heartbeat_missed
-from gyeonggi.safety.sensor_state import DEFAULT_INTERVAL_S, evidence_id
+from gyeonggi.safety.alarms import DEFAULT_LIMITS
+from gyeonggi.safety.sensor_state import evidence_id
 from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
 
 log = logging.getLogger(__name__)
@@ -263,77 +259,6 @@ class AnomalyStateStore(DynamoTable):
         )
 
 
-class HeartbeatWatch(DynamoTable):
-    """Sensors of a complex silent for more than ``factor`` times their reporting interval."""
-
-    INDEX = "by_complex"
-
-    def silent(
-        self, complex_id: str, now: datetime, factor: float = 3.0, min_interval_s: float = 1.0
-    ) -> list[dict[str, Any]]:
-        """Silent sensors not yet reported for this silence (``heartbeat_reported`` marks it)."""
-        now_ms = round(now.timestamp() * 1000)
-        # The index narrows to sensors silent at least factor x the shortest possible interval;
-        # each one's own interval decides.
-        cutoff = now_ms - round(factor * min_interval_s * 1000)
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "IndexName": self.INDEX,
-            "KeyConditionExpression": Key("complex_id").eq(complex_id)
-            & Key("last_seen").lt(cutoff),
-        }
-        while True:
-            page = self.table.query(**kwargs)
-            items += [from_dynamo(i) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        out = []
-        for item in items:
-            last_seen = datetime.fromtimestamp(item["last_seen"] / 1000, UTC)
-            interval = float(item.get("interval_s") or DEFAULT_INTERVAL_S)
-            if item.get("heartbeat_reported") == item["last_seen"]:
-                continue
-            if heartbeat_missed(last_seen, now, interval, factor):
-                out.append(item)
-        return out
-
-    def mark_reported(self, item: Mapping[str, Any]) -> bool:
-        """Record that this silence was reported; False if the sensor spoke meanwhile."""
-        try:
-            self.table.update_item(
-                Key={"sensor_key": item["sensor_key"]},
-                UpdateExpression="SET heartbeat_reported = :seen",
-                ConditionExpression="last_seen = :seen",
-                ExpressionAttributeValues={":seen": item["last_seen"]},
-            )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-
-def heartbeat_evidence(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    interval = float(item.get("interval_s") or DEFAULT_INTERVAL_S)
-    silent_s = now.timestamp() - item["last_seen"] / 1000
-    return {
-        "source": "sensor",
-        "complex_id": item["complex_id"],
-        "sensor_id": item["sensor_id"],
-        "kind": "fault_heartbeat",
-        "severity": "warning",
-        "gas": item.get("kind"),
-        "value": round(silent_s, 1),
-        "limit": round(3 * interval, 1),
-        "ts": now.isoformat(),
-        "detail": {
-            "evidence_id": evidence_id(item["sensor_key"], "heartbeat", item["last_seen"]),
-            "check": "missed_heartbeat",
-            "last_seen": _iso(int(item["last_seen"])),
-            "interval_s": interval,
-        },
-    }
-
-
 def group_points(
     readings: Iterable[tuple[str, str, str, int, float]],
 ) -> dict[tuple[str, str, str], list[Point]]:
@@ -354,31 +279,23 @@ class BatchOutcome:
     skipped: int = 0
     anomalies: int = 0
     evidence_sent: int = 0
-    heartbeats_missed: int = 0
 
 
 class AnomalyBatch:
-    """Scores batches of readings per sensor, checks stuck sensors and missed heartbeats.
+    """Scores batches of readings per sensor and checks for stuck sensors.
 
     Failures are per sensor: a sensor whose evidence or state could not be written reports
     its records as failed, so only they are redelivered. Evidence goes out before the state
-    or the heartbeat mark is written, so a failure repeats a report and never loses one.
+    is written, so a failure repeats a report and never loses one.
     """
 
     def __init__(
         self,
         states: AnomalyStateStore,
-        heartbeats: HeartbeatWatch,
         send_evidence: Callable[[list[dict[str, Any]]], int],
-        heartbeat_check_s: float,
     ) -> None:
         self.states = states
-        self.heartbeats = heartbeats
         self.send_evidence = send_evidence
-        self.heartbeat_check_s = heartbeat_check_s
-        # complex_id -> monotonic time of its last heartbeat check, per warm container: the
-        # check is a query per complex, and batches arrive far more often than sensors go quiet.
-        self._checked: dict[str, float] = {}
 
     def score(self, records: list[dict[str, Any]], now: datetime) -> BatchOutcome:
         """Score one SQS batch (records with ``messageId`` and ``body``)."""
@@ -422,16 +339,4 @@ class AnomalyBatch:
         # A failure here fails the batch: the stuck check is not per sensor.
         outcome.evidence_sent += self.send_evidence(stuck)
 
-        clock = time.monotonic()
-        for complex_id in sorted({c for c, _, _ in groups}):
-            if clock - self._checked.get(complex_id, -1e9) < self.heartbeat_check_s:
-                continue
-            self._checked[complex_id] = clock
-            silent = self.heartbeats.silent(complex_id, now)
-            outcome.evidence_sent += self.send_evidence(
-                [heartbeat_evidence(i, now) for i in silent]
-            )
-            for item in silent:
-                self.heartbeats.mark_reported(item)
-            outcome.heartbeats_missed += len(silent)
         return outcome

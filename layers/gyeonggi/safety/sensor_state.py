@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ EvidenceSeverity = Literal["warning", "alarm", "critical"]
 
 #: Kinds whose alarms mean fire: a critical event of theirs is critical evidence.
 FIRE_KINDS = frozenset({"flame", "smoke", "temperature"})
+#: What a complex id may be: a segment of the MQTT topic, and safe in an SSM parameter name.
+_COMPLEX_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Reporting interval assumed until two readings have been seen.
 DEFAULT_INTERVAL_S = 60.0
 
@@ -229,6 +232,33 @@ class ComplexAlarmConfigs:
             return hit[1]
         config = self._fetch(complex_id)
         self._cache[complex_id] = (now + self.ttl_s, config)
+        return config
+
+    def put(self, complex_id: str, overrides: Mapping[str, Any]) -> AlarmConfig:
+        """Validate a complex's overrides and store them (a new SSM parameter version).
+
+        Only a configuration that :meth:`AlarmConfig.from_mapping` accepts is written, so the
+        fallback in :meth:`get` stays for accidents, not for the normal way of editing.
+
+        Raises
+        ------
+        AlarmConfigError
+            When the overrides are invalid, or ``complex_id`` is not a complex id.
+        """
+        if not _COMPLEX_ID.fullmatch(complex_id):
+            raise AlarmConfigError(
+                "complex id: 1-64 letters, digits, '_' or '-' (as in the MQTT topic)",
+                field="complex_id",
+            )
+        config = AlarmConfig.from_mapping(overrides)
+        self.ssm.put_parameter(
+            Name=self.PATH.format(complex_id=complex_id),
+            Value=json.dumps(overrides, ensure_ascii=False, sort_keys=True),
+            Type="String",
+            Overwrite=True,
+            Description=f"Alarm overrides of industrial complex {complex_id}",
+        )
+        self._cache.pop(complex_id, None)
         return config
 
     def _fetch(self, complex_id: str) -> AlarmConfig:
