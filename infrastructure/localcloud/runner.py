@@ -223,6 +223,13 @@ class InProcessRunner:
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        # A package beside the handler (the API's ``chalicelib``) is imported by its plain
+        # name; one left by an earlier cloud in this process would be reused with its state
+        # (Chalice blueprints already registered, settings cached), so it is loaded afresh.
+        prefix = os.path.join(str(local.source_dir), "")
+        for loaded, mod in list(sys.modules.items()):
+            if (getattr(mod, "__file__", None) or "").startswith(prefix):
+                del sys.modules[loaded]
         sys.path.insert(0, str(local.source_dir))
         try:
             spec.loader.exec_module(module)

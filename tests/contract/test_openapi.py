@@ -12,7 +12,8 @@ What is compared with what:
 - every request and response example against its schema (JSON Schema 2020-12), and every
   request example against the parsing the API itself does;
 - the operations, their request content types and their roles against the Chalice routes of
-  ``functions/api/app.py``, read with ``ast`` (importing the handler would start Powertools).
+  ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``), read with ``ast``
+  (importing the handler would start Powertools).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from gyeonggi.complaints.updates import parse_update
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
-API_APP = ROOT / "functions" / "api" / "app.py"
+API_SOURCES = sorted((ROOT / "functions" / "api").rglob("*.py"))
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _BASE = "urn:gyeonggi:openapi"
 _COMPARED = (
@@ -269,47 +270,48 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
 # ------------------------------------------------------------------ operations vs the Chalice app
 
 
+def _calls(node: ast.AST, name: str) -> Iterator[ast.Call]:
+    """Calls of ``name`` or of ``<module>.name`` under ``node``."""
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and (
+            (isinstance(call.func, ast.Name) and call.func.id == name)
+            or (isinstance(call.func, ast.Attribute) and call.func.attr == name)
+        ):
+            yield call
+
+
 def _chalice_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
-    """(method, path) -> (content types, roles) of every ``@app.route`` view in the API app."""
-    tree = ast.parse(API_APP.read_text(encoding="utf-8"))
+    """(method, path) -> (content types, roles) of every ``.route`` view of the API function."""
     routes = {}
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if not (
-                isinstance(decorator, ast.Call)
-                and isinstance(decorator.func, ast.Attribute)
-                and decorator.func.attr == "route"
-            ):
+    for source in API_SOURCES:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef):
                 continue
-            path = ast.literal_eval(decorator.args[0])
-            options = {
-                k.arg: ast.literal_eval(k.value)
-                for k in decorator.keywords
-                if k.arg and k.arg != "content_types"
-            }
-            roles = frozenset(
-                ast.literal_eval(arg)
-                for call in ast.walk(node)
-                if isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Name)
-                and call.func.id == "_principal"
-                for arg in call.args
-            )
-            # The view names what it reads with _accepted(...); Chalice lets every usual type
-            # through so that a 415 has Open311's shape.
-            accepted = [
-                ast.literal_eval(arg)
-                for call in ast.walk(node)
-                if isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Name)
-                and call.func.id == "_accepted"
-                for arg in call.args
-            ]
-            content_types = frozenset(accepted or ["application/json"])
-            for method in options.get("methods", ["GET"]):
-                routes[(method.lower(), path)] = (content_types, roles)
+            for decorator in node.decorator_list:
+                if not (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr == "route"
+                ):
+                    continue
+                path = ast.literal_eval(decorator.args[0])
+                options = {
+                    k.arg: ast.literal_eval(k.value)
+                    for k in decorator.keywords
+                    if k.arg and k.arg != "content_types"
+                }
+                roles = frozenset(
+                    ast.literal_eval(arg) for call in _calls(node, "principal") for arg in call.args
+                )
+                # The view names what it reads with accepted(...); Chalice lets every usual type
+                # through so that a 415 has Open311's shape.
+                accepted = [
+                    ast.literal_eval(arg) for call in _calls(node, "accepted") for arg in call.args
+                ]
+                content_types = frozenset(accepted or ["application/json"])
+                for method in options.get("methods", ["GET"]):
+                    routes[(method.lower(), path)] = (content_types, roles)
     return routes
 
 

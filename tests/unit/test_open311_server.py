@@ -14,6 +14,7 @@ from gyeonggi.complaints.models import CitizenSegment, Complaint
 from gyeonggi.complaints.queries import Window, find_requests, parse_request_query, parse_window
 from gyeonggi.complaints.services import BY_CODE, SERVICES
 from gyeonggi.complaints.store import time_bounds
+from gyeonggi.complaints.updates import RequestUpdate
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -105,6 +106,29 @@ def test_post_response_xml() -> None:
     body, _ = open311.render("xml", "post_response", open311.post_response("GG-20261124-0000000A"))
     root = ET.fromstring(body.encode("utf-8"))
     assert root.findtext("request/service_request_id") == "GG-20261124-0000000A"
+
+
+def test_request_updates_leave_out_the_author() -> None:
+    update = RequestUpdate(
+        update_id="UPD-20261124T090000-0000000A",
+        service_request_id="GG-20261124-0000000A",
+        jurisdiction_id="suwon.gg.kr",
+        status="closed",
+        description="보수 완료",
+        updated_datetime=NOW,
+        author="civil-servant-7",
+    )
+    (shown,) = open311.request_updates([update])
+    assert shown == {
+        "update_id": "UPD-20261124T090000-0000000A",
+        "service_request_id": "GG-20261124-0000000A",
+        "status": "closed",
+        "updated_datetime": "2026-11-24T09:00:00+00:00",
+        "description": "보수 완료",
+        "media_url": None,
+    }
+    body, _ = open311.render("xml", "request_updates", [shown])
+    assert ET.fromstring(body.encode("utf-8")).findtext("request_update/status") == "closed"
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,27 @@ def test_runs_with_the_function_environment_and_restores_it(function_dir: Path) 
     assert [i.cold_start for i in runner.calls("fn")] == [True, False]
 
 
+def test_a_package_beside_the_handler_is_fresh_for_each_runner(tmp_path: Path) -> None:
+    """Like the API's ``chalicelib``: state kept in it must not leak from an earlier cloud."""
+    package = tmp_path / "sidepkg_for_runner_test"
+    package.mkdir()
+    (package / "__init__.py").write_text("CALLS = []\n")
+    (tmp_path / "app.py").write_text(
+        "import sidepkg_for_runner_test as side\n"
+        "def handler(event, context):\n"
+        "    side.CALLS.append(1)\n"
+        "    return len(side.CALLS)\n"
+    )
+    counts = []
+    for _ in range(2):
+        runner = InProcessRunner({})
+        runner.register(LocalFunction("fn", "Fn", tmp_path))
+        payload, errored, _ = runner.invoke(_fn("fn"), {})
+        assert not errored
+        counts.append(json.loads(payload))
+    assert counts == [1, 1]
+
+
 def test_handler_error_is_the_function_error(function_dir: Path) -> None:
     runner = InProcessRunner({})
     runner.register(LocalFunction("fn", "Fn", function_dir))

@@ -123,3 +123,16 @@ class IntakeQueue:
             },
         )
         return message
+
+
+def receipt(service_request_id: str) -> dict[str, Any]:
+    """The native API's answer to a submission: its id, and where to follow it, natively and
+    in Open311 (``links.self`` is also the answer's ``Location``)."""
+    return {
+        "service_request_id": service_request_id,
+        "status": "received",
+        "links": {
+            "self": f"/complaints/{service_request_id}",
+            "open311": f"/open311/v2/requests/{service_request_id}.json",
+        },
+    }

@@ -19,6 +19,7 @@ from gyeonggi.complaints.open311_xml import to_xml
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 from gyeonggi.complaints.services import SERVICES as CATALOGUE
 from gyeonggi.complaints.services import Attribute, Locale, Service
+from gyeonggi.complaints.updates import RequestUpdate
 
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
@@ -210,24 +211,21 @@ def post_response(service_request_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def request_update(
-    *,
-    update_id: str,
-    service_request_id: str,
-    status: str,
-    updated_datetime: datetime,
-    description: str | None,
-    media_url: str | None,
-) -> dict[str, Any]:
+def request_update(update: RequestUpdate) -> dict[str, Any]:
     """One ``request_update`` of the ``servicerequestupdates`` extension (FixMyStreet's)."""
     return {
-        "update_id": update_id,
-        "service_request_id": service_request_id,
-        "status": status,
-        "updated_datetime": _iso(updated_datetime),
-        "description": description,
-        "media_url": media_url,
+        "update_id": update.update_id,
+        "service_request_id": update.service_request_id,
+        "status": update.status,
+        "updated_datetime": _iso(update.updated_datetime),
+        "description": update.description,
+        "media_url": update.media_url,
     }
+
+
+def request_updates(updates: Iterable[RequestUpdate]) -> list[dict[str, Any]]:
+    """The ``GET servicerequestupdates`` answer; who made an update is not part of it."""
+    return [request_update(u) for u in updates]
 
 
 def errors(status: int, *descriptions: str) -> list[dict[str, Any]]:

@@ -125,12 +125,16 @@ class ComplaintStore(DynamoTable):
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def get(self, service_request_id: str) -> Complaint:
-        """Raises ``NotFound`` when no such complaint has been stored (yet)."""
+    def get(self, service_request_id: str, jurisdiction_id: str | None = None) -> Complaint:
+        """Raises ``NotFound`` when no such complaint has been stored (yet), or, asked for in
+        ``jurisdiction_id``, when it belongs to another city or county."""
         item = self.table.get_item(Key={"service_request_id": service_request_id}).get("Item")
         if item is None:
             raise NotFound(f"service request {service_request_id} not found")
-        return Complaint.model_validate(from_dynamo(item))
+        complaint = Complaint.model_validate(from_dynamo(item))
+        if jurisdiction_id and complaint.jurisdiction_id != jurisdiction_id:
+            raise NotFound(f"service request {service_request_id} not found in {jurisdiction_id}")
+        return complaint
 
 
 def _complaint(item: dict[str, Any]) -> Complaint:

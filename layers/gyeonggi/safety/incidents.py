@@ -18,13 +18,19 @@ Rules
   raises it to ``critical``: two independent channels agree on a real release and fire.
 - ``cleared`` evidence clears its source; when every source that reported is cleared the
   incident is all-clear and the workflow closes it.
+- An operator's acknowledgement or all-clear is written on the incident before its task token
+  is answered (:func:`answer`). A wait that timed out meanwhile no longer takes the token, so
+  the workflow's next step reads the answer from the incident instead: an answer is never lost
+  to an escalation. Once the workflow has ended unacknowledged, an acknowledgement is only
+  recorded and an all-clear closes the incident here.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -159,6 +165,8 @@ class Incident:
     all_clear: bool = False
     execution_arn: str | None = None
     task_token: str | None = None
+    # The workflow ended without an acknowledgement: nothing will answer a token any more.
+    workflow_ended: bool = False
     version: int = 0
 
     @property
@@ -245,24 +253,14 @@ def apply_evidence(incident: Incident, evidence: Evidence, now: datetime) -> App
     timeline: list[dict[str, Any]] = [
         {"at": now.isoformat(), "event": "evidence", "evidence": evidence.as_dict()}
     ]
-    updated = Incident(
-        incident_id=incident.incident_id,
-        complex_id=incident.complex_id,
-        opened_at=incident.opened_at,
+    updated = replace(
+        incident,
         last_evidence_at=max(incident.last_evidence_at, evidence.ts),
         severity=recorded,
-        state=incident.state,
-        status=incident.status,
-        level=incident.level,
         sources=sources,
         gas_alarms=gas,
         camera_hazards=hazards,
         evidence_keys=(*incident.evidence_keys, evidence.dedupe_key),
-        timeline=incident.timeline,
-        all_clear=incident.all_clear,
-        execution_arn=incident.execution_arn,
-        task_token=incident.task_token,
-        version=incident.version,
     )
     severity = max(severity_of(updated), recorded, key=SEVERITY_RANK.__getitem__)
     raised = SEVERITY_RANK[severity] > before
@@ -272,19 +270,13 @@ def apply_evidence(incident: Incident, evidence: Evidence, now: datetime) -> App
     became = all_clear and not incident.all_clear
     if became:
         timeline.append({"at": now.isoformat(), "event": "all_clear", "by": "evidence"})
-    final = _replace(
+    final = replace(
         updated,
         severity=severity,
         all_clear=all_clear,
         timeline=(*incident.timeline, *timeline),
     )
     return Applied(final, severity_raised=raised and incident.version > 0, became_all_clear=became)
-
-
-def _replace(incident: Incident, **changes: Any) -> Incident:
-    from dataclasses import replace
-
-    return replace(incident, **changes)
 
 
 def alert_of(incident: Incident, level: int | None = None) -> dict[str, Any]:
@@ -334,6 +326,7 @@ def _to_item(incident: Incident) -> dict[str, Any]:
         "evidence_keys": list(incident.evidence_keys),
         "timeline": list(incident.timeline),
         "all_clear": incident.all_clear,
+        "workflow_ended": incident.workflow_ended,
         "version": incident.version,
     }
     if incident.execution_arn:
@@ -362,6 +355,7 @@ def _from_item(raw: dict[str, Any]) -> Incident:
         all_clear=bool(item.get("all_clear", False)),
         execution_arn=item.get("execution_arn"),
         task_token=item.get("task_token"),
+        workflow_ended=bool(item.get("workflow_ended", False)),
         version=int(item.get("version", 0)),
     )
 
@@ -433,7 +427,7 @@ class IncidentStore(DynamoTable):
                     {
                         "Put": {
                             "TableName": self.table_name,
-                            "Item": _to_item(_replace(incident, version=1)),
+                            "Item": _to_item(replace(incident, version=1)),
                             "ConditionExpression": "attribute_not_exists(incident_id)",
                         }
                     },
@@ -452,7 +446,7 @@ class IncidentStore(DynamoTable):
         Conflict
             The incident changed since it was read.
         """
-        stored = _replace(incident, version=incident.version + 1)
+        stored = replace(incident, version=incident.version + 1)
         try:
             self.table.put_item(
                 Item=_to_item(stored),
@@ -490,12 +484,22 @@ class IncidentStore(DynamoTable):
         )
         return [_from_item(item) for item in answer.get("Items", [])]
 
-    def update(self, incident_id: str, change: Any, attempts: int = 5) -> Incident:
-        """Apply ``change`` (Incident -> Incident) with optimistic retries."""
+    def update(
+        self, incident_id: str, change: Callable[[Incident], Incident], attempts: int = 5
+    ) -> Incident:
+        """Apply ``change`` with optimistic retries; returns the incident as stored.
+
+        ``change`` returning its argument itself writes nothing. A :class:`Conflict` raised by
+        ``change`` is its verdict on the incident and is not retried; only a write that lost
+        to a concurrent one is.
+        """
         for attempt in range(attempts):
             incident = self.get(incident_id)
+            changed = change(incident)
+            if changed is incident:
+                return incident
             try:
-                return self.save(change(incident))
+                return self.save(changed)
             except Conflict:
                 if attempt == attempts - 1:
                     raise
@@ -505,7 +509,7 @@ class IncidentStore(DynamoTable):
 def record(incident: Incident, event: str, now: datetime, **details: Any) -> Incident:
     """``incident`` with one more timeline entry."""
     entry = {"at": now.isoformat(), "event": event, **details}
-    return _replace(incident, timeline=(*incident.timeline, entry))
+    return replace(incident, timeline=(*incident.timeline, entry))
 
 
 class IncidentWorkflow:
@@ -597,7 +601,7 @@ def ingest(
     if current is None or decide(current, evidence) == "open":
         incident = open_incident(evidence, new_incident_id(now), now)
         store.create(incident, replacing=None if current is None else current.incident_id)
-        incident = _replace(incident, version=1)
+        incident = replace(incident, version=1)
         outcome: Literal["opened", "joined", "duplicate"] = "opened"
     else:
         applied = apply_evidence(current, evidence, now)
@@ -607,22 +611,115 @@ def ingest(
                 # Operators hear at once that the hazard is worse, not at the next escalation;
                 # published before the write so a failed publish retries the whole message.
                 alerts.publish({**alert_of(incident), "event_type": "IncidentSeverityRaised"})
-            if applied.became_all_clear and incident.task_token:
-                incident = _send_all_clear(incident, workflow, now)
+            if applied.became_all_clear:
+                incident = _all_clear_by_evidence(incident, workflow, now)
             incident = store.save(incident)
+            if not incident.is_open:
+                store.release(incident)
     if incident.execution_arn is None:
         arn = workflow.start(incident)
-        incident = store.update(incident.incident_id, lambda i: _replace(i, execution_arn=arn))
+        incident = store.update(incident.incident_id, lambda i: replace(i, execution_arn=arn))
     return Ingested(incident.incident_id, outcome, incident.severity)
 
 
-def _send_all_clear(incident: Incident, workflow: IncidentWorkflow, now: datetime) -> Incident:
+def _all_clear_by_evidence(
+    incident: Incident, workflow: IncidentWorkflow, now: datetime
+) -> Incident:
+    if incident.workflow_ended:
+        # Nothing waits for a token any more: the evidence closes the incident itself.
+        return closed(incident, now, "all_clear")
     token = incident.task_token
-    assert token is not None
+    if token is None:
+        # Between two waits: the next step sees ``all_clear`` on the incident and takes it.
+        return incident
     if workflow.answer(token, "all_clear", by="evidence"):
-        return _replace(incident, task_token=None)
-    # The wait ended meanwhile (escalation); the next wait sees ``all_clear`` and answers.
+        return replace(incident, task_token=None)
+    # The wait ended meanwhile (escalation); the next step sees ``all_clear`` and takes it.
     return record(incident, "all_clear_deferred", now)
+
+
+def closed(incident: Incident, now: datetime, outcome: str | None) -> Incident:
+    """``incident`` closed; the caller releases the complex's pointer once it is stored."""
+    incident = record(incident, "closed", now, outcome=outcome)
+    return replace(incident, state="closed", status=CLOSED_STATUS, task_token=None)
+
+
+# ---------------------------------------------------------------------------- operators
+
+Answer = Literal["acknowledged", "all_clear"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What became of an operator's answer, with the incident as stored afterwards.
+
+    ``delivered``: the waiting step took it. ``deferred``: no wait could take it at that
+    moment (one had just timed out, or the workflow was between two waits); the workflow's
+    next step reads it from the incident. ``recorded``: the workflow had ended unacknowledged,
+    so an acknowledgement is on the timeline only. ``closed``: all-clear for such an incident
+    closed it.
+    """
+
+    incident: Incident
+    outcome: Literal["delivered", "deferred", "recorded", "closed"]
+
+
+def answer(
+    store: IncidentStore,
+    workflow: IncidentWorkflow,
+    incident_id: str,
+    outcome: Answer,
+    *,
+    by: str,
+    note: str | None,
+    now: datetime,
+) -> Answered:
+    """Record an operator's acknowledgement or all-clear, then answer the stored token.
+
+    The answer is written first, with the token taken off the incident in the same
+    conditional write: two operators answering at once get one answer and one
+    :class:`Conflict`, never two answers to one token, and an answer that misses its wait
+    (it timed out a moment before) stays on the incident for the workflow's next step.
+
+    Raises
+    ------
+    NotFound
+        No such incident.
+    Conflict
+        The incident is closed, or already has this answer.
+    """
+    taken: list[str] = []
+
+    def change(incident: Incident) -> Incident:
+        taken.clear()
+        if not incident.is_open:
+            raise Conflict(f"incident {incident_id} is closed")
+        if outcome == "acknowledged" and incident.state == "acknowledged":
+            raise Conflict(f"incident {incident_id} is already acknowledged")
+        if outcome == "all_clear" and incident.all_clear:
+            raise Conflict(f"incident {incident_id} is already all-clear; it is closing")
+        entry = {"by": by, "note": note} if note else {"by": by}
+        changed = record(incident, outcome, now, level=incident.level, **entry)
+        if outcome == "acknowledged":
+            changed = replace(changed, state="acknowledged")
+        else:
+            changed = replace(changed, all_clear=True)
+        if changed.workflow_ended:
+            return closed(changed, now, outcome) if outcome == "all_clear" else changed
+        if changed.task_token:
+            taken.append(changed.task_token)
+            changed = replace(changed, task_token=None)
+        return changed
+
+    incident = store.update(incident_id, change)
+    if not incident.is_open:
+        store.release(incident)
+        return Answered(incident, "closed")
+    if incident.workflow_ended:
+        return Answered(incident, "recorded")
+    if taken and workflow.answer(taken[0], outcome, by=by):
+        return Answered(incident, "delivered")
+    return Answered(incident, "deferred")
 
 
 def now_utc() -> datetime:

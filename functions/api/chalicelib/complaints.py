@@ -1,0 +1,65 @@
+"""The native complaints API: citizens file in JSON, civil servants read and update."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import resources, web
+from gyeonggi.complaints.intake import parse_submission, receipt
+from gyeonggi.complaints.models import to_item
+from gyeonggi.complaints.services import BY_CODE as SERVICES
+from gyeonggi.complaints.updates import parse_update
+
+routes = Blueprint(__name__)
+
+
+@routes.route("/complaints", methods=["POST"], content_types=web.ANY_BODY)
+@web.answer
+def create_complaint() -> Response:
+    principal = web.principal("citizen")
+    web.accepted("application/json")
+    body = web.body_object()
+    # The account is the authenticated citizen, whatever the body claims.
+    body["account_id"] = principal.subject
+    submission = parse_submission(body)
+    SERVICES[submission.service_code].validate_attributes(submission.attributes)
+    message = resources.intake().submit(submission, channel="api")
+    web.metrics.add_metric(name="ComplaintsSubmitted", unit="Count", value=1)
+    received = receipt(message.service_request_id)
+    return web.json_response(received, 201, {"Location": received["links"]["self"]})
+
+
+@routes.route("/complaints/{service_request_id}", methods=["GET"])
+@web.answer
+def get_complaint(service_request_id: str) -> Response:
+    principal = web.principal("civil-servant")
+    complaint = resources.complaints().get(service_request_id)
+    contact = resources.contacts().get_contact(service_request_id)
+    # An audit line for every read of the restricted store; the logger masks the values.
+    web.logger.info(
+        "contact read",
+        extra={"reader": principal.subject, "service_request_id": service_request_id},
+    )
+    return web.json_response(
+        {"complaint": to_item(complaint), "contact": to_item(contact) if contact else None}
+    )
+
+
+@routes.route(
+    "/complaints/{service_request_id}/updates", methods=["POST"], content_types=web.ANY_BODY
+)
+@web.answer
+def post_complaint_update(service_request_id: str) -> Response:
+    principal = web.principal("civil-servant")
+    web.accepted("application/json")
+    update = parse_update(web.body_json())
+    recorded = resources.updates().record(service_request_id, update, author=principal.subject)
+    web.logger.info(
+        "status updated",
+        extra={"service_request_id": service_request_id, "update_id": recorded.update_id},
+    )
+    return web.json_response(
+        to_item(recorded),
+        201,
+        {"Location": f"/open311/v2/requests/{service_request_id}.json"},
+    )

@@ -1,0 +1,81 @@
+"""Safety incidents for operators: list and read them, acknowledge them, declare all-clear."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib import resources, web
+from gyeonggi.auth import Principal
+from gyeonggi.common.errors import InvalidInput
+from gyeonggi.safety import incidents
+
+routes = Blueprint(__name__)
+
+
+@routes.route("/safety/incidents", methods=["GET"])
+@web.answer
+def list_safety_incidents() -> Response:
+    web.principal("operator")
+    status = incidents.parse_status(web.query().get("status"))
+    found = [incidents.view(i) for i in resources.incidents().list(status)]
+    return web.json_response({"status": status, "incidents": found}, headers=web.PRIVATE)
+
+
+@routes.route("/safety/incidents/{incident_id}", methods=["GET"])
+@web.answer
+def get_safety_incident(incident_id: str) -> Response:
+    web.principal("operator")
+    incident = resources.incidents().get(incident_id)
+    return web.json_response(incidents.view(incident), headers=web.PRIVATE)
+
+
+def _note() -> str | None:
+    """The optional ``{"note": "..."}`` of an operator's answer (an empty body is no note)."""
+    if not (web.request().raw_body or b"").strip():
+        return None
+    note = web.body_object().get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise InvalidInput("note: must be text of at most 2000 characters", field="note")
+    return note
+
+
+def _answer_incident(principal: Principal, incident_id: str, outcome: incidents.Answer) -> Response:
+    """Record the operator's answer and hand it to the workflow (:func:`incidents.answer`).
+
+    An answer is never refused for timing: one that misses its wait by a moment is kept on the
+    incident for the workflow's next step (``"answer": "deferred"``). Only a closed incident
+    or a repeated answer is a 409.
+    """
+    answered = incidents.answer(
+        resources.incidents(),
+        resources.incident_workflow(),
+        incident_id,
+        outcome,
+        by=principal.subject,
+        note=_note(),
+        now=incidents.now_utc(),
+    )
+    web.logger.info(
+        f"incident {outcome}", extra={"incident_id": incident_id, "answer": answered.outcome}
+    )
+    body = {**incidents.view(answered.incident), "answer": answered.outcome}
+    return web.json_response(body, headers=web.PRIVATE)
+
+
+@routes.route("/safety/incidents/{incident_id}/ack", methods=["POST"], content_types=web.ANY_BODY)
+@web.answer
+def ack_safety_incident(incident_id: str) -> Response:
+    principal = web.principal("operator")
+    web.accepted("application/json")
+    return _answer_incident(principal, incident_id, "acknowledged")
+
+
+@routes.route(
+    "/safety/incidents/{incident_id}/all-clear", methods=["POST"], content_types=web.ANY_BODY
+)
+@web.answer
+def all_clear_safety_incident(incident_id: str) -> Response:
+    # An operator on site may declare all-clear before acknowledging: that closes it too.
+    principal = web.principal("operator")
+    web.accepted("application/json")
+    return _answer_incident(principal, incident_id, "all_clear")

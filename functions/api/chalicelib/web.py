@@ -1,0 +1,190 @@
+"""What every route group shares: the request, its caller and format, and the answers.
+
+Domain errors become HTTP statuses in one place, :func:`answer`; every error body is Open311's
+``[{code, description}]``, in XML (``<errors><error>...``) when the request asked for a ``.xml``
+document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib import resources
+from gyeonggi.auth import KeySetUnavailable, Principal
+from gyeonggi.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    UnsupportedFormat,
+)
+from gyeonggi.common.observability import observability
+from gyeonggi.complaints import open311
+
+logger, tracer, metrics = observability()
+
+# Registered by app.py with the route groups but routing nothing: through it the helpers here
+# read the request being answered, whichever group's view is running.
+blueprint = Blueprint(__name__)
+
+_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    UnsupportedFormat: 415,
+    # The issuer's keys could not be fetched: our fault, and worth a retry.
+    KeySetUnavailable: 503,
+}
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+# Chalice answers content types a route does not list itself, in its own error shape; routes
+# list every usual type and check in the view, so a 415 looks like every other error here.
+ANY_BODY = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "text/xml",
+    "application/xml",
+    "application/octet-stream",
+]
+# Data of the ops view and of incidents is per-token: never cached by a browser or a proxy.
+PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
+
+
+# ------------------------------------------------------------------ errors
+
+
+def answer(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Map domain errors to HTTP; anything else is a 500 that is logged, never shown."""
+
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Response:
+        try:
+            return view(**kwargs)
+        except DomainError as exc:
+            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+            if status is None:  # e.g. a ConfigurationError: ours to fix, not the caller's
+                logger.exception("unmapped domain error")
+                return _internal_error()
+            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
+            headers = {}
+            if status == 401 and exc.field != "api_key":
+                headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
+            return _errors(status, exc.message, headers)
+        except Exception:
+            logger.exception("unhandled error")
+            return _internal_error()
+
+    return wrapped
+
+
+def _internal_error() -> Response:
+    metrics.add_metric(name="Http500", unit="Count", value=1)
+    return _errors(500, "internal error; it has been logged")
+
+
+def _errors(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    # Open311 answers errors in the format the client asked for by the file extension.
+    return open311_document(
+        requested_format(), "errors", open311.errors(status, message), status, headers
+    )
+
+
+# ------------------------------------------------------------------ the request
+
+
+def request() -> Request:
+    """The request being answered."""
+    return blueprint.current_request
+
+
+def query() -> dict[str, str]:
+    """The query string's parameters."""
+    params: Any = request().query_params or {}
+    # A repeated parameter counts once, its last value, as API Gateway's single-value map.
+    return {name: params[name] for name in params}
+
+
+def requested_format() -> open311.Format:
+    """``json`` or ``xml``: the extension of the literal route that was called."""
+    path = str((request().context or {}).get("path") or "")
+    return "xml" if path.endswith(".xml") else "json"
+
+
+def accepted(*types: str) -> str:
+    """The request's content type if the view reads it; a missing one counts as the first."""
+    given = request().headers.get("content-type", "").split(";")[0].strip().lower()
+    if not given:
+        return types[0]
+    if given not in types:
+        raise UnsupportedFormat(f"Content-Type {given}: send {' or '.join(types)}")
+    return given
+
+
+def principal(*roles: str) -> Principal:
+    """The bearer token's verified caller, who must hold one of ``roles``."""
+    return resources.verifier().require(request().headers.get("authorization"), *roles)
+
+
+def body_json() -> Any:
+    """The body, parsed as JSON."""
+    raw = request().raw_body or b""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("body: is not valid JSON") from None
+
+
+def body_object() -> dict[str, Any]:
+    """The JSON body, which must be an object."""
+    body = body_json()
+    if not isinstance(body, dict):
+        raise InvalidInput("body: must be a JSON object")
+    return body
+
+
+def body_form() -> dict[str, list[str]]:
+    """The body, parsed as an ``application/x-www-form-urlencoded`` form."""
+    raw = request().raw_body or b""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        return parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body: is not a valid UTF-8 form") from None
+
+
+# ------------------------------------------------------------------ answers
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``body`` as UTF-8 JSON (Korean kept as is, not escaped)."""
+    merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers=merged,
+    )
+
+
+def open311_document(
+    fmt: open311.Format,
+    kind: str,
+    data: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Open311 document ``kind`` in format ``fmt``."""
+    body, content_type = open311.render(fmt, kind, data)
+    merged: dict[str, str | list[str]] = {"Content-Type": content_type, **(headers or {})}
+    return Response(body=body, status_code=status, headers=merged)
