@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
@@ -270,10 +272,15 @@ def _handler_alone(options: Options) -> list[float]:
 
 
 def run(options: Options) -> str:
-    cold = _cold_start(options)
-    alone = _handler_alone(options)
+    # The Powertools metrics of the in-process handler print to stdout: not into the report.
+    with contextlib.redirect_stdout(io.StringIO()):
+        alone = _handler_alone(options)
     invokes, e2e, to_sns = _in_cloud(options)
     throughput = _anomaly_throughput(options)
+    # Last: its local cloud serves the AWS APIs on a port, which the ones above must not meet
+    # (an in-process cloud started after one in server mode, in one process, misses messages).
+    with contextlib.redirect_stdout(io.StringIO()):  # moto's server announces itself there
+        cold = _cold_start(options)
     rows = [
         ("handler alone (moto, in process)", ms(percentile(alone, 50)), ms(percentile(alone, 99))),
         (

@@ -9,7 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +94,28 @@ def messages_on(cloud: LocalCloud, queue: str, marker: str) -> list[dict[str, An
         if marker in msg["Body"]:
             found.append(dict(msg))
     return found
+
+
+def listed_incident(
+    cloud: LocalCloud,
+    http: Http,
+    token: str,
+    complex_id: str,
+    until: Callable[[dict[str, Any]], bool] = lambda i: True,
+    timeout: float = 10,
+) -> dict[str, Any]:
+    """The complex's incident as operators list it (``GET /safety/incidents``, open or
+    closed), once ``until`` holds for it."""
+
+    def probe() -> dict[str, Any] | None:
+        for status in ("open", "closed"):
+            answer = http.request("GET", f"/safety/incidents?status={status}", token=token)
+            for incident in answer.body["incidents"]:
+                if incident["complex_id"] == complex_id and until(incident):
+                    return dict(incident)
+        return None
+
+    return cloud.wait_for(probe, timeout, interval=0.05, what=f"the incident of {complex_id}")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from tests.conftest import load_event
-from tests.integration.conftest import Http, Published, TopicTap
+from tests.integration.conftest import Http, Published, TopicTap, listed_incident
 
 pytestmark = pytest.mark.integration
 
@@ -73,27 +72,6 @@ def _smoke(complex_id: str, **changes: Any) -> dict[str, Any]:
     return {**data, **changes}
 
 
-def _incident(
-    cloud: LocalCloud,
-    http: Http,
-    token: str,
-    complex_id: str,
-    until: Callable[[dict[str, Any]], bool] = lambda i: True,
-    timeout: float = 10,
-) -> dict[str, Any]:
-    """The complex's incident once ``until`` holds for it (through the API, as operators see)."""
-
-    def probe() -> dict[str, Any] | None:
-        for status in ("open", "closed"):
-            answer = http.request("GET", f"/safety/incidents?status={status}", token=token)
-            for incident in answer.body["incidents"]:
-                if incident["complex_id"] == complex_id and until(incident):
-                    return dict(incident)
-        return None
-
-    return cloud.wait_for(probe, timeout, interval=0.1, what=f"the incident of {complex_id}")
-
-
 def _alerts_for(
     cloud: LocalCloud, tap: TopicTap, incident_id: str, count: int = 1, timeout: float = 10
 ) -> list[Published]:
@@ -114,7 +92,9 @@ def test_alarm_notifies_waits_for_ack_and_closes_on_all_clear(
 ) -> None:
     complex_id = _complex()
     _send(cloud, _gas(complex_id))
-    incident = _incident(cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack")
+    incident = listed_incident(
+        cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack"
+    )
     incident_id = incident["incident_id"]
     (alert,) = _alerts_for(cloud, alerts, incident_id)
     assert alert.attributes == {
@@ -137,7 +117,7 @@ def test_alarm_notifies_waits_for_ack_and_closes_on_all_clear(
     again = http.request("POST", f"/safety/incidents/{incident_id}/ack", token=operator)
     assert again.status == 409
 
-    incident = _incident(
+    incident = listed_incident(
         cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i)
     )
     _send(cloud, _gas(complex_id, kind="cleared", severity="warning", value=2.0))
@@ -161,12 +141,12 @@ def test_nobody_acknowledges_so_the_alert_escalates(
 ) -> None:
     complex_id = _complex()
     _send(cloud, _gas(complex_id, severity="critical", kind="stel_exceeded"))
-    incident = _incident(cloud, http, operator, complex_id)
+    incident = listed_incident(cloud, http, operator, complex_id)
     incident_id = incident["incident_id"]
     first, second = _alerts_for(cloud, alerts, incident_id, count=2, timeout=15)
     assert (first.attributes["level"], second.attributes["level"]) == ("1", "2")
     assert second.attributes["severity"] == "critical"
-    incident = _incident(
+    incident = listed_incident(
         cloud,
         http,
         operator,
@@ -178,7 +158,7 @@ def test_nobody_acknowledges_so_the_alert_escalates(
     assert (
         http.request("POST", f"/safety/incidents/{incident_id}/ack", token=operator).status == 200
     )
-    _incident(cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i))
+    listed_incident(cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i))
     answer = http.request(
         "POST", f"/safety/incidents/{incident_id}/all-clear", json_body={}, token=operator
     )
@@ -186,14 +166,16 @@ def test_nobody_acknowledges_so_the_alert_escalates(
     assert cloud.wait_for_execution(ALERT, incident_id, timeout=10)["status"] == "SUCCEEDED"
 
 
-def test_gas_alarm_and_camera_smoke_are_one_critical_incident(
+def test_gas_alarm_and_camera_smoke_are_one_criticallisted_incident(
     cloud: LocalCloud, http: Http, operator: str, alerts: TopicTap
 ) -> None:
     complex_id = _complex()
     _send(cloud, _gas(complex_id))
-    first = _incident(cloud, http, operator, complex_id)
+    first = listed_incident(cloud, http, operator, complex_id)
     _send(cloud, _smoke(complex_id))
-    incident = _incident(cloud, http, operator, complex_id, lambda i: i["severity"] == "critical")
+    incident = listed_incident(
+        cloud, http, operator, complex_id, lambda i: i["severity"] == "critical"
+    )
     assert incident["incident_id"] == first["incident_id"]
     assert set(incident["sources"]) == {"sensor:h2s-3", "camera:cam-9"}
     raised = _alerts_for(cloud, alerts, incident["incident_id"], count=2)
@@ -211,7 +193,7 @@ def test_gas_alarm_and_camera_smoke_are_one_critical_incident(
     )
     execution = cloud.wait_for_execution(ALERT, incident["incident_id"], timeout=15)
     assert execution["status"] == "SUCCEEDED"
-    closed = _incident(cloud, http, operator, complex_id, lambda i: i["status"] == "closed")
+    closed = listed_incident(cloud, http, operator, complex_id, lambda i: i["status"] == "closed")
     assert "acknowledged" not in _events(closed)
 
 
@@ -227,7 +209,9 @@ def test_operator_routes_answer_401_403_404_409_and_400(
     assert http.request("GET", "/safety/incidents?status=maybe", token=operator).status == 400
     complex_id = _complex()
     _send(cloud, _gas(complex_id))
-    incident = _incident(cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack")
+    incident = listed_incident(
+        cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack"
+    )
     path = f"/safety/incidents/{incident['incident_id']}"
     bad = http.request(
         "POST", f"{path}/ack", raw=b"note", content_type="text/plain", token=operator
@@ -252,7 +236,7 @@ def test_incident_function_sample_batch_fails_only_the_malformed_record(
     }
 
 
-def test_steps_function_sample_event_fails_for_an_unknown_incident(cloud: LocalCloud) -> None:
+def test_steps_function_sample_event_fails_for_an_unknownlisted_incident(cloud: LocalCloud) -> None:
     payload, errored = cloud.invoke(
         "IncidentStepsFunction", load_event("safety_incident_steps/escalate_unknown_incident.json")
     )

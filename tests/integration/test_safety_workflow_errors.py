@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from gyeonggi.common.errors import Conflict, NotFound
 from gyeonggi.safety.incidents import IncidentStore
 from localcloud import timescale
 from localcloud.cloud import LocalCloud
-from tests.integration.conftest import Http, Published, TopicTap
+from tests.integration.conftest import Http, Published, TopicTap, listed_incident
 
 pytestmark = pytest.mark.integration
 
@@ -66,27 +66,6 @@ def _alarm(cloud: LocalCloud, complex_id: str) -> None:
     cloud.client("sqs").send_message(
         QueueUrl=cloud.physical_id("SafetyEvidenceQueue"), MessageBody=json.dumps(evidence)
     )
-
-
-def _listed(
-    cloud: LocalCloud,
-    http: Http,
-    token: str,
-    complex_id: str,
-    until: Callable[[dict[str, Any]], bool],
-    timeout: float = 10,
-) -> dict[str, Any]:
-    """The complex's incident as operators list it, once ``until`` holds for it."""
-
-    def probe() -> dict[str, Any] | None:
-        for status in ("open", "closed"):
-            answer = http.request("GET", f"/safety/incidents?status={status}", token=token)
-            for incident in answer.body["incidents"]:
-                if incident["complex_id"] == complex_id and until(incident):
-                    return dict(incident)
-        return None
-
-    return cloud.wait_for(probe, timeout, interval=0.05, what=f"the incident of {complex_id}")
 
 
 def _events(incident: dict[str, Any]) -> list[str]:
@@ -196,14 +175,14 @@ def test_nobody_acknowledges_at_any_level_so_the_incident_stays_open_unacknowled
     complex_id = _complex()
     with _time_scale(cloud, 0.005):
         _alarm(cloud, complex_id)
-        incident = _listed(cloud, http, operator, complex_id, lambda i: True)
+        incident = listed_incident(cloud, http, operator, complex_id, lambda i: True)
         incident_id = incident["incident_id"]
         execution = cloud.wait_for_execution(ALERT, incident_id, timeout=20)
     assert execution["status"] == "FAILED"
     assert execution.get("error") == "IncidentUnacknowledged"
     assert _alert_levels(cloud, alerts, incident_id, 3) == ["1", "2", "3"]
 
-    incident = _listed(cloud, http, operator, complex_id, lambda i: i["status"] == "open")
+    incident = listed_incident(cloud, http, operator, complex_id, lambda i: i["status"] == "open")
     assert (incident["state"], incident["level"]) == ("unacknowledged", 3)
     events = _events(incident)
     assert events.count("awaiting_ack") == 3
@@ -266,7 +245,7 @@ def test_a_failed_notification_is_recorded_and_the_workflow_still_waits_for_an_a
     # A wait of 120 s takes 6 s here, so the test answers at level 1 for certain.
     with _time_scale(cloud, 0.05):
         _alarm(cloud, complex_id)
-        waiting = _listed(
+        waiting = listed_incident(
             cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack", timeout=15
         )
     incident_id = waiting["incident_id"]
@@ -278,7 +257,7 @@ def test_a_failed_notification_is_recorded_and_the_workflow_still_waits_for_an_a
 
     acked = _answer(http, operator, incident_id, "acknowledged")
     assert acked["answer"] == "delivered"
-    _listed(cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i))
+    listed_incident(cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i))
     assert _answer(http, operator, incident_id, "all_clear")["answer"] == "delivered"
     assert cloud.wait_for_execution(ALERT, incident_id)["status"] == "SUCCEEDED"
     closed = store.get(incident_id)
@@ -300,7 +279,9 @@ def test_an_ack_that_lands_after_the_wait_timed_out_stops_the_escalation(
     complex_id = _complex()
     with _gate(cloud, monkeypatch, store, complex_id, "escalate") as gate:
         _alarm(cloud, complex_id)
-        waiting = _listed(cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i))
+        waiting = listed_incident(
+            cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i)
+        )
         incident_id = waiting["incident_id"]
         # AwaitAck1's 1.2 s are running; Escalate, which starts after them, gets 3 s to
         # outlast the gate instead of 0.3 s.
@@ -314,7 +295,7 @@ def test_an_ack_that_lands_after_the_wait_timed_out_stops_the_escalation(
             assert acked["answer"] in ("deferred", "delivered")
             assert acked["state"] == "acknowledged"
             gate.opened.set()
-            incident = _listed(
+            incident = listed_incident(
                 cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i)
             )
     assert (incident["state"], incident["level"]) == ("acknowledged", 1)
@@ -347,7 +328,7 @@ def test_an_ack_between_the_escalation_and_the_next_wait_is_taken_by_that_wait(
         acked = _answer(http, operator, incident.incident_id, "acknowledged")
         assert acked["answer"] == "deferred"  # no token to answer: AwaitAck2 will take it
         gate.opened.set()
-        answered = _listed(
+        answered = listed_incident(
             cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i)
         )
     assert (answered["state"], answered["level"]) == ("acknowledged", 2)
@@ -371,7 +352,9 @@ def test_an_all_clear_that_lands_after_the_wait_timed_out_closes_the_incident(
     complex_id = _complex()
     with _gate(cloud, monkeypatch, store, complex_id, "escalate") as gate:
         _alarm(cloud, complex_id)
-        waiting = _listed(cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i))
+        waiting = listed_incident(
+            cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i)
+        )
         with _time_scale(cloud, 0.1):
             assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
             cleared = _answer(http, operator, waiting["incident_id"], "all_clear")

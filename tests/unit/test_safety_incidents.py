@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.safety.incidents import (
@@ -204,29 +201,8 @@ class FakeAlerts:
 
 
 @pytest.fixture
-def store() -> Iterator[IncidentStore]:
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-2")
-        dynamodb.create_table(
-            TableName="incidents",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"}
-                for n in ("incident_id", "status", "opened_at")
-            ],
-            KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-status",
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "opened_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        yield IncidentStore("incidents", dynamodb=dynamodb)
+def store(incident_store: IncidentStore) -> IncidentStore:
+    return incident_store
 
 
 def _ingest(store: IncidentStore, wf: Any, alerts: Any, data: dict[str, Any]) -> Ingested:

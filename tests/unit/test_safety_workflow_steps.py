@@ -7,15 +7,12 @@ step by step, with a stand-in for Step Functions whose tokens die when their wai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
 from gyeonggi.safety.incident_steps import StepResult, parse_step, run_step
@@ -68,29 +65,8 @@ class Alerts:
 
 
 @pytest.fixture
-def store() -> Iterator[IncidentStore]:
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-2")
-        dynamodb.create_table(
-            TableName="incidents",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"}
-                for n in ("incident_id", "status", "opened_at")
-            ],
-            KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-status",
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "opened_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        yield IncidentStore("incidents", dynamodb=dynamodb)
+def store(incident_store: IncidentStore) -> IncidentStore:
+    return incident_store
 
 
 @pytest.fixture
