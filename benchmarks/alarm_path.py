@@ -277,8 +277,6 @@ def run(options: Options) -> str:
         alone = _handler_alone(options)
     invokes, e2e, to_sns = _in_cloud(options)
     throughput = _anomaly_throughput(options)
-    # Last: its local cloud serves the AWS APIs on a port, which the ones above must not meet
-    # (an in-process cloud started after one in server mode, in one process, misses messages).
     with contextlib.redirect_stdout(io.StringIO()):  # moto's server announces itself there
         cold = _cold_start(options)
     rows = [

@@ -27,6 +27,23 @@ def test_logger_masks_personal_fields_in_messages_and_extra_keys(
     assert lines[1]["phone"] == "*****"
 
 
+def test_a_function_loaded_twice_in_one_process_still_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The local cloud may load one function twice in a process (two clouds in a benchmark):
+    the second logger of a service shares the first's handler, formatter and masking."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    first, _, _ = observability("twice-loaded")
+    second, _, _ = observability("twice-loaded")
+    second.append_keys(incident_id="inc-1")
+    second.info("evidence taken", extra={"email": "a@b.kr"})
+    first.info("still here")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["evidence taken", "still here"]
+    assert lines[0]["incident_id"] == "inc-1" and lines[0]["email"] == "*****"
+
+
 class _Needs(Settings):
     table_name: str
     batch_size: int = 10

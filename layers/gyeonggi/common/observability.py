@@ -8,6 +8,7 @@ template sets (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from typing import Any
@@ -62,7 +63,11 @@ def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     what the restricted contact store keeps.
     """
     kwargs: dict[str, Any] = {"service": service} if service else {}
-    logger = Logger(**kwargs, logger_handler=logging.StreamHandler(_CurrentStdout()))
+    name = service or os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    # A second Logger of one service (the local cloud loading a function again in the same
+    # process) skips Powertools' set-up and must find its formatter on the first one's handler.
+    handler = getattr(logging.getLogger(name), "powertools_handler", None)
+    logger = Logger(**kwargs, logger_handler=handler or logging.StreamHandler(_CurrentStdout()))
     logger.addFilter(_PersonalDataFilter())
     # Only boto calls are traced: patching every supported library costs cold-start time
     # (requests, httpx...) that these functions never use.
