@@ -4,19 +4,18 @@ A 6-s 1280 x 720 fire clip (15 fps, MJPG) is generated over vtest.avi frames, th
 process: decode-only (``read`` of every frame), and :func:`gyeonggi.safety.video.analyze` of the
 same file, each timed ``options.runs`` times (best run kept). Goals: analysis costs at most 2x
 the decode, and runs at least 10x real time at 15 fps on one core. Last, the cold import of the
-video function's module in a fresh process (``python -X importtime``-free, perf_counter inside).
+video function's module in fresh processes, measured as the cold_import benchmark does.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-from benchmarks import ROOT, Options, clean_environment, goal, python, table
+from benchmarks import ROOT, Options, goal, median, ms, table
+from benchmarks.cold_import import functions, measure
 
 
 def _decode(path: Path) -> int:
@@ -28,17 +27,6 @@ def _decode(path: Path) -> int:
         count += 1
     capture.release()
     return count
-
-
-_COLD = textwrap.dedent(
-    """
-    import importlib, os, sys, time
-    sys.path[:0] = [sys.argv[1], sys.argv[2]]
-    t0 = time.perf_counter()
-    importlib.import_module("app")
-    print(time.perf_counter() - t0)
-    """
-)
 
 
 def run(options: Options) -> str:
@@ -64,34 +52,15 @@ def run(options: Options) -> str:
     analysis_fps = frames / min(analyse_s)
     ratio = min(analyse_s) / min(decode_s)
     realtime = analysis_fps / 15.0
-    env = clean_environment(
-        {
-            "CCTV_BUCKET": "cctv-bench",
-            "SAFETY_EVIDENCE_QUEUE_URL": "https://sqs.ap-northeast-2.amazonaws.com/1/q",
-            "AWS_DEFAULT_REGION": "ap-northeast-2",
-            "AWS_ACCESS_KEY_ID": "x",
-            "AWS_SECRET_ACCESS_KEY": "x",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    colds = []
-    for _ in range(max(1, options.imports)):
-        out = subprocess.run(
-            [python(), "-c", _COLD, str(ROOT / "functions/cctv_analysis"), str(ROOT / "layers")],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=True,
-        )
-        colds.append(float(out.stdout.strip().splitlines()[-1]))
-    colds.sort()
+    # The same fresh-process measurement as the cold_import benchmark, for this function only.
+    (fn,) = [f for f in functions() if f.logical_id == "CctvAnalysisFunction"]
+    cold = measure(fn, tracing=True, options=options)
     rows = [
         ("decode only", f"{decode_fps:.0f} frames/s", ""),
         ("analysis (decode included)", f"{analysis_fps:.0f} frames/s", ""),
         ("analysis / decode time", f"{ratio:.2f}x", goal(ratio <= 2.0) + " (<= 2x)"),
         ("real-time factor at 15 fps", f"{realtime:.0f}x", goal(realtime >= 10) + " (>= 10x)"),
-        ("cold import of cctv_analysis", f"{colds[len(colds) // 2] * 1000:.0f} ms (median)", ""),
+        ("cold import of cctv_analysis, tracer on", f"{ms(median(cold.import_s))} (median)", ""),
     ]
     return "\n".join(
         [
