@@ -248,6 +248,25 @@ def test_all_clear_evidence_answers_the_stored_token(store: IncidentStore) -> No
     assert store.get(first.incident_id).task_token is None
 
 
+def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentStore) -> None:
+    """Joining an incident whose workflow has ended would page nobody: a new one opens."""
+    wf, alerts = FakeWorkflow(), FakeAlerts()
+    first = _ingest(store, wf, alerts, _gas())
+    store.update(
+        first.incident_id,
+        lambda i: _fields_incident(i, state="unacknowledged", workflow_ended=True, level=3),
+    )
+    assert _ingest(store, wf, alerts, _gas()).outcome == "duplicate"  # a redelivery, no page
+    later = (T0 + timedelta(minutes=2)).isoformat()
+    second = _ingest(store, wf, alerts, _camera(ts=later))
+    assert second.outcome == "opened" and second.incident_id != first.incident_id
+    assert wf.started == [first.incident_id, second.incident_id]
+    assert store.open_for("banwol").incident_id == second.incident_id
+    # the old one stays listed, unacknowledged, for an operator to close
+    assert {i.incident_id for i in store.list("open")} == {first.incident_id, second.incident_id}
+    assert store.get(first.incident_id).state == "unacknowledged"
+
+
 def test_an_unknown_incident_is_not_found(store: IncidentStore) -> None:
     with pytest.raises(NotFound):
         store.get("inc-nope")

@@ -180,8 +180,17 @@ def new_incident_id(at: datetime) -> str:
 
 
 def decide(current: Incident | None, evidence: Evidence) -> Literal["join", "open"]:
-    """Join the complex's open incident, or open a new one."""
+    """Join the complex's open incident, or open a new one.
+
+    An incident whose workflow ended unacknowledged pages nobody any more: new hazard evidence
+    opens a new incident (its workflow pages from level 1) instead of joining it silently. The
+    old one stays listed, unacknowledged, until an operator declares its all-clear.
+    """
     if current is None or not current.is_open:
+        return "open"
+    if evidence.dedupe_key in current.evidence_keys:
+        return "join"  # a repeat: joining finds the duplicate and changes nothing
+    if current.workflow_ended and not evidence.cleared:
         return "open"
     if abs(evidence.ts - current.last_evidence_at) <= CORRELATION_WINDOW:
         return "join"
