@@ -103,6 +103,15 @@ def running_client(state_dir: Path, service: str) -> Any:
     return _running(state_dir, service)[1]
 
 
+def running_resource(state_dir: Path, logical_id: str) -> str:
+    """The physical id (name, URL or ARN) of a resource of the running ``local up``."""
+    running, _ = _running(state_dir, "sts")
+    physical = running["resources"].get(logical_id)
+    if physical is None:
+        raise ConfigurationError(f"no resource {logical_id} in the running stack")
+    return str(physical)
+
+
 def issue_api_key(state_dir: Path, owner: str) -> str:
     """Issue a key against a running ``local up`` (whose moto server other processes reach)."""
     from gyeonggi.auth.apikeys import ApiKeyStore

@@ -9,6 +9,7 @@
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
     gyeonggi safety alarms check | put | show  a complex's alarm levels
+    gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -139,6 +140,37 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("complex_id")
     for sub in (put, show):
         sub.add_argument("--local", action="store_true", help="the running `local up`")
+    subscribe = safety_cmds.add_parser(
+        "subscribe",
+        help="subscribe an endpoint to incident alerts, filtered by complex, severity, level",
+        description="One SNS subscription to the IncidentAlertsTopic with a filter policy on the "
+        "alerts' attributes: e.g. a complex's safety manager for that complex from level 1, the "
+        "province's duty officer for every critical alert and for level 2 and up.",
+    )
+    subscribe.add_argument(
+        "protocol", choices=("email", "email-json", "sms", "https", "sqs", "lambda")
+    )
+    subscribe.add_argument("endpoint", help="address, phone (+8210...), URL or ARN")
+    subscribe.add_argument(
+        "--complex",
+        action="append",
+        default=[],
+        dest="complexes",
+        help="a complex id (repeat for several; default: every complex)",
+    )
+    subscribe.add_argument(
+        "--min-severity", default="warning", choices=("warning", "alarm", "critical")
+    )
+    subscribe.add_argument(
+        "--min-level",
+        type=int,
+        default=1,
+        choices=(1, 2, 3),
+        help="escalation level from which to hear (default: 1)",
+    )
+    target = subscribe.add_mutually_exclusive_group(required=True)
+    target.add_argument("--topic-arn", help="the stack's IncidentAlertsTopicArn output")
+    target.add_argument("--local", action="store_true", help="the running `local up`")
 
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)

@@ -129,6 +129,16 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
         )
         assert invoked.returncode == 0, invoked.stderr
         assert json.loads(invoked.stdout)["accepted"] is True
+        # The operators' commands beside a running stack: alarm levels, alert subscriptions
+        for argv in (
+            ["safety", "alarms", "show", "banwol", "--local"],
+            ["safety", "subscribe", "email", "ops@example.kr", "--complex", "banwol", "--local"],
+        ):
+            done = subprocess.run(
+                [GYEONGGI, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+            )
+            assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["filter_policy"]["complex_id"] == ["banwol"]
         running = json.loads((state / "running.json").read_text())
         assert running["endpoint_url"] == f"http://127.0.0.1:{moto}"
     finally:

@@ -20,6 +20,8 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
         return _simulate_devices(args)
     if args.command == "analyze-video":
         return _analyze_video(args)
+    if args.command == "subscribe":
+        return _subscribe(args, state_dir)
     return _alarms(args, state_dir)
 
 
@@ -115,3 +117,27 @@ def _alarms(args: argparse.Namespace, state_dir: Path) -> int:
 def _warn_invalid(complex_id: str, reason: str) -> None:
     print(f"warning: {complex_id}'s stored overrides are invalid ({reason}); the alarm path "
           "uses the industry defaults below", file=sys.stderr)  # fmt: skip
+
+
+def _subscribe(args: argparse.Namespace, state_dir: Path) -> int:
+    """``safety subscribe``: the subscription ARN and its filter policy on stdout."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from gyeonggi.safety.subscriptions import AlertSubscriptions, filter_policy
+
+    policy = filter_policy(args.complexes, args.min_severity, args.min_level)
+    if args.local:
+        from localcloud.up import running_client, running_resource
+
+        alerts = AlertSubscriptions(
+            running_resource(state_dir, "IncidentAlertsTopic"), running_client(state_dir, "sns")
+        )
+    else:
+        alerts = AlertSubscriptions(args.topic_arn)
+    try:
+        arn = alerts.subscribe(args.protocol, args.endpoint, policy)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: SNS: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"subscription_arn": arn, "filter_policy": policy}, indent=2))
+    return 0
