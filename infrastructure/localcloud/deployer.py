@@ -132,6 +132,7 @@ class Deployer:
             "AWS::ApiGateway::Stage": self._api_emulated,
             "AWS::IoT::TopicRule": self._topic_rule,
             "AWS::Events::Rule": self._events_rule,
+            "AWS::CloudWatch::Alarm": self._cloudwatch_alarm,
             "AWS::Scheduler::Schedule": self._scheduler_schedule,
         }
 
@@ -628,6 +629,31 @@ class Deployer:
         if "ScheduleExpression" in p:
             r.status = "emulated"
             r.note = "schedules do not fire locally; run the target with `gyeonggi local invoke ID`"
+
+    def _cloudwatch_alarm(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("AlarmName") or _name(self.stack_name, r.logical_id, 255)
+        args: dict[str, Any] = {"AlarmName": name}
+        for key in (
+            "AlarmDescription",
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Statistic",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "TreatMissingData",
+            "AlarmActions",
+        ):
+            if key in p:
+                args[key] = p[key]
+        self.client("cloudwatch").put_metric_alarm(**args)
+        r.physical_id = name
+        r.attributes = {"Arn": self._arn("cloudwatch", f"alarm:{name}")}
+        r.status = "emulated"
+        r.note = "stored, never evaluated locally: watch the queue itself"
 
     def _scheduler_schedule(self, r: Resource) -> None:
         r.physical_id = r.properties.get("Name") or _name(self.stack_name, r.logical_id, 64)

@@ -430,6 +430,37 @@ def test_every_sqs_event_source_has_a_redrive_policy_to_a_dead_letter_queue() ->
     assert not problems, "\n".join(problems)
 
 
+def test_every_dead_letter_and_failure_queue_pages_the_operators() -> None:
+    """Work that did not happen waits in these queues; an alarm must say so at once."""
+    transformed = _transformed()
+    queues = _of_type(transformed, "AWS::SQS::Queue")
+    waiting = {q for q in queues if q.endswith(("DeadLetterQueue", "FailureQueue"))}
+    # Every queue something dead-letters into counts, whatever its name.
+    for spec in [*queues.values(), *_of_type(transformed, "AWS::Lambda::Function").values()]:
+        props = _properties(spec)
+        targets = (
+            props.get("RedrivePolicy", {}).get("deadLetterTargetArn"),
+            props.get("DeadLetterConfig", {}).get("TargetArn"),
+        )
+        waiting |= {t for t in map(_referenced_logical_id, targets) if t in queues}
+    watched: dict[str, list[Any]] = {}
+    for spec in _of_type(transformed, "AWS::CloudWatch::Alarm").values():
+        props = _properties(spec)
+        if props.get("Namespace") != "AWS/SQS":
+            continue
+        for dimension in props.get("Dimensions", []):
+            if dimension.get("Name") == "QueueName":
+                queue = _referenced_logical_id(dimension.get("Value"))
+                watched[str(queue)] = props.get("AlarmActions", [])
+    problems = [f"{q}: no alarm on its depth" for q in sorted(waiting - set(watched))]
+    problems += [
+        f"{q}: its alarm does not notify OpsAlertsTopic"
+        for q, actions in sorted(watched.items())
+        if "OpsAlertsTopic" not in {_referenced_logical_id(a) for a in actions}
+    ]
+    assert len(waiting) >= 10 and not problems, "\n".join(problems)
+
+
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
