@@ -1,7 +1,8 @@
 """The device simulator publishing real MQTT to the embedded broker.
 
 Everything listens on 127.0.0.1 with port 0; every wait has a deadline. The AWS IoT Core path
-(``--endpoint``, mutual TLS on 8883) needs a real endpoint and certificates and is not tested.
+(``--endpoint``, mutual TLS on 8883) is tested against a mosquitto TLS listener in
+test_device_simulator_tls.py.
 """
 
 from __future__ import annotations

@@ -450,7 +450,15 @@ class MqttPublisher:
                 self._refused = str(reason)
             self._connected.set()
 
+        def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+            # Closed before CONNACK: a refused client certificate (TLS 1.3 reports it only
+            # after the handshake) or a broker that drops us; say so now, not after the timeout.
+            if not self._connected.is_set():
+                self._refused = f"the broker closed the connection ({reason})"
+                self._connected.set()
+
         self.client.on_connect = on_connect
+        self.client.on_disconnect = on_disconnect
         try:
             self.client.connect(host, port, keepalive=30)
         except (OSError, ssl.SSLError) as exc:
