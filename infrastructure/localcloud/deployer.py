@@ -131,6 +131,7 @@ class Deployer:
             "AWS::ApiGateway::Deployment": self._api_emulated,
             "AWS::ApiGateway::Stage": self._api_emulated,
             "AWS::IoT::TopicRule": self._topic_rule,
+            "AWS::IoT::Policy": self._iot_policy,
             "AWS::Events::Rule": self._events_rule,
             "AWS::CloudWatch::Alarm": self._cloudwatch_alarm,
             "AWS::Scheduler::Schedule": self._scheduler_schedule,
@@ -592,6 +593,16 @@ class Deployer:
         r.physical_id = r.properties.get("StageName") or _name(self.stack_name, r.logical_id, 32)
         r.status = "emulated"
         r.note = "served by the local API server"
+
+    def _iot_policy(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("PolicyName") or _name(self.stack_name, r.logical_id, 128)
+        made = self.client("iot").create_policy(
+            policyName=name, policyDocument=json.dumps(p["PolicyDocument"])
+        )
+        r.physical_id = name
+        r.attributes = {"Arn": made["policyArn"]}
+        r.note = "stored; the local broker takes any client (policies are not enforced)"
 
     def _topic_rule(self, r: Resource) -> None:
         p = r.properties

@@ -7,6 +7,7 @@
     gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
     gyeonggi complaints train | classify | forecast
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
+    gyeonggi devices register NAME  a complex's sensor gateway in AWS IoT Core
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
@@ -114,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--key", type=Path, help="device private key (PEM) for --endpoint")
     sim.add_argument("--ca", type=Path, help="Amazon root CA (PEM) for --endpoint")
     sim.add_argument("--client-id", help="MQTT client id (AWS IoT: allowed by the policy)")
+
+    register = device_cmds.add_parser(
+        "register",
+        help="register a complex's sensor gateway with AWS IoT Core (thing, certificate, policy)",
+        description="Creates the IoT thing (attribute complex_id), an active certificate with "
+        "the stack's SensorGatewayPolicy attached, and writes NAME.cert.pem and "
+        "NAME.private.key (mode 0600) into --out. The private key exists only in that file. "
+        "The Amazon root CA (AmazonRootCA1.pem) is public; get it from Amazon Trust Services.",
+    )
+    register.add_argument("name", help="the gateway's thing name, also its MQTT client id")
+    register.add_argument("--complex", required=True, dest="complex_id")
+    register.add_argument("--policy", required=True, help="the stack's SensorGatewayPolicyName")
+    register.add_argument("--out", type=Path, default=Path("."), help="folder (default: .)")
+    register.add_argument("--local", action="store_true", help="the running `local up`")
 
     safety = groups.add_parser("safety", help="safety monitoring tools")
     safety_cmds = safety.add_subparsers(dest="command", required=True)

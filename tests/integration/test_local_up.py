@@ -130,10 +130,15 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
         assert invoked.returncode == 0, invoked.stderr
         assert json.loads(invoked.stdout)["accepted"] is True
         # The operators' commands beside a running stack: alarm levels, alert subscriptions
+        policy = json.loads((state / "running.json").read_text())["resources"][
+            "SensorGatewayPolicy"
+        ]
         for argv in (
+            ["devices", "register", "banwol-gw", "--complex", "banwol", "--policy", policy,
+             "--out", str(state / "gateway"), "--local"],
             ["safety", "alarms", "show", "banwol", "--local"],
             ["safety", "subscribe", "email", "ops@example.kr", "--complex", "banwol", "--local"],
-        ):
+        ):  # fmt: skip
             done = subprocess.run(
                 [GYEONGGI, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )

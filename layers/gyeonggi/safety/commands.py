@@ -17,6 +17,8 @@ from gyeonggi.common.errors import InvalidInput
 def run(args: argparse.Namespace, state_dir: Path) -> int:
     """Dispatch one ``devices`` or ``safety`` command; returns the exit status."""
     if args.group == "devices":
+        if args.command == "register":
+            return _register_gateway(args, state_dir)
         return _simulate_devices(args)
     if args.command == "analyze-video":
         return _analyze_video(args)
@@ -140,4 +142,31 @@ def _subscribe(args: argparse.Namespace, state_dir: Path) -> int:
         print(f"error: SNS: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"subscription_arn": arn, "filter_policy": policy}, indent=2))
+    return 0
+
+
+def _register_gateway(args: argparse.Namespace, state_dir: Path) -> int:
+    """``devices register``: the registration as JSON, and the simulate command that uses it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from gyeonggi.safety.devices import GatewayRegistry
+
+    iot = None
+    if args.local:
+        from localcloud.up import running_client
+
+        iot = running_client(state_dir, "iot")
+    try:
+        done = GatewayRegistry(args.policy, iot).register(args.complex_id, args.name, args.out)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: AWS IoT: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(done.to_json(), indent=2))
+    print(
+        "publish with: gyeonggi devices simulate --complex "
+        f"{done.complex_id} --client-id {done.thing_name} --endpoint {done.endpoint} "
+        f"--cert {done.certificate_file} --key {done.private_key_file} --ca AmazonRootCA1.pem "
+        "--duration 60",
+        file=sys.stderr,
+    )
     return 0
