@@ -91,7 +91,8 @@ OPTIONAL_SERVICES: dict[str, tuple[str, ...]] = {
         "AWS::Cognito::UserPoolClient",
         "AWS::Cognito::UserPoolGroup",
     ),
-    "iot": ("AWS::IoT::TopicRule",),
+    "iot": ("AWS::IoT::TopicRule", "AWS::IoT::Policy"),
+    "cloudwatch": ("AWS::CloudWatch::Alarm",),
 }
 #: Resources that exist only for another one: left out with it.
 _ONLY_FOR_ANOTHER = frozenset({"AWS::Lambda::Permission"})

@@ -151,12 +151,18 @@ def test_unavailable_services_are_left_out_and_the_rest_still_transforms() -> No
     pruned, removed = without_resources(source, types)
 
     # Then the resources, the permission for the rule and the outputs naming them are gone
-    assert {"UserPool", "UserPoolClient", "TelemetryRule", "TelemetryRulePermission"} <= set(
-        removed
-    )
+    assert {
+        "UserPool",
+        "UserPoolClient",
+        "TelemetryRule",
+        "TelemetryRulePermission",
+        "SensorGatewayPolicy",
+        "IncidentFailureQueueAlarm",
+    } <= set(removed)
     assert not {spec["Type"] for spec in pruned["Resources"].values()} & set(types)
     assert not references(pruned["Resources"]) & set(removed)
     assert "UserPoolId" not in pruned["Outputs"] and "ApiUrl" in pruned["Outputs"]
+    assert "SensorGatewayPolicyName" not in pruned["Outputs"]
     # ...references elsewhere became unreachable placeholders, not dangling names
     env = pruned["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert env["AUTH_ISSUER"].endswith(".invalid")
