@@ -45,6 +45,46 @@ class LocalFunction:
     async_retries: int = 2
 
 
+class _ThreadStdout(io.TextIOBase):
+    """``sys.stdout`` that sends an invoking thread's writes to its invocation's buffer.
+
+    Swapping ``sys.stdout`` itself for an invocation (``redirect_stdout``) is process-wide:
+    whatever another thread printed meanwhile (``local up``'s banner, a poller, the HTTP server)
+    would land in that function's log, and the function's lines in a terminal. This router is
+    installed once in front of the stream of the moment; threads not in an invocation write
+    through to it.
+    """
+
+    def __init__(self, fallback: Any) -> None:
+        self.fallback = fallback
+        self.local = threading.local()
+
+    @classmethod
+    def install(cls) -> _ThreadStdout:
+        current = sys.stdout
+        if isinstance(current, cls):
+            return current
+        # Another owner of sys.stdout (pytest's capture) may have replaced an earlier router.
+        sys.stdout = router = cls(current)
+        return router
+
+    def _target(self) -> Any:
+        return getattr(self.local, "buffer", None) or self.fallback
+
+    def write(self, text: str) -> int:
+        return int(self._target().write(text))
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.fallback, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.fallback, "encoding", "utf-8"))
+
+
 @dataclass
 class Invocation:
     """What one invocation did, for tests and the demo's report."""
@@ -267,8 +307,14 @@ class InProcessRunner:
     @contextlib.contextmanager
     def _capture(self) -> Iterator[io.StringIO]:
         buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
+        router = _ThreadStdout.install()
+        # A function invoking another in the same thread gets its own buffer, then its own back.
+        outer = getattr(router.local, "buffer", None)
+        router.local.buffer = buffer
+        try:
             yield buffer
+        finally:
+            router.local.buffer = outer
 
     def _write_log(self, function_name: str, text: str) -> None:
         if self.log_dir is None or not text:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -73,6 +76,38 @@ def test_a_package_beside_the_handler_is_fresh_for_each_runner(tmp_path: Path) -
         assert not errored
         counts.append(json.loads(payload))
     assert counts == [1, 1]
+
+
+def test_another_thread_printing_during_an_invocation_stays_out_of_its_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``local up`` prints its banner while the HTTP server may already invoke functions."""
+    (tmp_path / "runner_test_gate.py").write_text(
+        "import threading\ninside, release = threading.Event(), threading.Event()\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from runner_test_gate import inside, release\n"
+        "def handler(event, context):\n"
+        "    print('function line')\n"
+        "    inside.set()\n"
+        "    release.wait(5)\n"
+        "    return 'ok'\n"
+    )
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", tmp_path))
+    logs: list[str] = []
+    worker = threading.Thread(target=lambda: logs.append(runner.invoke(_fn("fn"), {})[2]))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while "runner_test_gate" not in sys.modules and time.monotonic() < deadline:
+        time.sleep(0.01)
+    module = sys.modules["runner_test_gate"]
+    assert module.inside.wait(5)
+    print("Ready.")  # the main thread, while the function runs in the worker
+    module.release.set()
+    worker.join(5)
+    assert logs == ["function line\n"]
+    assert capsys.readouterr().out == "Ready.\n"
 
 
 def test_handler_error_is_the_function_error(function_dir: Path) -> None:
