@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -365,3 +365,63 @@ def test_an_all_clear_that_lands_after_the_wait_timed_out_closes_the_incident(
     closed = store.get(waiting["incident_id"])
     assert (closed.status, closed.level) == ("closed", 1)
     assert [e["event"] for e in closed.timeline][-2:] == ["all_clear", "closed"]
+
+
+# ------------------------------------------------------------------ a workflow that fails
+
+
+def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
+    cloud: LocalCloud,
+    http: Http,
+    operator: str,
+    alerts: TopicTap,
+    store: IncidentStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    complex_id = _complex()
+    escalations = Gate(store, complex_id, "escalate", nth=1)
+    original = cloud.runner.invoke
+
+    def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
+        if escalations.holds(event):
+            # The step fails with an error its Retry does not cover: the Catch takes it.
+            error = {"errorMessage": "throttled", "errorType": "ThrottlingException"}
+            return json.dumps(error), True, ""
+        return original(fn, event)
+
+    monkeypatch.setattr(cloud.runner, "invoke", invoke)
+    with _time_scale(cloud, 0.005):
+        _alarm(cloud, complex_id)
+        first = listed_incident(cloud, http, operator, complex_id, lambda i: True)
+        execution = cloud.wait_for_execution(ALERT, first["incident_id"], timeout=20)
+    monkeypatch.setattr(cloud.runner, "invoke", original)
+    assert (execution["status"], execution.get("error")) == ("FAILED", "SafetyAlertFailed")
+    assert cloud.wait_for(lambda: _failures_for(cloud, first["incident_id"]), what="the input")
+
+    failed = listed_incident(
+        cloud, http, operator, complex_id, lambda i: "workflow_failed" in _events(i)
+    )
+    assert failed["status"] == "open"  # still in front of operators
+    # A new hazard at the complex does not vanish into the dead incident: it pages again.
+    later = (T0 + timedelta(minutes=2)).isoformat()
+    cloud.client("sqs").send_message(
+        QueueUrl=cloud.physical_id("SafetyEvidenceQueue"),
+        MessageBody=json.dumps(
+            {
+                "source": "camera",
+                "complex_id": complex_id,
+                "camera_id": "cam-2",
+                "kind": "smoke",
+                "severity": "alarm",
+                "ts": later,
+            }
+        ),
+    )
+    second = listed_incident(
+        cloud, http, operator, complex_id, lambda i: i["incident_id"] != first["incident_id"]
+    )
+    assert _alert_levels(cloud, alerts, second["incident_id"], 1) == ["1"]
+    # and the operator closes the old one
+    closed = _answer(http, operator, first["incident_id"], "all_clear")
+    assert (closed["answer"], closed["status"]) == ("closed", "closed")
+    _answer(http, operator, second["incident_id"], "acknowledged")

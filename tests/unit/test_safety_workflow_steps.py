@@ -320,6 +320,34 @@ def test_all_clear_evidence_closes_an_incident_whose_workflow_ended(store: Incid
     assert store.open_for("banwol") is None
 
 
+def test_a_failed_workflow_is_said_on_the_incident_and_then_answers_close_it(
+    store: IncidentStore, wf: Workflow, incident_id: str
+) -> None:
+    # Close failed after the all-clear (say, the table was throttled past every retry).
+    store.update(incident_id, lambda i: replace(i, all_clear=True, task_token="tok-9"))
+    request = parse_step({"action": "workflow_failed", "incident_id": incident_id})
+    assert run_step(request, store, wf, T0).output == {"outcome": "workflow_failed"}
+    run_step(request, store, wf, T0)  # a retried step writes nothing twice
+    failed = store.get(incident_id)
+    assert failed.workflow_ended and failed.task_token is None and failed.is_open
+    assert _events(failed).count("workflow_failed") == 1
+    # the operator's all-clear, refused while a workflow was closing the incident, now closes it
+    done = _answer(store, wf, "all_clear")
+    assert (done.outcome, done.incident.status) == ("closed", "closed")
+    assert store.open_for("banwol") is None
+
+
+def test_the_failure_path_marks_the_incident_after_keeping_the_input() -> None:
+    states = json.loads(
+        Path(ROOT, "statemachines/safety_alert.asl.json").read_text(encoding="utf-8")
+    )["States"]
+    record, mark = states["RecordFailure"], states["MarkWorkflowFailed"]
+    assert record["Next"] == "MarkWorkflowFailed"
+    assert {c["Next"] for c in record["Catch"]} == {"MarkWorkflowFailed"}
+    assert mark["Parameters"]["Payload"]["action"] == "workflow_failed"
+    assert mark["Next"] == "AlertFailed" and mark["Catch"][0]["Next"] == "AlertFailed"
+
+
 def _ended(incident: Incident) -> Incident:
     """As the ``unacknowledged`` step leaves an incident."""
     return replace(incident, state="unacknowledged", level=3, workflow_ended=True)

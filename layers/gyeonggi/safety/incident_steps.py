@@ -30,7 +30,14 @@ from gyeonggi.safety.incidents import (
     record,
 )
 
-ACTIONS = ("await_ack", "await_all_clear", "escalate", "unacknowledged", "close")
+ACTIONS = (
+    "await_ack",
+    "await_all_clear",
+    "escalate",
+    "unacknowledged",
+    "close",
+    "workflow_failed",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +194,22 @@ def _close(request: StepRequest, store: IncidentStore, now: datetime) -> StepRes
     return StepResult({})
 
 
+def _workflow_failed(request: StepRequest, store: IncidentStore, now: datetime) -> StepResult:
+    """A task failed after its retries and the execution is ending (its input is on the
+    failure queue). Said on the incident, so nothing waits on a workflow that is gone: new
+    hazard evidence opens an incident that pages again, and answers are recorded or close it.
+    """
+
+    def change(incident: Incident) -> Incident:
+        if incident.workflow_ended or not incident.is_open:
+            return incident  # a retry, or nothing left to say
+        incident = record(incident, "workflow_failed", now, level=incident.level)
+        return replace(incident, task_token=None, workflow_ended=True)
+
+    store.update(request.incident_id, change)
+    return StepResult({"outcome": "workflow_failed"}, ("IncidentWorkflowFailed",))
+
+
 def run_step(
     request: StepRequest, store: IncidentStore, workflow: IncidentWorkflow, now: datetime
 ) -> StepResult:
@@ -205,5 +228,6 @@ def run_step(
         "escalate": lambda: _escalate(request, store, now),
         "unacknowledged": lambda: _unacknowledged(request, store, now),
         "close": lambda: _close(request, store, now),
+        "workflow_failed": lambda: _workflow_failed(request, store, now),
     }
     return steps[request.action]()

@@ -705,7 +705,7 @@ def answer(
             raise Conflict(f"incident {incident_id} is closed")
         if outcome == "acknowledged" and incident.state == "acknowledged":
             raise Conflict(f"incident {incident_id} is already acknowledged")
-        if outcome == "all_clear" and incident.all_clear:
+        if outcome == "all_clear" and incident.all_clear and not incident.workflow_ended:
             raise Conflict(f"incident {incident_id} is already all-clear; it is closing")
         entry = {"by": by, "note": note} if note else {"by": by}
         changed = record(incident, outcome, now, level=incident.level, **entry)
