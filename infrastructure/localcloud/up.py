@@ -67,7 +67,11 @@ def serve(
             f"{cloud.stack.region} sqs list-queues"
         )
         print("\nReady. Ctrl-C stops everything.", flush=True)
-        stop.wait()
+        # Waking now and then is what lets the handler run: a process-directed SIGINT may be
+        # delivered to any of the cloud's threads, and a main thread blocked on a lock without a
+        # timeout would then never look at the pending signal (a rare hang seen in CI).
+        while not stop.wait(timeout=0.25):
+            pass
     finally:
         (state_dir / _RUNNING).unlink(missing_ok=True)
         # A watchdog: should shutting down ever hang, say where (every thread's stack) and
