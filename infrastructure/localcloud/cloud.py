@@ -159,7 +159,7 @@ class LocalCloud:
                 stack_name=self.stack_name,
                 root=self.root,
                 region=REGION,
-                endpoint_url=self.endpoint_url,
+                endpoint_url=None,
                 cache_dir=self.state_dir / "cache",
             )
             self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
@@ -215,9 +215,7 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud."""
         if service not in self._clients:
-            self._clients[service] = self._session.client(
-                service, region_name=REGION, endpoint_url=self.endpoint_url
-            )
+            self._clients[service] = self._session.client(service, region_name=REGION)
         return self._clients[service]
 
     def physical_id(self, logical_id: str) -> str:
@@ -314,22 +312,22 @@ class LocalCloud:
             "lambda": {"use_docker": True},
             "core": {"reset_boto3_session": True},
         }
+        from moto import mock_aws
+
+        # This process's own calls (the deployer, the pollers, the handlers, Step Functions'
+        # service integrations) are intercepted in-process in either mode: over HTTP, a deploy
+        # of this template is some 300 round trips through the server.
+        self._mock = mock_aws(config=config)  # type: ignore[call-overload]
+        self._mock.start()
         if self.server:
             from moto.server import ThreadedMotoServer
 
+            # The same backends, served to other processes (`aws --endpoint-url`, the CLI).
             default_user_config["stepfunctions"]["execute_state_machine"] = True
             self._moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port)
             self._moto_server.start()
             host, port = self._moto_server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
-            os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
-            # Step Functions' service integrations call back to this port.
-            os.environ["MOTO_PORT"] = str(port)
-        else:
-            from moto import mock_aws
-
-            self._mock = mock_aws(config=config)  # type: ignore[call-overload]
-            self._mock.start()
 
     def _start_issuer(self) -> None:
         from gyeonggi.auth.local_issuer import LocalIssuer
