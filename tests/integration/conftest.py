@@ -10,11 +10,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from localcloud import timescale
 from localcloud.cloud import LocalCloud
 from tests.conftest import ROOT
 
@@ -94,6 +96,16 @@ def messages_on(cloud: LocalCloud, queue: str, marker: str) -> list[dict[str, An
         if marker in msg["Body"]:
             found.append(dict(msg))
     return found
+
+
+@contextmanager
+def scaled_time(cloud: LocalCloud, factor: float) -> Iterator[None]:
+    """Waits, retries and task timeouts that start inside the block run at ``factor``."""
+    timescale.scale_time(factor)
+    try:
+        yield
+    finally:
+        timescale.scale_time(cloud.time_scale)
 
 
 def listed_incident(

@@ -15,7 +15,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from tests.conftest import load_event
-from tests.integration.conftest import Http, Published, TopicTap, listed_incident
+from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
 
 pytestmark = pytest.mark.integration
 
@@ -91,10 +91,12 @@ def test_alarm_notifies_waits_for_ack_and_closes_on_all_clear(
     cloud: LocalCloud, http: Http, operator: str, alerts: TopicTap
 ) -> None:
     complex_id = _complex()
-    _send(cloud, _gas(complex_id))
-    incident = listed_incident(
-        cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack"
-    )
+    # The level-1 wait (120 s) lasts 12 s here, not 1.2 s: the ack must land in it on a busy CI.
+    with scaled_time(cloud, 0.1):
+        _send(cloud, _gas(complex_id))
+        incident = listed_incident(
+            cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack"
+        )
     incident_id = incident["incident_id"]
     (alert,) = _alerts_for(cloud, alerts, incident_id)
     assert alert.attributes == {
@@ -143,7 +145,8 @@ def test_nobody_acknowledges_so_the_alert_escalates(
     _send(cloud, _gas(complex_id, severity="critical", kind="stel_exceeded"))
     incident = listed_incident(cloud, http, operator, complex_id)
     incident_id = incident["incident_id"]
-    first, second = _alerts_for(cloud, alerts, incident_id, count=2, timeout=15)
+    # (a slow machine may have reached level 3 already: the first two are what matters)
+    first, second = _alerts_for(cloud, alerts, incident_id, count=2, timeout=15)[:2]
     assert (first.attributes["level"], second.attributes["level"]) == ("1", "2")
     assert second.attributes["severity"] == "critical"
     incident = listed_incident(
@@ -166,7 +169,7 @@ def test_nobody_acknowledges_so_the_alert_escalates(
     assert cloud.wait_for_execution(ALERT, incident_id, timeout=10)["status"] == "SUCCEEDED"
 
 
-def test_gas_alarm_and_camera_smoke_are_one_criticallisted_incident(
+def test_gas_alarm_and_camera_smoke_are_one_critical_incident(
     cloud: LocalCloud, http: Http, operator: str, alerts: TopicTap
 ) -> None:
     complex_id = _complex()
@@ -236,7 +239,7 @@ def test_incident_function_sample_batch_fails_only_the_malformed_record(
     }
 
 
-def test_steps_function_sample_event_fails_for_an_unknownlisted_incident(cloud: LocalCloud) -> None:
+def test_steps_function_sample_event_fails_for_an_unknown_incident(cloud: LocalCloud) -> None:
     payload, errored = cloud.invoke(
         "IncidentStepsFunction", load_event("safety_incident_steps/escalate_unknown_incident.json")
     )

@@ -21,9 +21,8 @@ import pytest
 
 from gyeonggi.common.errors import Conflict, NotFound
 from gyeonggi.safety.incidents import IncidentStore
-from localcloud import timescale
 from localcloud.cloud import LocalCloud
-from tests.integration.conftest import Http, Published, TopicTap, listed_incident
+from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
 
 pytestmark = pytest.mark.integration
 
@@ -102,16 +101,6 @@ def _failures_for(cloud: LocalCloud, incident_id: str) -> list[str]:
     return [m["Body"] for m in messages if incident_id in m["Body"]]
 
 
-@contextmanager
-def _time_scale(cloud: LocalCloud, factor: float) -> Iterator[None]:
-    """Waits, retries and task timeouts that start inside the block run at ``factor``."""
-    timescale.scale_time(factor)
-    try:
-        yield
-    finally:
-        timescale.scale_time(cloud.time_scale)
-
-
 class Gate:
     """Holds the ``nth`` invocation of a step (``action``) for one complex's incident."""
 
@@ -173,7 +162,7 @@ def test_nobody_acknowledges_at_any_level_so_the_incident_stays_open_unacknowled
 ) -> None:
     # 120 + 300 + 600 s of waits take about 5 s; task timeouts (30 s) still leave 150 ms.
     complex_id = _complex()
-    with _time_scale(cloud, 0.005):
+    with scaled_time(cloud, 0.005):
         _alarm(cloud, complex_id)
         incident = listed_incident(cloud, http, operator, complex_id, lambda i: True)
         incident_id = incident["incident_id"]
@@ -243,7 +232,7 @@ def test_a_failed_notification_is_recorded_and_the_workflow_still_waits_for_an_a
 
     monkeypatch.setattr(SNSBackend, "publish", failing_publish)
     # A wait of 120 s takes 6 s here, so the test answers at level 1 for certain.
-    with _time_scale(cloud, 0.05):
+    with scaled_time(cloud, 0.05):
         _alarm(cloud, complex_id)
         waiting = listed_incident(
             cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack", timeout=15
@@ -285,7 +274,7 @@ def test_an_ack_that_lands_after_the_wait_timed_out_stops_the_escalation(
         incident_id = waiting["incident_id"]
         # AwaitAck1's 1.2 s are running; Escalate, which starts after them, gets 3 s to
         # outlast the gate instead of 0.3 s.
-        with _time_scale(cloud, 0.1):
+        with scaled_time(cloud, 0.1):
             assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
             stale = store.get(incident_id)
             assert (stale.state, stale.level) == ("awaiting_ack", 1) and stale.task_token
@@ -355,7 +344,7 @@ def test_an_all_clear_that_lands_after_the_wait_timed_out_closes_the_incident(
         waiting = listed_incident(
             cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i)
         )
-        with _time_scale(cloud, 0.1):
+        with scaled_time(cloud, 0.1):
             assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
             cleared = _answer(http, operator, waiting["incident_id"], "all_clear")
             assert cleared["answer"] in ("deferred", "delivered")
@@ -390,7 +379,7 @@ def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
         return original(fn, event)
 
     monkeypatch.setattr(cloud.runner, "invoke", invoke)
-    with _time_scale(cloud, 0.005):
+    with scaled_time(cloud, 0.005):
         _alarm(cloud, complex_id)
         first = listed_incident(cloud, http, operator, complex_id, lambda i: True)
         execution = cloud.wait_for_execution(ALERT, first["incident_id"], timeout=20)
