@@ -8,7 +8,6 @@ queue after three receives; a redelivered one finds its execution already starte
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -19,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.triage import TriageWorkflow
 
@@ -37,10 +36,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    try:
-        complaint = json.loads(record.body)
-    except ValueError:
-        raise InvalidInput("the message body is not JSON") from None
+    complaint = json_body(record.body)
     return workflow.start(complaint)
 
 

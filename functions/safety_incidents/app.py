@@ -8,7 +8,6 @@ redelivery joins the incident as it is now.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -19,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.incidents import (
     IncidentAlerts,
@@ -48,10 +47,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    try:
-        data = json.loads(record.body)
-    except ValueError:
-        raise InvalidInput("the message body is not JSON") from None
+    data = json_body(record.body)
     evidence = parse_evidence(data)
     result = ingest(evidence, store, workflow, alerts, now_utc())
     metrics.add_metric(name=f"Incident{result.outcome.capitalize()}", unit="Count", value=1)

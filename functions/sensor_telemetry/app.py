@@ -78,19 +78,14 @@ def send_evidence(messages: list[dict[str, Any]]) -> None:
         metrics.add_metric(name="EvidenceSent", unit="Count", value=sent)
 
 
-alarm_path = AlarmPath(store, configs, send_evidence)
+alarm_path = AlarmPath(store, configs, send_evidence, complexes)
 
 
 def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
     """Evaluate and persist one valid reading; returns what happened."""
     outcome = alarm_path.handle(reading, received_at)
-    try:
-        complexes.ensure(reading.complex_id, received_at)
-    except Exception:
-        # The register only lets the heartbeat sweep find the complex; it never holds an alarm
-        # back, and the next reading in this container tries again.
+    if outcome.unregistered:
         metrics.add_metric(name="ComplexRegisterFailed", unit="Count", value=1)
-        logger.exception("complex not registered", extra={"complex": reading.complex_id})
     if outcome.conflicts:
         metrics.add_metric(name="StateWriteConflict", unit="Count", value=outcome.conflicts)
     metrics.add_metric(

@@ -71,6 +71,23 @@ def _import_step_functions_interpreter() -> None:
             del sys.modules["moto.batch"]
 
 
+def wait_for(
+    probe: Callable[[], T | None],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Poll ``probe`` until it returns something truthy, or raise ``TimeoutError``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:.1f} s")
+        time.sleep(interval)
+
+
 class LocalCloud:
     """One deployment of the stack into the embedded cloud.
 
@@ -233,22 +250,7 @@ class LocalCloud:
         )
         return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
 
-    def wait_for(
-        self,
-        probe: Callable[[], T | None],
-        timeout: float = 10.0,
-        interval: float = 0.05,
-        what: str = "condition",
-    ) -> T:
-        """Poll ``probe`` until it returns something truthy, or raise ``TimeoutError``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"{what} not reached within {timeout:.1f} s")
-            time.sleep(interval)
+    wait_for = staticmethod(wait_for)
 
     def queue_depth(self, logical_id: str) -> int:
         """Messages waiting or in flight on a queue of the stack."""

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from gyeonggi.auth.apikeys import ApiKeyStore
 from gyeonggi.complaints.intake import IntakeQueue, parse_submission
+from localcloud.cloud import wait_for
 
 pytestmark = pytest.mark.localstack
-T = TypeVar("T")
 
 SUBMISSION = {
     "jurisdiction_id": "suwon.gg.kr",
@@ -31,18 +30,6 @@ SUBMISSION = {
     "long": 127.0286,
     "email": "citizen@example.kr",
 }
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll ``probe`` every second until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what} not seen within {timeout:.0f} s")
-        time.sleep(1)
 
 
 def wait_for_execution(
@@ -60,7 +47,7 @@ def wait_for_execution(
             return None
         return execution if execution["status"] != "RUNNING" else None
 
-    return wait_for(ended, timeout, f"execution {name} to end")
+    return wait_for(ended, timeout, interval=1, what=f"execution {name} to end")
 
 
 def stored(aws: Callable[[str], Any], stack: dict[str, Any], table: str, rid: str) -> Any:
@@ -117,7 +104,9 @@ def test_a_malformed_message_ends_in_the_dead_letter_queue(
         return None
 
     # Then it is on the dead-letter queue, unchanged
-    assert wait_for(dead_lettered, 180, "the malformed message on the dead-letter queue")
+    assert wait_for(
+        dead_lettered, 180, interval=1, what="the malformed message on the dead-letter queue"
+    )
 
 
 def test_open311_post_through_api_gateway_reaches_the_table(

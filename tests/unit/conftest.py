@@ -1,8 +1,10 @@
-"""Fixtures shared by the unit tests."""
+"""Fixtures and helpers shared by the unit tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -36,3 +38,51 @@ def incident_store() -> Iterator[IncidentStore]:
             ],
         )
         yield IncidentStore("incidents", dynamodb=dynamodb)
+
+
+@pytest.fixture
+def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a handler finds in a Lambda environment, with moto's test credentials (no tracer,
+    no profile of the developer's)."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+class LambdaContext:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+#: The instant the safety tests' evidence happens at.
+EVIDENCE_T0 = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+
+
+def gas_evidence(**changes: Any) -> dict[str, Any]:
+    """A CO high-level alarm at complex ``banwol`` as the evidence queue carries it."""
+    data = {
+        "source": "sensor",
+        "complex_id": "banwol",
+        "sensor_id": "co-1",
+        "kind": "threshold_high",
+        "severity": "alarm",
+        "gas": "co",
+        "value": 82,
+        "limit": 70,
+        "ts": EVIDENCE_T0.isoformat(),
+    }
+    return {**data, **changes}

@@ -18,6 +18,7 @@ from gyeonggi.cli import main
 from gyeonggi.safety import video_clips
 from gyeonggi.safety.video import analyze
 from tests.conftest import load_event
+from tests.unit.conftest import LambdaContext
 
 SECONDS = 6.0
 
@@ -126,29 +127,9 @@ def test_cli_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 BUCKET = "cctv-123456789012-ap-northeast-2-dev"
 
 
-class _Context:
-    function_name = "test"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "CCTV_BUCKET": BUCKET,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws(monkeypatch: pytest.MonkeyPatch, lambda_environment: None) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("CCTV_BUCKET", BUCKET)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(
@@ -174,7 +155,7 @@ def test_function_stores_result_and_sends_evidence(
     event = load_event("cctv_analysis/s3_put.json")
     key = event["Records"][0]["s3"]["object"]["key"]
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clips["fire_path"].path.read_bytes())
-    out = _app().handler(event, _Context())
+    out = _app().handler(event, LambdaContext())
     assert out["processed"][0]["fire"] is True
     stored = json.loads(
         aws["s3"]
@@ -203,6 +184,6 @@ def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> No
             for k in (bad_key, corrupt)
         ]
     }
-    out = app.handler(event, _Context())
+    out = app.handler(event, LambdaContext())
     assert [p["error"] is not None for p in out["processed"]] == [True, True]
     assert not aws["sqs"].receive_message(QueueUrl=aws["url"]).get("Messages")

@@ -1,4 +1,4 @@
-"""Log lines never carry personal data."""
+"""Log lines never carry personal data; settings and queue bodies fail with a clear reason."""
 
 from __future__ import annotations
 
@@ -55,3 +55,13 @@ def test_settings_name_every_missing_or_bad_variable() -> None:
     with pytest.raises(ConfigurationError, match="BATCH_SIZE"):
         _Needs.from_env({"TABLE_NAME": "t", "BATCH_SIZE": "ten"})
     assert _Needs.from_env({"TABLE_NAME": "t"}).batch_size == 10
+
+
+def test_a_queue_body_that_is_not_json_is_invalid_input_saying_where() -> None:
+    from gyeonggi.common.errors import InvalidInput
+    from gyeonggi.common.messages import json_body
+
+    assert json_body('{"a": [1, 2]}') == {"a": [1, 2]}
+    assert json_body(b"[]") == []
+    with pytest.raises(InvalidInput, match="not JSON: Expecting property name"):
+        json_body("{not json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,23 +22,10 @@ from gyeonggi.safety.incidents import (
     parse_status,
 )
 from tests.conftest import load_event
+from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
-T0 = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
-
-
-def _gas(**changes: Any) -> dict[str, Any]:
-    data = {
-        "source": "sensor",
-        "complex_id": "banwol",
-        "sensor_id": "co-1",
-        "kind": "threshold_high",
-        "severity": "alarm",
-        "gas": "co",
-        "value": 82,
-        "limit": 70,
-        "ts": T0.isoformat(),
-    }
-    return {**data, **changes}
+T0 = EVIDENCE_T0
+_gas = gas_evidence
 
 
 def _camera(**changes: Any) -> dict[str, Any]:

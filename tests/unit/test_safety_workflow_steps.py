@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,10 @@ from gyeonggi.safety.incidents import (
     parse_evidence,
 )
 from tests.conftest import ROOT, load_event
+from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
-T0 = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
-GAS = {
-    "source": "sensor",
-    "complex_id": "banwol",
-    "sensor_id": "co-1",
-    "kind": "threshold_high",
-    "severity": "alarm",
-    "gas": "co",
-    "value": 82,
-    "limit": 70,
-    "ts": T0.isoformat(),
-}
+T0 = EVIDENCE_T0
+GAS = gas_evidence()
 
 
 class Workflow:

@@ -41,6 +41,7 @@ from gyeonggi.safety.sensor_state import (
     evidence_severity,
 )
 from tests.conftest import load_event
+from tests.unit.conftest import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "sensor-state"
@@ -72,17 +73,7 @@ def _create_table(resource: Any) -> None:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws(monkeypatch: pytest.MonkeyPatch, lambda_environment: None) -> Iterator[dict[str, Any]]:
     with mock_aws():
         resource = boto3.resource("dynamodb")
         _create_table(resource)
@@ -101,19 +92,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield {"dynamodb": resource, "sqs": sqs, "urls": urls}
 
 
-class _Context:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name = "test"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-CTX = _Context()
+CTX = LambdaContext()
 
 
 def _drain(aws: dict[str, Any], queue: str) -> list[dict[str, Any]]:

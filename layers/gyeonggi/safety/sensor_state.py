@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gyeonggi.common.aws import AwsClient, DynamoTable, from_dynamo, to_dynamo
 from gyeonggi.safety.alarms import (
@@ -34,6 +35,8 @@ from gyeonggi.safety.alarms import (
     SensorState,
     evaluate,
 )
+
+log = logging.getLogger(__name__)
 
 EvidenceSeverity = Literal["warning", "alarm", "critical"]
 
@@ -286,6 +289,8 @@ class AlarmOutcome:
     events: tuple[AlarmEvent, ...] = ()
     stale: bool = False
     conflicts: int = 0
+    #: The complex could not be registered for the heartbeat sweep (the alarm went out anyway).
+    unregistered: bool = False
 
     def as_response(self) -> dict[str, Any]:
         if self.stale:
@@ -295,6 +300,12 @@ class AlarmOutcome:
             "sensor_key": self.sensor_key,
             "events": [e.kind for e in self.events],
         }
+
+
+class ComplexRegistry(Protocol):
+    """Where the alarm path registers its complexes (``heartbeats.ComplexRegister``)."""
+
+    def ensure(self, complex_id: str, now: datetime) -> None: ...
 
 
 class AlarmPath:
@@ -310,13 +321,28 @@ class AlarmPath:
         store: AlarmStateStore,
         configs: ComplexAlarmConfigs,
         send_evidence: Callable[[list[dict[str, Any]]], None],
+        complexes: ComplexRegistry | None = None,
     ) -> None:
         self.store = store
         self.configs = configs
         self.send_evidence = send_evidence
+        self.complexes = complexes
 
     def handle(self, reading: Any, received_at: datetime) -> AlarmOutcome:
         """Raises ``StateConflict`` when the state changed twice while evaluating."""
+        outcome = self._evaluate(reading, received_at)
+        if self.complexes is None:
+            return outcome
+        try:
+            self.complexes.ensure(reading.complex_id, received_at)
+        except Exception:
+            # The register only lets the heartbeat sweep find the complex: it never holds an
+            # alarm back, and the next reading in this container tries again.
+            log.exception("complex %s not registered", reading.complex_id)
+            return replace(outcome, unregistered=True)
+        return outcome
+
+    def _evaluate(self, reading: Any, received_at: datetime) -> AlarmOutcome:
         config = self.configs.get(reading.complex_id)
         received_ms = round(received_at.timestamp() * 1000)
         for attempt in (0, 1):
