@@ -46,7 +46,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord) -> str | None:
     data = json_body(record.body)
     evidence = parse_evidence(data)
     result = ingest(evidence, store, workflow, alerts, now_utc())

@@ -1,19 +1,25 @@
 """Shorter waits for local runs, without touching the state machine definitions.
 
 moto executes ASL for real, so a ``Wait`` of 300 s or a ``Retry`` with ``IntervalSeconds: 2``
-really sleeps. ``scale_time(0.01)`` makes the interpreter sleep 1 % of that (and lets a task
-token wait time out in 1 % of ``TimeoutSeconds``/``HeartbeatSeconds``); the definitions, the
+really sleeps. ``scale_time(0.01)`` makes the interpreter sleep 1 % of that, and lets a
+``.waitForTaskToken`` task time out in 1 % of its ``TimeoutSeconds``; the definitions, the
 execution history and every other behaviour stay as they are.
+
+A plain task's ``TimeoutSeconds`` is not scaled: it guards against a hung call, and 1 % of a
+30 s guard (0.3 s) timed out ordinary Lambda steps on a busy machine.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 _patched: list[tuple[Any, str, Any]] = []
 _factor = 1.0
+# Set while the current thread evaluates a ``.waitForTaskToken`` task's timeout.
+_callback_wait = threading.local()
 
 
 def factor() -> float:
@@ -58,12 +64,26 @@ def scale_time(new_factor: float) -> None:
 
     _patch(wait_function.WaitFunction, "_wait_interval", _wait_interval)
 
-    # Task timeouts wait on a threading.Event inside execute_state; scale that wait too.
+    # A task's timeout is a wait on a threading.Event inside execute_state; scale it only for
+    # a task-token wait (the acknowledgement windows), not for a plain task's guard.
     original_event = execute_state.threading.Event
+    original_evaluate: Callable[..., None] = execute_state.ExecutionState._evaluate_with_timeout
+
+    def _evaluate_with_timeout(self: Any, env: Any) -> None:
+        resource = getattr(self, "resource", None)
+        _callback_wait.active = getattr(resource, "condition", None) == "waitForTaskToken"
+        try:
+            original_evaluate(self, env)
+        finally:
+            _callback_wait.active = False
+
+    _patch(execute_state.ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout)
 
     class _ScaledEvent(original_event):  # type: ignore[misc, valid-type]
         def wait(self, timeout: float | None = None) -> bool:
-            return bool(super().wait(None if timeout is None else timeout * _factor))
+            if timeout is not None and getattr(_callback_wait, "active", False):
+                timeout *= _factor
+            return bool(super().wait(timeout))
 
     class _ThreadingShim:
         def __getattr__(self, name: str) -> Any:

@@ -100,7 +100,8 @@ def messages_on(cloud: LocalCloud, queue: str, marker: str) -> list[dict[str, An
 
 @contextmanager
 def scaled_time(cloud: LocalCloud, factor: float) -> Iterator[None]:
-    """Waits, retries and task timeouts that start inside the block run at ``factor``."""
+    """Waits, retry intervals and task-token timeouts that start inside the block run at
+    ``factor``."""
     timescale.scale_time(factor)
     try:
         yield

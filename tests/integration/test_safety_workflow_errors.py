@@ -160,7 +160,7 @@ def test_nobody_acknowledges_at_any_level_so_the_incident_stays_open_unacknowled
     alerts: TopicTap,
     store: IncidentStore,
 ) -> None:
-    # 120 + 300 + 600 s of waits take about 5 s; task timeouts (30 s) still leave 150 ms.
+    # 120 + 300 + 600 s of waits take about 5 s (a plain step's 30 s guard is not scaled).
     complex_id = _complex()
     with scaled_time(cloud, 0.005):
         _alarm(cloud, complex_id)
@@ -272,21 +272,20 @@ def test_an_ack_that_lands_after_the_wait_timed_out_stops_the_escalation(
             cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i)
         )
         incident_id = waiting["incident_id"]
-        # AwaitAck1's 1.2 s are running; Escalate, which starts after them, gets 3 s to
-        # outlast the gate instead of 0.3 s.
-        with scaled_time(cloud, 0.1):
-            assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
-            stale = store.get(incident_id)
-            assert (stale.state, stale.level) == ("awaiting_ack", 1) and stale.task_token
-            # The token is dead: AWS says TaskTimedOut ("deferred"); moto still takes it
-            # ("delivered"). Either way the ack is on the incident before Escalate reads it.
-            acked = _answer(http, operator, incident_id, "acknowledged")
-            assert acked["answer"] in ("deferred", "delivered")
-            assert acked["state"] == "acknowledged"
-            gate.opened.set()
-            incident = listed_incident(
-                cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i)
-            )
+        # AwaitAck1 timed out and Escalate is held in front of the runner (its 30 s guard
+        # is real time; only the task-token waits are scaled).
+        assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
+        stale = store.get(incident_id)
+        assert (stale.state, stale.level) == ("awaiting_ack", 1) and stale.task_token
+        # The token is dead: AWS says TaskTimedOut ("deferred"); moto still takes it
+        # ("delivered"). Either way the ack is on the incident before Escalate reads it.
+        acked = _answer(http, operator, incident_id, "acknowledged")
+        assert acked["answer"] in ("deferred", "delivered")
+        assert acked["state"] == "acknowledged"
+        gate.opened.set()
+        incident = listed_incident(
+            cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i)
+        )
     assert (incident["state"], incident["level"]) == ("acknowledged", 1)
     assert "escalated" not in _events(incident)
     assert _events(incident).count("acknowledged") == 1
@@ -344,12 +343,11 @@ def test_an_all_clear_that_lands_after_the_wait_timed_out_closes_the_incident(
         waiting = listed_incident(
             cloud, http, operator, complex_id, lambda i: "awaiting_ack" in _events(i)
         )
-        with scaled_time(cloud, 0.1):
-            assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
-            cleared = _answer(http, operator, waiting["incident_id"], "all_clear")
-            assert cleared["answer"] in ("deferred", "delivered")
-            gate.opened.set()
-            execution = cloud.wait_for_execution(ALERT, waiting["incident_id"])
+        assert gate.reached.wait(timeout=10), "AwaitAck1 never timed out"
+        cleared = _answer(http, operator, waiting["incident_id"], "all_clear")
+        assert cleared["answer"] in ("deferred", "delivered")
+        gate.opened.set()
+        execution = cloud.wait_for_execution(ALERT, waiting["incident_id"])
     assert execution["status"] == "SUCCEEDED"
     closed = store.get(waiting["incident_id"])
     assert (closed.status, closed.level) == ("closed", 1)

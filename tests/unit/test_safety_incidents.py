@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
 from gyeonggi.safety.incidents import (
     Evidence,
     Incident,
@@ -98,6 +98,19 @@ def test_evidence_within_the_window_joins_and_after_it_opens() -> None:
     assert decide(incident, _ev(_camera(ts=(T0 + timedelta(minutes=11)).isoformat()))) == "open"
     closed = _fields_incident(incident, status="closed")
     assert decide(closed, _ev(_camera())) == "open"
+
+
+def test_a_clear_joins_its_own_incident_however_late_and_never_opens_one() -> None:
+    incident = _opened(_gas())
+    hours_later = (T0 + timedelta(hours=3)).isoformat()
+    assert decide(incident, _ev(_gas(kind="cleared", severity="warning", ts=hours_later))) == (
+        "join"
+    )
+    # no incident, a closed one, or a source that is not part of it: nothing to clear
+    assert decide(None, _ev(_gas(kind="cleared", severity="warning"))) == "ignore"
+    closed = _fields_incident(incident, status="closed")
+    assert decide(closed, _ev(_gas(kind="cleared", severity="warning"))) == "ignore"
+    assert decide(incident, _ev(_camera(kind="cleared", severity="warning"))) == "ignore"
 
 
 def _fields(incident: Incident, **changes: Any) -> dict[str, Any]:
@@ -233,6 +246,47 @@ def test_all_clear_evidence_answers_the_stored_token(store: IncidentStore) -> No
     )
     assert wf.answered == [("tok-1", "all_clear")]
     assert store.get(first.incident_id).task_token is None
+
+
+def test_a_clear_after_an_operator_closed_the_incident_pages_nobody(
+    store: IncidentStore,
+) -> None:
+    wf, alerts = FakeWorkflow(), FakeAlerts()
+    first = _ingest(store, wf, alerts, _gas())
+    store.update(first.incident_id, lambda i: _fields_incident(i, status="closed"))
+    store.release(store.get(first.incident_id))
+    later = (T0 + timedelta(minutes=30)).isoformat()
+    cleared = _ingest(store, wf, alerts, _gas(kind="cleared", severity="warning", ts=later))
+    assert (cleared.outcome, cleared.incident_id) == ("ignored", None)
+    assert wf.started == [first.incident_id] and store.open_for("banwol") is None
+    assert alerts.published == []
+
+
+def test_an_all_clear_that_loses_the_write_answers_no_token(
+    store: IncidentStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token is answered only once the all-clear is stored: a lost race retries the
+    message and leaves the workflow waiting, not moved on by an all-clear nobody stored."""
+    wf, alerts = FakeWorkflow(), FakeAlerts()
+    first = _ingest(store, wf, alerts, _gas())
+    store.update(
+        first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
+    )
+
+    def lost(incident: Incident) -> Incident:
+        raise Conflict("incident changed meanwhile")
+
+    cleared = _gas(kind="cleared", severity="warning", ts="2026-11-24T13:35:00+00:00")
+    with monkeypatch.context() as patched, pytest.raises(Conflict):
+        patched.setattr(store, "save", lost)
+        _ingest(store, wf, alerts, cleared)
+    assert wf.answered == []
+    assert store.get(first.incident_id).task_token == "tok-1"
+    # the redelivery stores the all-clear, then answers
+    _ingest(store, wf, alerts, cleared)
+    assert wf.answered == [("tok-1", "all_clear")]
+    stored = store.get(first.incident_id)
+    assert stored.all_clear and stored.task_token is None
 
 
 def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentStore) -> None:

@@ -17,7 +17,9 @@ Rules
   A gas alarm (sensor, ``alarm`` or above) plus a camera's smoke or fire in the same complex
   raises it to ``critical``: two independent channels agree on a real release and fire.
 - ``cleared`` evidence clears its source; when every source that reported is cleared the
-  incident is all-clear and the workflow closes it.
+  incident is all-clear and the workflow closes it. A clear never opens an incident: it joins
+  the open incident its source belongs to, however long the hazard lasted, and is otherwise
+  ignored (a sensor back to normal after an operator closed the incident pages nobody).
 - An operator's acknowledgement or all-clear is written on the incident before its task token
   is answered (:func:`answer`). A wait that timed out meanwhile no longer takes the token, so
   the workflow's next step reads the answer from the incident instead: an answer is never lost
@@ -179,18 +181,20 @@ def new_incident_id(at: datetime) -> str:
     return f"inc-{at.astimezone(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
 
 
-def decide(current: Incident | None, evidence: Evidence) -> Literal["join", "open"]:
-    """Join the complex's open incident, or open a new one.
+def decide(current: Incident | None, evidence: Evidence) -> Literal["join", "open", "ignore"]:
+    """Join the complex's open incident, open a new one, or ignore a clear.
 
     An incident whose workflow ended unacknowledged pages nobody any more: new hazard evidence
     opens a new incident (its workflow pages from level 1) instead of joining it silently. The
     old one stays listed, unacknowledged, until an operator declares its all-clear.
     """
     if current is None or not current.is_open:
-        return "open"
+        return "ignore" if evidence.cleared else "open"
     if evidence.dedupe_key in current.evidence_keys:
         return "join"  # a repeat: joining finds the duplicate and changes nothing
-    if current.workflow_ended and not evidence.cleared:
+    if evidence.cleared:
+        return "join" if evidence.source_key in current.sources else "ignore"
+    if current.workflow_ended:
         return "open"
     if abs(evidence.ts - current.last_evidence_at) <= CORRELATION_WINDOW:
         return "join"
@@ -581,10 +585,10 @@ class IncidentAlerts:
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
-    """What happened to one piece of evidence."""
+    """What happened to one piece of evidence (``ignored``: a clear with no incident to join)."""
 
-    incident_id: str
-    outcome: Literal["opened", "joined", "duplicate"]
+    incident_id: str | None
+    outcome: Literal["opened", "joined", "duplicate", "ignored"]
     severity: str
 
 
@@ -599,7 +603,10 @@ def ingest(
 
     The incident is stored before its execution starts, and an incident found without an
     execution gets one: a crash between the two cannot leave an incident nobody is alerted
-    about (the message is redelivered and the repeat starts the execution).
+    about (the message is redelivered and the repeat starts the execution). All-clear evidence
+    takes the task token off the incident in the same conditional write and answers it after,
+    as an operator's answer does: a write that loses a race never leaves a token answered for
+    an all-clear that was not stored.
 
     Raises
     ------
@@ -607,7 +614,10 @@ def ingest(
         A concurrent consumer changed the incident; the message should be retried.
     """
     current = store.open_for(evidence.complex_id)
-    if current is None or decide(current, evidence) == "open":
+    decision = decide(current, evidence)
+    if decision == "ignore":
+        return Ingested(None, "ignored", evidence.severity)
+    if current is None or decision == "open":
         incident = open_incident(evidence, new_incident_id(now), now)
         store.create(incident, replacing=None if current is None else current.incident_id)
         incident = replace(incident, version=1)
@@ -620,31 +630,28 @@ def ingest(
                 # Operators hear at once that the hazard is worse, not at the next escalation;
                 # published before the write so a failed publish retries the whole message.
                 alerts.publish({**alert_of(incident), "event_type": "IncidentSeverityRaised"})
+            token = None
             if applied.became_all_clear:
-                incident = _all_clear_by_evidence(incident, workflow, now)
+                incident, token = _all_clear_by_evidence(incident, now)
             incident = store.save(incident)
             if not incident.is_open:
                 store.release(incident)
+            if token is not None:
+                # ``False``: the wait ended meanwhile; the next step reads the all-clear.
+                workflow.answer(token, "all_clear", by="evidence")
     if incident.execution_arn is None:
         arn = workflow.start(incident)
         incident = store.update(incident.incident_id, lambda i: replace(i, execution_arn=arn))
     return Ingested(incident.incident_id, outcome, incident.severity)
 
 
-def _all_clear_by_evidence(
-    incident: Incident, workflow: IncidentWorkflow, now: datetime
-) -> Incident:
+def _all_clear_by_evidence(incident: Incident, now: datetime) -> tuple[Incident, str | None]:
+    """The all-clear incident to store, and the task token to answer once it is stored."""
     if incident.workflow_ended:
         # Nothing waits for a token any more: the evidence closes the incident itself.
-        return closed(incident, now, "all_clear")
-    token = incident.task_token
-    if token is None:
-        # Between two waits: the next step sees ``all_clear`` on the incident and takes it.
-        return incident
-    if workflow.answer(token, "all_clear", by="evidence"):
-        return replace(incident, task_token=None)
-    # The wait ended meanwhile (escalation); the next step sees ``all_clear`` and takes it.
-    return record(incident, "all_clear_deferred", now)
+        return closed(incident, now, "all_clear"), None
+    # No token: between two waits; the next step sees ``all_clear`` on the incident.
+    return replace(incident, task_token=None), incident.task_token
 
 
 def closed(incident: Incident, now: datetime, outcome: str | None) -> Incident:
