@@ -108,6 +108,8 @@ def test_step_payloads_are_checked() -> None:
         {"action": "dance", "incident_id": "inc-1"},
         {"action": "escalate"},
         {"action": "await_ack", "incident_id": "inc-1"},
+        {"action": "escalate", "incident_id": "inc-1", "level": "2"},
+        {"action": "escalate", "incident_id": "inc-1", "level": 0},
         ["escalate"],
     ):
         with pytest.raises(InvalidInput):
@@ -135,6 +137,39 @@ def test_a_wait_stores_its_token_and_a_timeout_escalates(
     assert escalated.counts == ("IncidentEscalated",)
     incident = store.get(incident_id)
     assert (incident.state, incident.level, incident.task_token) == ("escalating", 2, None)
+
+
+def test_a_retried_escalate_does_not_skip_a_level(
+    store: IncidentStore, wf: Workflow, incident_id: str
+) -> None:
+    """Escalate timed out (or its answer was lost) after it wrote level 2: the retry names
+    level 1 again and gets level 2 back, not level 3."""
+    _wait(store, wf, "t1")
+    _timed_out(wf, "t1")
+    first = _step(store, wf, "escalate", level=1)
+    again = _step(store, wf, "escalate", level=1)
+    assert first.output["alert"]["level"] == again.output["alert"]["level"] == 2
+    assert again.output["outcome"] == "escalated" and again.counts == ()
+    incident = store.get(incident_id)
+    assert incident.level == 2 and _events(incident).count("escalated") == 1
+    # the next level's own timeout escalates from 2
+    assert _step(store, wf, "escalate", level=2).output["alert"]["level"] == 3
+
+
+def test_only_plain_steps_retry_a_timeout_and_escalate_names_its_level() -> None:
+    """A task-token wait's States.Timeout is the acknowledgement window: never retried. Every
+    other Lambda step is idempotent, so a step that timed out or crashed runs again."""
+    states = json.loads(
+        Path(ROOT, "statemachines/safety_alert.asl.json").read_text(encoding="utf-8")
+    )["States"]
+    for name, state in states.items():
+        if not state.get("Resource", "").startswith("arn:aws:states:::lambda:invoke"):
+            continue
+        retried = {error for r in state["Retry"] for error in r["ErrorEquals"]}
+        assert "Lambda.ClientExecutionTimeoutException" in retried, name
+        waits = state["Resource"].endswith(".waitForTaskToken")
+        assert ("States.Timeout" in retried) is not waits, name
+    assert states["Escalate"]["Parameters"]["Payload"]["level.$"] == "$.alert.level"
 
 
 def test_a_failed_notification_is_recorded_and_the_wait_goes_on(

@@ -50,6 +50,8 @@ class StepRequest:
     # ``Notify``'s result: ``{"message_id"}``, or its Catch's ``{"Error", "Cause"}``.
     notification: dict[str, Any] | None = None
     outcome: str | None = None
+    # ``escalate``: the level the workflow escalates from (a retried step must not skip one).
+    level: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +80,16 @@ def parse_step(event: Any) -> StepRequest:
         raise InvalidInput(f"{action} needs the task token", field="task_token")
     notification = event.get("notification")
     outcome = event.get("outcome")
+    level = event.get("level")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int) or level < 1):
+        raise InvalidInput("level must be a positive integer", field="level")
     return StepRequest(
         action=action,
         incident_id=incident_id,
         task_token=token if isinstance(token, str) else None,
         notification=notification if isinstance(notification, dict) else None,
         outcome=outcome if isinstance(outcome, str) else None,
+        level=level,
     )
 
 
@@ -155,6 +161,11 @@ def _escalate(request: StepRequest, store: IncidentStore, now: datetime) -> Step
         answer = _answered(incident)
         if answer is not None:
             found.append(answer)
+            return incident
+        if request.level is not None and incident.level > request.level:
+            # This step ran already and is retried (it timed out or its answer was lost):
+            # escalating again would skip a level nobody was paged at.
+            found.append("escalated")
             return incident
         level = incident.level + 1
         incident = record(incident, "escalated", now, level=level)
