@@ -283,7 +283,27 @@ class LocalCloud:
                 return None
             return desc if desc["status"] != "RUNNING" else None
 
-        return self.wait_for(ended, timeout, what=f"execution {name} to end")
+        desc = self.wait_for(ended, timeout, what=f"execution {name} to end")
+        if desc["status"] != "SUCCEEDED":
+            # The status alone says nothing about which step failed, or why.
+            log.warning("execution %s %s: %s", name, desc["status"], self._failures(arn))
+        return desc
+
+    def _failures(self, execution_arn: str) -> str:
+        """The failed, timed-out and aborted events of an execution's history, in one line."""
+        history = self.client("stepfunctions").get_execution_history(executionArn=execution_arn)
+        found, state = [], "?"
+        for event in history["events"]:
+            entered = event.get("stateEnteredEventDetails")
+            if entered:
+                state = entered["name"]
+            if event["type"].endswith(("Failed", "TimedOut", "Aborted")):
+                details: dict[str, Any] = next(
+                    (v for k, v in event.items() if k.endswith("EventDetails")), {}
+                )
+                error, cause = details.get("error", ""), str(details.get("cause", ""))[:300]
+                found.append(f"{state}: {event['type']} {error} {cause}".strip())
+        return "; ".join(found) or "no failed event in the history"
 
     def mint_token(self, *roles: str, subject: str | None = None) -> str:
         """A bearer token from the local issuer for the given roles."""

@@ -91,7 +91,7 @@ class Invocation:
 
     function: str
     request_id: str
-    duration_ms: float
+    duration_ms: float  # the handler's time, as Lambda's Duration: the cold import excluded
     cold_start: bool
     errored: bool
     event: Any
@@ -127,6 +127,7 @@ class InProcessRunner:
         self.log_dir = log_dir
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
+        self._left_behind: set[str] = set()
         self._original: Any = None
         self._original_invoke: Any = None
         #: Sends ``(target_arn, body, attributes)`` to a dead-letter queue; set by the cloud.
@@ -173,6 +174,7 @@ class InProcessRunner:
             LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
             LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
             self._original = self._original_invoke = None
+        self.restore_environment()
 
     # -- invocation
     def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
@@ -189,10 +191,13 @@ class InProcessRunner:
         request_id = str(uuid.uuid4())
         timeout = float(fn.timeout if fn.timeout is not None else 3)
         with self._lock, self._environment(fn, local), self._capture() as out:
-            start = time.monotonic()
             cold = fn.function_name not in self._modules
+            start = time.monotonic()
             try:
                 handler = self._handler(fn, local)
+                # As in Lambda, the init phase (the cold import) does not count against the
+                # function's timeout: the clock starts when the handler is called.
+                start = time.monotonic()
                 context = LambdaContext(fn, request_id, start + timeout)
                 result = handler(event, context)
                 errored = False
@@ -279,7 +284,6 @@ class InProcessRunner:
 
     @contextlib.contextmanager
     def _environment(self, fn: Any, local: LocalFunction) -> Iterator[None]:
-        saved = dict(os.environ)
         env = dict(self.base_environment)
         env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
         env.update(local.extra_environment)
@@ -292,17 +296,28 @@ class InProcessRunner:
                 "LAMBDA_TASK_ROOT": str(local.source_dir),
             }
         )
-        # Only the function's own keys change, and only for the invocation: other threads (the
-        # Step Functions interpreter, pollers, the HTTP server) never see an emptied environment.
+        # Only the function's own keys change: other threads (the Step Functions interpreter,
+        # pollers, the HTTP server) never see an emptied environment. A key the process did not
+        # have stays, with the last function's value, until the runner is uninstalled: deleting
+        # it would race any thread iterating os.environ (urllib's proxy lookup, run by every
+        # new boto3 client, raised KeyError and failed a workflow step in CI). A function reads
+        # only what the template declares for it (tests/contract checks every Settings field),
+        # so a key another function left behind is never read.
+        saved = {key: None if key in self._left_behind else os.environ.get(key) for key in env}
         os.environ.update(env)
         try:
             yield
         finally:
-            for key in env:
-                if key in saved:
-                    os.environ[key] = saved[key]
+            for key, value in saved.items():
+                if value is not None:
+                    os.environ[key] = value
                 else:
-                    os.environ.pop(key, None)
+                    self._left_behind.add(key)
+
+    def restore_environment(self) -> None:
+        """Remove the keys invocations left in the process environment (at shutdown)."""
+        while self._left_behind:
+            os.environ.pop(self._left_behind.pop(), None)
 
     @contextlib.contextmanager
     def _capture(self) -> Iterator[io.StringIO]:

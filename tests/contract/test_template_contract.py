@@ -292,6 +292,67 @@ def test_every_function_has_its_folder_handler_sample_events_and_a_test() -> Non
     assert not problems, "functions:\n  " + "\n  ".join(problems)
 
 
+def _settings_classes() -> dict[str, tuple[list[str], dict[str, bool]]]:
+    """Every class in layers/ and functions/: name -> (base names, {field: required})."""
+    classes: dict[str, tuple[list[str], dict[str, bool]]] = {}
+    for path in [*(ROOT / "layers").rglob("*.py"), *FUNCTIONS.rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                fields = {
+                    stmt.target.id: stmt.value is None
+                    for stmt in node.body
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                }
+                bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+                classes[node.name] = (bases, fields)
+    return classes
+
+
+def _required_variables(
+    name: str, classes: dict[str, tuple[list[str], dict[str, bool]]]
+) -> set[str]:
+    bases, fields = classes[name]
+    required = {field.upper() for field, needed in fields.items() if needed}
+    for base in bases:
+        if base in classes and base != "Settings":
+            required |= _required_variables(base, classes)
+    return required
+
+
+def _is_settings(name: str, classes: dict[str, tuple[list[str], dict[str, bool]]]) -> bool:
+    bases = classes.get(name, ([], {}))[0]
+    return "Settings" in bases or any(_is_settings(b, classes) for b in bases if b != name)
+
+
+def test_every_variable_a_function_requires_is_declared_for_it() -> None:
+    """A function's ``Settings`` (its own, or one from the layer it names) read only variables
+    the template gives that function; the local runner relies on it (keys one function sets
+    stay in the process for the next, so an undeclared read would pass locally)."""
+    classes = _settings_classes()
+    settings = {name for name in classes if _is_settings(name, classes)}
+    globals_ = set(
+        _source().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    problems: list[str] = []
+    for logical_id, spec in _of_type(_source(), "AWS::Serverless::Function").items():
+        folder = _function_dirs()[logical_id]
+        declared = globals_ | set(
+            (_properties(spec).get("Environment") or {}).get("Variables") or {}
+        )
+        names: set[str] = set()
+        for path in (FUNCTIONS / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+        used = names & settings
+        if not used:
+            problems.append(f"{logical_id}: uses no Settings class")
+        for name in sorted(used):
+            for variable in sorted(_required_variables(name, classes) - declared):
+                problems.append(f"{logical_id}: {name} needs {variable}, not in its Environment")
+    assert not problems, "\n".join(problems)
+
+
 def test_every_function_folder_and_events_folder_belongs_to_a_function() -> None:
     declared = set(_function_dirs().values())
     folders = {p.parent.name for p in FUNCTIONS.glob("*/app.py")}

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,6 +28,15 @@ def _fn(name: str, handler: str = "app.handler", timeout: int = 3, **env: str) -
     )
 
 
+@pytest.fixture(autouse=True)
+def _process_environment() -> Iterator[None]:
+    """Each test's runners leave keys behind until shutdown; this module has no shutdown."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
 @pytest.fixture
 def function_dir(tmp_path: Path) -> Path:
     (tmp_path / "app.py").write_text(
@@ -44,17 +54,60 @@ def function_dir(tmp_path: Path) -> Path:
 
 
 def test_runs_with_the_function_environment_and_restores_it(function_dir: Path) -> None:
+    os.environ["AWS_LAMBDA_FUNCTION_VERSION"] = "outer"
     runner = InProcessRunner({"AWS_REGION": "ap-northeast-2"})
     runner.register(LocalFunction("fn", "Fn", function_dir))
     payload, errored, logs = runner.invoke(_fn("fn", TABLE="complaints"), {"n": 1})
     assert not errored
     assert json.loads(payload) == {"table": "complaints", "loads": 1, "remaining": True}
     assert "log line 1" in logs
-    assert "TABLE" not in os.environ
     # warm: the module is not loaded again
     payload, _, _ = runner.invoke(_fn("fn", TABLE="complaints"), {"n": 2})
     assert json.loads(payload)["loads"] == 1
     assert [i.cold_start for i in runner.calls("fn")] == [True, False]
+    # A key the process lacked stays until shutdown: deleting it while other threads iterate
+    # os.environ would race them. A key the process had gets its value back at once.
+    assert os.environ["AWS_LAMBDA_FUNCTION_VERSION"] == "outer"
+    assert os.environ["TABLE"] == "complaints"
+    runner.invoke(_fn("fn", TABLE="other"), {"n": 3})
+    assert os.environ["TABLE"] == "other"
+    runner.restore_environment()
+    assert "TABLE" not in os.environ
+
+
+def test_invocations_never_pull_a_key_from_under_a_thread_iterating_the_environment(
+    function_dir: Path,
+) -> None:
+    """urllib's proxy lookup (every new boto3 client) iterates os.environ; a key deleted
+    meanwhile raises KeyError in that thread (a Step Functions task failed so in CI)."""
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    errors: list[KeyError] = []
+    stop = threading.Event()
+
+    def iterate() -> None:
+        while not stop.is_set():
+            try:
+                for _ in os.environ.items():
+                    pass
+            except KeyError as exc:
+                errors.append(exc)
+
+    reader = threading.Thread(target=iterate)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 5
+        for n in range(300):
+            extra = {f"RUNNER_TEST_{i}": "x" for i in range(20)}
+            fn = _fn("fn", TABLE="t")
+            fn.environment_vars.update(extra)
+            runner.invoke(fn, {"n": n})
+            if time.monotonic() > deadline:
+                break
+    finally:
+        stop.set()
+        reader.join(5)
+    assert errors == []
 
 
 def test_a_package_beside_the_handler_is_fresh_for_each_runner(tmp_path: Path) -> None:
@@ -123,6 +176,19 @@ def test_timeout_is_reported_as_lambda_does(function_dir: Path) -> None:
     runner.register(LocalFunction("fn", "Fn", function_dir))
     payload, errored, _ = runner.invoke(_fn("fn", timeout=0, TABLE="t"), {"sleep": 0.01})
     assert errored and json.loads(payload)["errorType"] == "Sandbox.Timedout"
+
+
+def test_a_slow_cold_import_does_not_count_against_the_timeout(tmp_path: Path) -> None:
+    """Lambda's init phase is outside the function's timeout; only the handler's time counts."""
+    (tmp_path / "app.py").write_text(
+        "import time\ntime.sleep(0.3)\ndef handler(event, context):\n    return 'ok'\n"
+    )
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", tmp_path))
+    fn = SimpleNamespace(**{**vars(_fn("fn")), "timeout": 0.2})
+    payload, errored, _ = runner.invoke(fn, {})
+    assert (json.loads(payload), errored) == ("ok", False)
+    assert runner.calls("fn")[0].duration_ms < 200
 
 
 def test_missing_handler_or_source_is_an_error(function_dir: Path) -> None:
