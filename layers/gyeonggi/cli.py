@@ -11,6 +11,7 @@
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
+    gyeonggi safety redrive  page again about incidents whose alert workflow failed
 
 Subcommands import what they need when they run, so the package stays light in Lambda.
 """
@@ -186,6 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
     target = subscribe.add_mutually_exclusive_group(required=True)
     target.add_argument("--topic-arn", help="the stack's IncidentAlertsTopicArn output")
     target.add_argument("--local", action="store_true", help="the running `local up`")
+    redrive = safety_cmds.add_parser(
+        "redrive",
+        help="page again about incidents whose alert workflow failed (IncidentFailureQueue)",
+        description="Takes the failure queue's messages. An incident that is still open and "
+        "whose workflow failed gets a new execution that pages from the level it had reached; "
+        "a message about a closed incident, or one whose workflow did not fail, is deleted. "
+        "Anything else stays on the queue. One JSON line per message; exit status 1 if any "
+        "message stayed. Fix what made the workflow fail first.",
+    )
+    redrive.add_argument(
+        "--limit", type=int, default=100, help="at most this many messages (default: 100)"
+    )
+    source = redrive.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="the deployed stack's name (its outputs name the parts)")
+    source.add_argument("--local", action="store_true", help="the running `local up`")
 
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)

@@ -137,6 +137,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
             ["devices", "register", "banwol-gw", "--complex", "banwol", "--policy", policy,
              "--out", str(state / "gateway"), "--local"],
             ["safety", "alarms", "show", "banwol", "--local"],
+            ["safety", "redrive", "--local"],
             ["safety", "subscribe", "email", "ops@example.kr", "--complex", "banwol", "--local"],
         ):  # fmt: skip
             done = subprocess.run(

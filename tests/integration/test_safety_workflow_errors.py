@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from gyeonggi.common.errors import Conflict, NotFound
-from gyeonggi.safety.incidents import IncidentStore
+from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow
+from gyeonggi.safety.redrive import redrive
 from localcloud.cloud import LocalCloud
 from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
 
@@ -412,3 +413,55 @@ def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
     closed = _answer(http, operator, first["incident_id"], "all_clear")
     assert (closed["answer"], closed["status"]) == ("closed", "closed")
     _answer(http, operator, second["incident_id"], "acknowledged")
+
+
+def test_a_redrive_pages_again_about_an_incident_whose_workflow_failed(
+    cloud: LocalCloud,
+    http: Http,
+    operator: str,
+    alerts: TopicTap,
+    store: IncidentStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    complex_id = _complex()
+    escalations = Gate(store, complex_id, "escalate", nth=1)
+    original = cloud.runner.invoke
+
+    def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
+        if escalations.holds(event):
+            error = {"errorMessage": "throttled", "errorType": "ThrottlingException"}
+            return json.dumps(error), True, ""
+        return original(fn, event)
+
+    monkeypatch.setattr(cloud.runner, "invoke", invoke)
+    with scaled_time(cloud, 0.005):
+        _alarm(cloud, complex_id)
+        first = listed_incident(cloud, http, operator, complex_id, lambda i: True)
+        incident_id = first["incident_id"]
+        assert cloud.wait_for_execution(ALERT, incident_id, timeout=20)["status"] == "FAILED"
+    monkeypatch.setattr(cloud.runner, "invoke", original)  # the cause is fixed
+    assert cloud.wait_for(lambda: _failures_for(cloud, incident_id), what="the input")
+    listed_incident(cloud, http, operator, complex_id, lambda i: "workflow_failed" in _events(i))
+
+    # The level-1 wait lasts 12 s here, so the ack below lands in it.
+    with scaled_time(cloud, 0.1):
+        results = redrive(
+            cloud.client("sqs"),
+            cloud.physical_id("IncidentFailureQueue"),
+            store,
+            IncidentWorkflow(cloud.physical_id(ALERT), sfn=cloud.client("stepfunctions")),
+            datetime.now(UTC),
+        )
+        assert [r.outcome for r in results if r.incident_id == incident_id] == ["restarted"]
+        assert _failures_for(cloud, incident_id) == []  # taken off the queue
+        # paged again at the level it had reached (the failed escalation wrote nothing)
+        assert _alert_levels(cloud, alerts, incident_id, 2) == ["1", "1"]
+        waiting = listed_incident(
+            cloud, http, operator, complex_id, lambda i: i["state"] == "awaiting_ack"
+        )
+        assert "workflow_restarted" in _events(waiting)
+        assert _answer(http, operator, incident_id, "acknowledged")["answer"] == "delivered"
+    listed_incident(cloud, http, operator, complex_id, lambda i: "awaiting_all_clear" in _events(i))
+    assert _answer(http, operator, incident_id, "all_clear")["answer"] == "delivered"
+    assert cloud.wait_for_execution(ALERT, f"{incident_id}-r1")["status"] == "SUCCEEDED"
+    assert store.get(incident_id).status == "closed"

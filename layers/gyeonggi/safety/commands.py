@@ -24,6 +24,8 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
         return _analyze_video(args)
     if args.command == "subscribe":
         return _subscribe(args, state_dir)
+    if args.command == "redrive":
+        return _redrive(args, state_dir)
     return _alarms(args, state_dir)
 
 
@@ -143,6 +145,67 @@ def _subscribe(args: argparse.Namespace, state_dir: Path) -> int:
         return 1
     print(json.dumps({"subscription_arn": arn, "filter_policy": policy}, indent=2))
     return 0
+
+
+def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
+    """``safety redrive``: one JSON line per message; 1 when a message stayed on the queue."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow, now_utc
+    from gyeonggi.safety.redrive import redrive
+
+    if args.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if args.local:
+            from localcloud.up import running_client, running_resource
+
+            sqs, sfn = running_client(state_dir, "sqs"), running_client(state_dir, "stepfunctions")
+            dynamodb = boto3.resource(
+                "dynamodb",
+                endpoint_url=sqs.meta.endpoint_url,
+                region_name=sqs.meta.region_name,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            queue_url = running_resource(state_dir, "IncidentFailureQueue")
+            table = running_resource(state_dir, "IncidentsTable")
+            machine = running_resource(state_dir, "SafetyAlertStateMachine")
+        else:
+            sqs, sfn, dynamodb = boto3.client("sqs"), boto3.client("stepfunctions"), None
+            outputs = _stack_outputs(args.stack)
+            queue_url = outputs["IncidentFailureQueueUrl"]
+            table = outputs["IncidentsTableName"]
+            machine = outputs["SafetyAlertStateMachineArn"]
+        store = IncidentStore(table, dynamodb=dynamodb)
+        results = redrive(
+            sqs, queue_url, store, IncidentWorkflow(machine, sfn=sfn), now_utc(), args.limit
+        )
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: AWS: {exc}", file=sys.stderr)
+        return 1
+    except KeyError as exc:
+        print(f"error: stack {args.stack} has no output {exc}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    left = sum(1 for r in results if r.outcome == "left")
+    restarted = sum(1 for r in results if r.outcome == "restarted")
+    print(
+        f"{len(results)} message(s): {restarted} incident(s) paging again, {left} left on the "
+        "queue",
+        file=sys.stderr,
+    )
+    return 1 if left else 0
+
+
+def _stack_outputs(stack: str) -> dict[str, str]:
+    import boto3
+
+    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
 def _register_gateway(args: argparse.Namespace, state_dir: Path) -> int:

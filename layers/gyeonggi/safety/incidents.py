@@ -535,17 +535,19 @@ class IncidentWorkflow:
         if sfn is not None:
             self.sfn = sfn
 
-    def start(self, incident: Incident) -> str:
-        """Start the incident's execution (named after it); a repeat finds the same one."""
+    def start(self, incident: Incident, name: str | None = None) -> str:
+        """Start the incident's execution (named after it, or ``name``); a repeat finds the
+        same one."""
+        name = name or incident.incident_id
         payload = json.dumps({"incident_id": incident.incident_id, "alert": alert_of(incident)})
         try:
             answer = self.sfn.start_execution(
-                stateMachineArn=self.state_machine_arn, name=incident.incident_id, input=payload
+                stateMachineArn=self.state_machine_arn, name=name, input=payload
             )
             return str(answer["executionArn"])
         except self.sfn.exceptions.ExecutionAlreadyExists:
             prefix = self.state_machine_arn.replace(":stateMachine:", ":execution:")
-            return f"{prefix}:{incident.incident_id}"
+            return f"{prefix}:{name}"
 
     def answer(self, token: str, outcome: str, **details: Any) -> bool:
         """Complete a waiting task; ``False`` when the wait is over (timed out or done)."""
