@@ -150,3 +150,43 @@ def test_redrive_takes_no_more_than_its_limit(incident_store: IncidentStore) -> 
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"incident_id": f"inc-{n}"}))
     wf: Any = Workflow()
     assert len(redrive(sqs, url, incident_store, wf, T0, limit=12)) == 12
+
+
+def test_redrive_command_finds_the_parts_in_the_stack_outputs(
+    incident_store: IncidentStore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gyeonggi.cli import main
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+    sfn = boto3.client("stepfunctions", region_name="ap-northeast-2")
+    machine = sfn.create_state_machine(
+        name="safety-alert",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    template = {
+        "Resources": {"Failures": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {
+            "IncidentFailureQueueUrl": {"Value": {"Ref": "Failures"}},
+            "IncidentsTableName": {"Value": "incidents"},
+            "SafetyAlertStateMachineArn": {"Value": machine},
+        },
+    }
+    boto3.client("cloudformation", region_name="ap-northeast-2").create_stack(
+        StackName="gyeonggi", TemplateBody=json.dumps(template)
+    )
+    _failed(incident_store, "inc-1")
+    sqs = boto3.client("sqs", region_name="ap-northeast-2")
+    url = sqs.list_queues()["QueueUrls"][0]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"incident_id": "inc-1"}))
+
+    assert main(["safety", "redrive", "--stack", "gyeonggi"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["outcome"] == "restarted"
+    assert "1 incident(s) paging again, 0 left" in err
+    assert sfn.list_executions(stateMachineArn=machine)["executions"][0]["name"] == "inc-1-r1"
+    assert main(["safety", "redrive", "--stack", "elsewhere"]) == 1
+    assert "error: AWS" in capsys.readouterr().err
+    assert main(["safety", "redrive", "--local", "--limit", "0"]) == 2
