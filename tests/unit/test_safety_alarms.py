@@ -7,7 +7,6 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -255,21 +254,57 @@ def test_evaluate_does_not_mutate_the_given_state() -> None:
     assert state.to_dict() == before
 
 
-def test_state_round_trips_through_json_and_decimals() -> None:
+def test_state_round_trips_through_its_stored_form() -> None:
+    from boto3.dynamodb.types import Binary
+
+    from gyeonggi.common.aws import from_dynamo, to_dynamo
+
     state, _ = run("co", [250] * 50 + [12] * 5, every_s=10)
     assert state is not None
-    text = json.dumps(state.to_dict())
-    assert len(text) < 4000
-    back = SensorState.from_dict(json.loads(text))
-    assert back == state
-    # DynamoDB hands numbers back as Decimal.
-    as_dynamo = json.loads(text, parse_float=Decimal, parse_int=Decimal)
-    assert SensorState.from_dict(as_dynamo) == state
-    # Evaluation continues identically from the restored state.
-    assert evaluate(back, reading("co", 300, 600), CONFIG) == evaluate(
-        state, reading("co", 300, 600), CONFIG
+    stored = to_dynamo(state.to_dict())
+    # DynamoDB hands numbers back as Decimal and the packed sums as a Binary.
+    for key in ("stel", "twa"):
+        stored[key] = {**stored[key], "sums": Binary(stored[key]["sums"])}
+    back = SensorState.from_dict(from_dynamo(stored))
+    assert back is not None
+    assert back.twa_buckets.keys() == state.twa_buckets.keys()
+    for key, total in state.twa_buckets.items():
+        assert back.twa_buckets[key] == pytest.approx(total, rel=1e-6)  # float32
+    assert (back.level, back.active, back.last_ts_ms) == (
+        state.level,
+        state.active,
+        state.last_ts_ms,
+    )
+    # Evaluation continues with the same events from the restored state.
+    assert (
+        evaluate(back, reading("co", 300, 600), CONFIG)[1]
+        == evaluate(state, reading("co", 300, 600), CONFIG)[1]
     )
     assert SensorState.from_dict({**state.to_dict(), "v": 99}) is None
+
+
+def test_a_state_stored_before_packing_is_still_read() -> None:
+    """Version 1 kept exposure sums as [index, sum] pairs; a deploy must not reset 8 h of
+    exposure, so it is read as it is and written packed next time."""
+    state, _ = run("co", [40] * 30, every_s=60)
+    assert state is not None
+    v1 = {
+        **state.to_dict(),
+        "v": 1,
+        "stel": [[k, v] for k, v in sorted(state.stel_buckets.items())],
+        "twa": [[k, v] for k, v in sorted(state.twa_buckets.items())],
+    }
+    assert SensorState.from_dict(json.loads(json.dumps(v1))) == state
+
+
+def test_packed_sums_keep_a_missing_bucket_missing() -> None:
+    from gyeonggi.safety.alarms import _pack_sums, _unpack_sums
+
+    sums = {100: 3_000_000.0, 102: 12.5}
+    packed = _pack_sums(sums)
+    assert packed is not None and len(packed["sums"]) == 3 * 4
+    assert _unpack_sums(packed) == sums
+    assert _pack_sums({}) is None and _unpack_sums(None) == {}
 
 
 def test_events_serialise_and_unknown_kind_is_rejected() -> None:

@@ -55,16 +55,12 @@ def _create_table(resource: Any) -> None:
         AttributeDefinitions=[
             {"AttributeName": "sensor_key", "AttributeType": "S"},
             {"AttributeName": "complex_id", "AttributeType": "S"},
-            {"AttributeName": "last_seen", "AttributeType": "N"},
         ],
         KeySchema=[{"AttributeName": "sensor_key", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": "by_complex",
-                "KeySchema": [
-                    {"AttributeName": "complex_id", "KeyType": "HASH"},
-                    {"AttributeName": "last_seen", "KeyType": "RANGE"},
-                ],
+                "IndexName": "sensors_by_complex",
+                "KeySchema": [{"AttributeName": "complex_id", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,7 +68,10 @@ EventKind = Literal[
 Severity = Literal["info", "warning", "critical"]
 
 #: Bump when :meth:`SensorState.to_dict` changes shape; an unknown version starts afresh.
-STATE_VERSION = 1
+#: 2: exposure sums packed as float32 (:func:`_pack_sums`); 1 (``[[index, sum], ...]``) is
+#: still read, so a deploy keeps every sensor's 8 h of exposure.
+STATE_VERSION = 2
+_READABLE_VERSIONS = frozenset({1, 2})
 
 _STEL_WINDOW_MS = 15 * 60 * 1000
 _TWA_WINDOW_MS = 8 * 60 * 60 * 1000
@@ -392,7 +396,8 @@ class SensorState:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; bucket maps become ``[[index, value], ...]`` (JSON keys are strings)."""
+        """DynamoDB-ready: exposure sums are packed bytes (a Binary attribute), the rate-of-rise
+        minima ``[[index, value], ...]`` (JSON keys are strings)."""
         return {
             "v": STATE_VERSION,
             "complex_id": self.complex_id,
@@ -405,8 +410,8 @@ class SensorState:
             "stuck_value": self.stuck_value,
             "stuck_count": self.stuck_count,
             "stuck_since_ms": self.stuck_since_ms,
-            "stel": [[k, v] for k, v in sorted(self.stel_buckets.items())],
-            "twa": [[k, v] for k, v in sorted(self.twa_buckets.items())],
+            "stel": _pack_sums(self.stel_buckets),
+            "twa": _pack_sums(self.twa_buckets),
             "ror": [[k, v] for k, v in sorted(self.ror_buckets.items())],
         }
 
@@ -414,14 +419,17 @@ class SensorState:
     def from_dict(cls, data: Mapping[str, Any]) -> SensorState | None:
         """Rebuild from :meth:`to_dict` output (numbers may be ``Decimal`` from DynamoDB).
 
-        Returns ``None`` for another schema version, so the sensor starts afresh instead of
+        Returns ``None`` for an unknown schema version, so the sensor starts afresh instead of
         failing on the alarm path.
         """
-        if int(data.get("v", 0)) != STATE_VERSION:
+        version = int(data.get("v", 0))
+        if version not in _READABLE_VERSIONS:
             return None
 
         def buckets(key: str) -> dict[int, float]:
-            return {int(k): float(v) for k, v in data.get(key, [])}
+            if version == 1 or key == "ror":
+                return {int(k): float(v) for k, v in data.get(key) or []}
+            return _unpack_sums(data.get(key))
 
         def opt(key: str) -> float | None:
             value = data.get(key)
@@ -462,6 +470,38 @@ def _ms(ts: datetime) -> int:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return round(ts.timestamp() * 1000)
+
+
+#: Buckets a packed run may span: a window's worth (97 for the TWA) and room to spare; older
+#: buckets are pruned by every evaluation anyway.
+_MAX_PACKED_BUCKETS = 256
+
+
+def _pack_sums(buckets: Mapping[int, float]) -> dict[str, Any] | None:
+    """Exposure sums as the sensor's item stores them: the first bucket's index and the run of
+    sums from there as little-endian float32, a missing bucket as 0.
+
+    Four bytes a bucket instead of about sixteen as DynamoDB number pairs: the item of a gas
+    sensor with 8 h of exposure goes from about 2.2 KB (3 write units per reading) to under
+    1 KB (1 write unit), the alarm path's main cost at the design scale (docs/BENCHMARKS.md).
+    float32 keeps about seven significant digits, far finer than any sensor's accuracy.
+    """
+    if not buckets:
+        return None
+    last = max(buckets)
+    first = max(min(buckets), last - _MAX_PACKED_BUCKETS + 1)
+    run = [buckets.get(i, 0.0) for i in range(first, last + 1)]
+    return {"first": first, "sums": struct.pack(f"<{len(run)}f", *run)}
+
+
+def _unpack_sums(packed: Any) -> dict[int, float]:
+    if not packed:
+        return {}
+    raw = packed["sums"]
+    raw = bytes(getattr(raw, "value", raw))  # boto3 hands a Binary attribute back wrapped
+    first = int(packed["first"])
+    sums = struct.unpack(f"<{len(raw) // 4}f", raw)
+    return {first + i: float(v) for i, v in enumerate(sums) if v}
 
 
 def _accumulate(buckets: dict[int, float], start: int, end: int, value: float, size: int) -> None:

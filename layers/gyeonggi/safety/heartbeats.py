@@ -7,10 +7,10 @@ scheduled function sweeps every known complex each minute instead of waiting for
 The complexes are known from :class:`ComplexRegister`: the alarm path registers a complex the
 first time a warm container sees it (one idempotent UpdateItem per complex and container), so
 no scan of the sensor table is ever needed. Per complex, :class:`HeartbeatWatch` queries the
-sensor table's ``by_complex`` index (``complex_id``, ``last_seen``) for sensors silent for more
-than three times their smoothed interval and reports each silence once. When every sensor of a
-complex is silent, one more piece of evidence says so at ``alarm`` severity: the whole site has
-gone dark, which is not one battery running flat.
+sensor table's ``sensors_by_complex`` index (key ``complex_id``; ``last_seen`` projected) for
+sensors silent for more than three times their smoothed interval and reports each silence once.
+When every sensor of a complex is silent, one more piece of evidence says so at ``alarm``
+severity: the whole site has gone dark, which is not one battery running flat.
 
 Standard library plus boto3 only, like the alarm path.
 """
@@ -84,7 +84,7 @@ class Silence:
 class HeartbeatWatch(DynamoTable):
     """Sensors of a complex silent for more than ``FACTOR`` times their reporting interval."""
 
-    INDEX = "by_complex"
+    INDEX = "sensors_by_complex"
 
     def silence(self, complex_id: str, now: datetime) -> Silence:
         """One query of the complex's sensors (all of them: the count tells a dark complex)."""

@@ -5,14 +5,19 @@ whose cold start and per-message work must stay small (see :mod:`gyeonggi.safety
 
 One DynamoDB item per sensor (``sensor_key = complex_id#sensor_id``) holds
 
-- the last accepted reading (``kind``, ``value``, ``unit``, ``ts``, ``received_at``, ...);
-- ``state``: :meth:`SensorState.to_dict`, what the alarm logic remembers;
+- the last accepted reading (``kind``, ``value``, ``unit``, ``ts``, ...);
+- ``state``: :meth:`SensorState.to_dict` without the sensor's identity (the item has it), what
+  the alarm logic remembers;
 - ``version``: a counter for optimistic concurrency (two invocations for one sensor must not
   overwrite each other's exposure sums);
 - ``last_seen`` (receive time, epoch ms, server clock) and ``interval_s`` (the smoothed gap
-  between readings) for the missed-heartbeat check through the ``by_complex`` index;
+  between readings) for the missed-heartbeat check through the ``sensors_by_complex`` index;
 - ``anomaly``: the anomaly path's compact statistics (written only by that path, with
   ``SET anomaly``, so neither path erases the other's attributes).
+
+Each reading writes the item once, so its size is the alarm path's main cost at the design
+scale: a write is billed per started KB. Packed exposure sums and no duplicated fields keep a
+gas sensor's item under 1 KB with 8 h of exposure and its anomaly history (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from gyeonggi.common.aws import AwsClient, DynamoTable, from_dynamo, to_dynamo
@@ -46,6 +51,10 @@ FIRE_KINDS = frozenset({"flame", "smoke", "temperature"})
 _COMPLEX_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Reporting interval assumed until two readings have been seen.
 DEFAULT_INTERVAL_S = 60.0
+
+
+#: On the item itself; the stored ``state`` leaves them out (bytes of every write).
+_IDENTITY = ("complex_id", "sensor_id", "kind")
 
 
 class StateConflict(RuntimeError):
@@ -110,13 +119,16 @@ class AlarmStateStore(DynamoTable):
         item = self.table.get_item(
             Key={"sensor_key": sensor_key},
             ConsistentRead=True,
-            ProjectionExpression="#s, version, interval_s",
+            ProjectionExpression="#s, version, interval_s, complex_id, sensor_id, kind",
             ExpressionAttributeNames={"#s": "state"},
         ).get("Item")
         if not item:
             return StoredState(None, 0)
         raw = item.get("state")
-        state = SensorState.from_dict(from_dynamo(raw)) if raw else None
+        state = None
+        if raw:
+            identity = {k: item[k] for k in _IDENTITY if k in item}
+            state = SensorState.from_dict({**identity, **from_dynamo(raw)})
         interval = item.get("interval_s")
         return StoredState(
             state, int(item.get("version", 0)), None if interval is None else float(interval)
@@ -139,8 +151,7 @@ class AlarmStateStore(DynamoTable):
             ":value": reading.value,
             ":unit": reading.unit,
             ":ts": reading.ts.isoformat(),
-            ":received": _iso_ms(received_ms),
-            ":state": state.to_dict(),
+            ":state": {k: v for k, v in state.to_dict().items() if k not in _IDENTITY},
             ":level": state.level,
             ":active": list(state.active),
             ":new": expected_version + 1,
@@ -154,7 +165,6 @@ class AlarmStateStore(DynamoTable):
             "#value = :value",
             "#unit = :unit",
             "ts = :ts",
-            "received_at = :received",
             "#state = :state",
             "#level = :level",
             "active = :active",
@@ -188,10 +198,6 @@ class AlarmStateStore(DynamoTable):
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-
-def _iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
 def smoothed_interval(previous: float | None, last_ts_ms: int | None, now_ms: int) -> float:
