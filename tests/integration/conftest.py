@@ -21,7 +21,7 @@ from localcloud.cloud import LocalCloud
 from tests.conftest import ROOT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     state = tmp_path_factory.mktemp("local-cloud")
     with LocalCloud(ROOT, state_dir=state, api_port=0, mqtt_port=0, time_scale=0.01) as c:
@@ -131,12 +131,12 @@ def listed_incident(
     return cloud.wait_for(probe, timeout, interval=0.05, what=f"the incident of {complex_id}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def http(cloud: LocalCloud) -> Http:
     return Http(cloud.api.url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_key(cloud: LocalCloud) -> str:
     return cloud.issue_api_key("integration tests")
 
@@ -201,13 +201,13 @@ class TopicTap:
         return self.cloud.wait_for(probe, timeout, what=f"a message for {request_id}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def events_tap(cloud: LocalCloud) -> TopicTap:
     """ComplaintReceived events."""
     return TopicTap(cloud, "ComplaintEventsTopic", "ComplaintReceived")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def routed_tap(cloud: LocalCloud) -> TopicTap:
     """ComplaintRouted events."""
     return TopicTap(cloud, "ComplaintEventsTopic", "ComplaintRouted")
