@@ -632,3 +632,25 @@ def test_template_routes_and_openapi_operations_are_the_same() -> None:
         for m, p in sorted(documented - routes)
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_the_alarm_path_reserves_concurrency_only_when_asked() -> None:
+    """0 (the default) must leave the property out: a reservation of 0 throttles every call."""
+    from localcloud.intrinsics import Resolver
+
+    source = _source()
+    spec = _function_property(
+        _of_type(source, "AWS::Serverless::Function")["TelemetryFunction"],
+        "ReservedConcurrentExecutions",
+    )
+    resolved = {}
+    for value in (0, 300):
+        resolver = Resolver(
+            parameters=parameter_values(source, {"AlarmPathReservedConcurrency": value}),
+            pseudo={},
+            ref=lambda name: name,
+            get_att=lambda name, attribute: name,
+            conditions=source.get("Conditions"),
+        )
+        resolved[value] = resolver.resolve({"ReservedConcurrentExecutions": spec})
+    assert resolved == {0: {}, 300: {"ReservedConcurrentExecutions": 300}}
