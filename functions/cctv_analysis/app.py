@@ -11,18 +11,13 @@ A malformed key or an undecodable video is logged, counted and stored as a resul
 
 from __future__ import annotations
 
-import json
-import tempfile
 from typing import Any
 from urllib.parse import unquote_plus
 
-from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.cameras import Segment, analysis_key
+from gyeonggi.safety.cameras import SegmentAnalyser
 from gyeonggi.safety.evidence import EvidenceQueue
-from gyeonggi.safety.video import analyze
 
 logger, tracer, metrics = observability()
 
@@ -32,58 +27,24 @@ class CctvSettings(Settings):
     safety_evidence_queue_url: str
 
 
-class _Bucket:
-    s3 = AwsClient("s3")
-
-    def put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
-        self.s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=json.dumps(body, separators=(",", ":")).encode(),
-            ContentType="application/json",
-        )
-
-
 settings = CctvSettings.from_env()
-storage = _Bucket()
-evidence = EvidenceQueue(settings.safety_evidence_queue_url)
-
-
-def _failed(bucket: str, key: str, reason: str, metric: str) -> dict[str, Any]:
-    metrics.add_metric(name=metric, unit="Count", value=1)
-    logger.warning("cctv segment not analysed", extra={"key": key, "reason": reason})
-    result = {"segment_key": key, "error": reason}
-    storage.put_json(bucket, analysis_key(key, ".json"), result)
-    return result
+segments = SegmentAnalyser(EvidenceQueue(settings.safety_evidence_queue_url).send)
 
 
 def process(bucket: str, key: str) -> dict[str, Any]:
     """Analyse one segment and store its result; returns the stored result."""
-    try:
-        segment = Segment.parse(key)
-    except InvalidInput as exc:
-        return _failed(bucket, key, exc.message, "CctvSegmentRejected")
-    with tempfile.NamedTemporaryFile(suffix=segment.extension) as local:
-        storage.s3.download_fileobj(bucket, key, local)
-        local.flush()
-        try:
-            analysis = analyze(local.name)
-        except InvalidInput as exc:
-            return _failed(bucket, key, exc.message, "CctvSegmentUnreadable")
-    keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
-    if keyframe_key:
-        storage.s3.put_object(
-            Bucket=bucket, Key=keyframe_key, Body=analysis.keyframe_jpeg, ContentType="image/jpeg"
+    outcome = segments.process(bucket, key)
+    if outcome.problem is not None:
+        metrics.add_metric(name=f"CctvSegment{outcome.problem.capitalize()}", unit="Count", value=1)
+        logger.warning(
+            "cctv segment not analysed", extra={"key": key, "reason": outcome.result["error"]}
         )
-    result = segment.result(analysis, keyframe_key)
-    storage.put_json(bucket, analysis_key(key, ".json"), result)
+        return outcome.result
     metrics.add_metric(name="CctvSegmentAnalysed", unit="Count", value=1)
-    found = segment.evidence(analysis, keyframe_key)
-    evidence.send(found)
-    for item in found:
+    for item in outcome.evidence:
         metrics.add_metric(name=f"Cctv{item['kind'].capitalize()}Alarm", unit="Count", value=1)
         logger.info("camera alarm", extra={"kind": item["kind"], "segment_key": key})
-    return result
+    return outcome.result
 
 
 @logger.inject_lambda_context

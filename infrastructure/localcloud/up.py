@@ -92,19 +92,31 @@ def _running(state_dir: Path, service: str) -> tuple[dict[str, Any], Any]:
     if not path.exists():
         raise ConfigurationError("no local cloud is running: start `gyeonggi local up` first")
     running = json.loads(path.read_text())
-    client = boto3.client(  # type: ignore[call-overload,unused-ignore]
-        service,
-        endpoint_url=running["endpoint_url"],
-        region_name=running["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = boto3.client(service, **_endpoint(running))  # type: ignore[call-overload,unused-ignore]
     return running, client
+
+
+def _endpoint(running: dict[str, Any]) -> dict[str, Any]:
+    """boto3's arguments for the running ``local up``'s AWS endpoint."""
+    return {
+        "endpoint_url": running["endpoint_url"],
+        "region_name": running["region"],
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
 
 
 def running_client(state_dir: Path, service: str) -> Any:
     """A boto3 client of a running ``local up``'s AWS endpoint (for commands run beside it)."""
     return _running(state_dir, service)[1]
+
+
+def running_dynamodb(state_dir: Path) -> Any:
+    """A boto3 DynamoDB resource of a running ``local up`` (what the stores take)."""
+    import boto3
+
+    running, _ = _running(state_dir, "sts")
+    return boto3.resource("dynamodb", **_endpoint(running))
 
 
 def running_resource(state_dir: Path, logical_id: str) -> str:
@@ -205,13 +217,7 @@ def seed_volumes_running(
     midnight = datetime.combine(today, datetime.min.time(), tzinfo=KST)
     elapsed = (now - midnight).total_seconds() / 86400
     history.counts[:, -1] = (history.counts[:, -1] * elapsed).round().astype(history.counts.dtype)
-    dynamodb = boto3.resource(
-        "dynamodb",
-        endpoint_url=running["endpoint_url"],
-        region_name=running["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    dynamodb = boto3.resource("dynamodb", **_endpoint(running))
     written = seed_volumes(
         dynamodb, history, table_name=running["resources"]["ComplaintCountsTable"]
     )

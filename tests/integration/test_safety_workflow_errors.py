@@ -358,14 +358,15 @@ def test_an_all_clear_that_lands_after_the_wait_timed_out_closes_the_incident(
 # ------------------------------------------------------------------ a workflow that fails
 
 
-def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
+def _failed_workflow(
     cloud: LocalCloud,
     http: Http,
     operator: str,
-    alerts: TopicTap,
     store: IncidentStore,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A new complex's incident whose workflow failed at its first escalation: the complex,
+    the incident as listed once marked ``workflow_failed``, and the failed execution."""
     complex_id = _complex()
     escalations = Gate(store, complex_id, "escalate", nth=1)
     original = cloud.runner.invoke
@@ -382,13 +383,24 @@ def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
         _alarm(cloud, complex_id)
         first = listed_incident(cloud, http, operator, complex_id, lambda i: True)
         execution = cloud.wait_for_execution(ALERT, first["incident_id"], timeout=20)
-    monkeypatch.setattr(cloud.runner, "invoke", original)
-    assert (execution["status"], execution.get("error")) == ("FAILED", "SafetyAlertFailed")
+    monkeypatch.setattr(cloud.runner, "invoke", original)  # the cause is fixed
     assert cloud.wait_for(lambda: _failures_for(cloud, first["incident_id"]), what="the input")
-
     failed = listed_incident(
         cloud, http, operator, complex_id, lambda i: "workflow_failed" in _events(i)
     )
+    return complex_id, failed, execution
+
+
+def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
+    cloud: LocalCloud,
+    http: Http,
+    operator: str,
+    alerts: TopicTap,
+    store: IncidentStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    complex_id, failed, execution = _failed_workflow(cloud, http, operator, store, monkeypatch)
+    assert (execution["status"], execution.get("error")) == ("FAILED", "SafetyAlertFailed")
     assert failed["status"] == "open"  # still in front of operators
     # A new hazard at the complex does not vanish into the dead incident: it pages again.
     later = (T0 + timedelta(minutes=2)).isoformat()
@@ -406,11 +418,11 @@ def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
         ),
     )
     second = listed_incident(
-        cloud, http, operator, complex_id, lambda i: i["incident_id"] != first["incident_id"]
+        cloud, http, operator, complex_id, lambda i: i["incident_id"] != failed["incident_id"]
     )
     assert _alert_levels(cloud, alerts, second["incident_id"], 1) == ["1"]
     # and the operator closes the old one
-    closed = _answer(http, operator, first["incident_id"], "all_clear")
+    closed = _answer(http, operator, failed["incident_id"], "all_clear")
     assert (closed["answer"], closed["status"]) == ("closed", "closed")
     _answer(http, operator, second["incident_id"], "acknowledged")
 
@@ -423,25 +435,9 @@ def test_a_redrive_pages_again_about_an_incident_whose_workflow_failed(
     store: IncidentStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    complex_id = _complex()
-    escalations = Gate(store, complex_id, "escalate", nth=1)
-    original = cloud.runner.invoke
-
-    def invoke(fn: Any, event: Any) -> tuple[str, bool, str]:
-        if escalations.holds(event):
-            error = {"errorMessage": "throttled", "errorType": "ThrottlingException"}
-            return json.dumps(error), True, ""
-        return original(fn, event)
-
-    monkeypatch.setattr(cloud.runner, "invoke", invoke)
-    with scaled_time(cloud, 0.005):
-        _alarm(cloud, complex_id)
-        first = listed_incident(cloud, http, operator, complex_id, lambda i: True)
-        incident_id = first["incident_id"]
-        assert cloud.wait_for_execution(ALERT, incident_id, timeout=20)["status"] == "FAILED"
-    monkeypatch.setattr(cloud.runner, "invoke", original)  # the cause is fixed
-    assert cloud.wait_for(lambda: _failures_for(cloud, incident_id), what="the input")
-    listed_incident(cloud, http, operator, complex_id, lambda i: "workflow_failed" in _events(i))
+    complex_id, failed, execution = _failed_workflow(cloud, http, operator, store, monkeypatch)
+    incident_id = failed["incident_id"]
+    assert execution["status"] == "FAILED"
 
     # The level-1 wait lasts 12 s here, so the ack below lands in it.
     with scaled_time(cloud, 0.1):

@@ -37,28 +37,32 @@ DEFINITION = {
 }
 
 
-def test_a_two_minute_wait_and_three_minutes_of_retries_take_seconds(cloud: LocalCloud) -> None:
-    assert timescale.factor() == 0.01
+def _run(cloud: LocalCloud, name: str, definition: dict[str, Any]) -> tuple[str, float, list[str]]:
+    """Create a state machine, run it once to its end: status, seconds taken, history types."""
     sfn = cloud.client("stepfunctions")
     arn = sfn.create_state_machine(
-        name="timescale-probe",
-        definition=json.dumps(DEFINITION),
-        roleArn="arn:aws:iam::123456789012:role/probe",
+        name=name, definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
     )["stateMachineArn"]
     started = time.monotonic()
     execution = sfn.start_execution(stateMachineArn=arn, name="probe")["executionArn"]
 
-    def ended() -> dict | None:
+    def ended() -> dict[str, Any] | None:
         desc = sfn.describe_execution(executionArn=execution)
         return desc if desc["status"] != "RUNNING" else None
 
-    desc = cloud.wait_for(ended, timeout=20, what="the probe execution")
+    desc = cloud.wait_for(ended, timeout=20, what=f"the {name} execution")
     elapsed = time.monotonic() - started
-    # 120 s + 60 s + 120 s of real time scaled by 0.01 is 3 s; allow for a slow machine.
-    assert desc["status"] == "SUCCEEDED"
-    assert 2.5 < elapsed < 15
     history = sfn.get_execution_history(executionArn=execution)["events"]
-    assert [e["type"] for e in history].count("TaskFailed") == 3  # the definition is untouched
+    return str(desc["status"]), elapsed, [e["type"] for e in history]
+
+
+def test_a_two_minute_wait_and_three_minutes_of_retries_take_seconds(cloud: LocalCloud) -> None:
+    assert timescale.factor() == 0.01
+    status, elapsed, events = _run(cloud, "timescale-probe", DEFINITION)
+    # 120 s + 60 s + 120 s of real time scaled by 0.01 is 3 s; allow for a slow machine.
+    assert status == "SUCCEEDED"
+    assert 2.5 < elapsed < 15
+    assert events.count("TaskFailed") == 3  # the definition is untouched
 
 
 def _guarded_step(function: str, queue_url: str) -> dict:
@@ -104,25 +108,10 @@ def test_a_task_token_wait_is_scaled_but_a_plain_tasks_guard_is_not(
         return original(fn, event)
 
     monkeypatch.setattr(cloud.runner, "invoke", slow_invoke)
-    sfn, sqs = cloud.client("stepfunctions"), cloud.client("sqs")
-    queue_url = sqs.create_queue(QueueName="timescale-token-probe")["QueueUrl"]
+    queue_url = cloud.client("sqs").create_queue(QueueName="timescale-token-probe")["QueueUrl"]
     definition = _guarded_step(cloud.physical_id("IncidentStepsFunction"), queue_url)
-    arn = sfn.create_state_machine(
-        name="timescale-guard-probe",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/probe",
-    )["stateMachineArn"]
-    started = time.monotonic()
-    execution = sfn.start_execution(stateMachineArn=arn, name="guard")["executionArn"]
-
-    def ended() -> dict | None:
-        desc = sfn.describe_execution(executionArn=execution)
-        return desc if desc["status"] != "RUNNING" else None
-
-    desc = cloud.wait_for(ended, timeout=20, what="the guard probe execution")
-    elapsed = time.monotonic() - started
-    history = sfn.get_execution_history(executionArn=execution)["events"]
-    assert desc["status"] == "SUCCEEDED", [e["type"] for e in history]
+    status, elapsed, events = _run(cloud, "timescale-guard-probe", definition)
+    assert status == "SUCCEEDED", events
     # the 100 s token wait timed out in about 1 s; the step's 5 s guard did not fire at 0.05 s
-    assert [e["type"] for e in history].count("TaskTimedOut") == 1
+    assert events.count("TaskTimedOut") == 1
     assert 1.0 < elapsed < 15

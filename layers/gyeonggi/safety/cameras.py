@@ -2,17 +2,22 @@
 
 Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``); results go to
 ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same bucket.
+:class:`SegmentAnalyser` does it for one upload.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.video import VideoAnalysis
+from gyeonggi.safety.video import VideoAnalysis, analyze
 
 _KEY = re.compile(
     r"^cctv/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
@@ -87,3 +92,71 @@ class Segment:
                 }
             )
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """What one upload came to: the stored result, and the evidence sent.
+
+    ``problem``: ``rejected`` (not a segment key) or ``unreadable`` (not a video); the result
+    then holds the ``error`` and nothing was sent.
+    """
+
+    result: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    problem: Literal["rejected", "unreadable"] | None = None
+
+
+class SegmentAnalyser:
+    """Analyses one uploaded segment: the result JSON and the keyframe JPEG go beside it in the
+    bucket, and a confirmed fire or smoke goes to ``send_evidence``.
+
+    A malformed key or an undecodable video is stored as a result with an ``error`` and raises
+    nothing, so S3's asynchronous retries never loop on it.
+    """
+
+    s3 = AwsClient("s3")
+
+    def __init__(self, send_evidence: Callable[[list[dict[str, Any]]], Any]) -> None:
+        self.send_evidence = send_evidence
+
+    def process(self, bucket: str, key: str) -> Analysed:
+        try:
+            segment = Segment.parse(key)
+        except InvalidInput as exc:
+            return self._failed(bucket, key, exc.message, "rejected")
+        with tempfile.NamedTemporaryFile(suffix=segment.extension) as local:
+            self.s3.download_fileobj(bucket, key, local)
+            local.flush()
+            try:
+                analysis = analyze(local.name)
+            except InvalidInput as exc:
+                return self._failed(bucket, key, exc.message, "unreadable")
+        keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
+        if keyframe_key:
+            self.s3.put_object(
+                Bucket=bucket,
+                Key=keyframe_key,
+                Body=analysis.keyframe_jpeg,
+                ContentType="image/jpeg",
+            )
+        result = segment.result(analysis, keyframe_key)
+        self._put_json(bucket, analysis_key(key, ".json"), result)
+        found = segment.evidence(analysis, keyframe_key)
+        self.send_evidence(found)
+        return Analysed(result, found)
+
+    def _failed(
+        self, bucket: str, key: str, reason: str, problem: Literal["rejected", "unreadable"]
+    ) -> Analysed:
+        result = {"segment_key": key, "error": reason}
+        self._put_json(bucket, analysis_key(key, ".json"), result)
+        return Analysed(result, [], problem)
+
+    def _put_json(self, bucket: str, key: str, body: dict[str, Any]) -> None:
+        self.s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=json.dumps(body, separators=(",", ":")).encode(),
+            ContentType="application/json",
+        )

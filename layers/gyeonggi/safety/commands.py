@@ -160,16 +160,10 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
         return 2
     try:
         if args.local:
-            from localcloud.up import running_client, running_resource
+            from localcloud.up import running_client, running_dynamodb, running_resource
 
             sqs, sfn = running_client(state_dir, "sqs"), running_client(state_dir, "stepfunctions")
-            dynamodb = boto3.resource(
-                "dynamodb",
-                endpoint_url=sqs.meta.endpoint_url,
-                region_name=sqs.meta.region_name,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
+            dynamodb = running_dynamodb(state_dir)
             queue_url = running_resource(state_dir, "IncidentFailureQueue")
             table = running_resource(state_dir, "IncidentsTable")
             machine = running_resource(state_dir, "SafetyAlertStateMachine")
