@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks import ROOT, Options, clean_environment, median, ms, percentile, python, table
 
-MODEL = ROOT / "models" / "complaint-classifier" / "model.json"
+MODEL = ROOT / "functions" / "complaint_triage" / "model" / "model.json"
 GOAL_S = 0.4
 _MARK = "BENCH-RESULT "
 

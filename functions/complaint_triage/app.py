@@ -1,15 +1,17 @@
 """The triage workflow's task: classify a complaint, find its case, decide where it goes.
 
-The model comes from the versioned model bucket (``MODEL_BUCKET``/``MODEL_KEY``) and is loaded
-once per execution environment, on the first invocation, with the standard-library runtime:
-no numpy or scikit-learn in this function.
+The model ships inside this function's package (``model/model.json``, written by
+``gyeonggi complaints train``), so a deployment carries the model its code was tested with and
+no step after ``sam deploy`` has to upload it. It is loaded once per execution environment, on
+the first invocation, with the standard-library runtime: no numpy or scikit-learn here.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from gyeonggi.common.aws import AwsClient, DynamoTable
+from gyeonggi.common.aws import DynamoTable
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.classifier.model import ComplaintClassifier
@@ -27,31 +29,29 @@ logger, tracer, metrics = observability()
 
 class TriageSettings(Settings):
     cases_table: str
-    model_bucket: str
-    model_key: str
     complaint_counts_table: str
 
 
+MODEL_FILE = Path(__file__).parent / "model" / "model.json"
+
+
 class _Model:
-    """The classifier, fetched from S3 on first use and kept for the environment's life."""
+    """The packaged classifier, read on first use and kept for the environment's life."""
 
-    s3 = AwsClient("s3")
-
-    def __init__(self, bucket: str, key: str) -> None:
-        self.bucket, self.key = bucket, key
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._classifier: ComplaintClassifier | None = None
 
     def get(self) -> ComplaintClassifier:
         if self._classifier is None:
-            body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
-            self._classifier = ComplaintClassifier.load(body)
+            self._classifier = ComplaintClassifier.load(self.path)
             logger.info("model loaded", extra={"model_version": self._classifier.version})
         return self._classifier
 
 
 settings = TriageSettings.from_env()
 cases = CaseStore(settings.cases_table)
-model = _Model(settings.model_bucket, settings.model_key)
+model = _Model(MODEL_FILE)
 counts = DynamoTable(settings.complaint_counts_table)
 
 

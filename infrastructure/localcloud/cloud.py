@@ -22,7 +22,6 @@ from localcloud import timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
-from localcloud.seed import seed_models
 
 log = logging.getLogger("localcloud")
 T = TypeVar("T")
@@ -181,8 +180,6 @@ class LocalCloud:
             )
             self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
             self.timings["deploy"] = self.stack.seconds
-            # Artifacts that `sam deploy` does not upload: the classifier model.
-            seed_models(self)
             self._start_issuer()
             self._register_functions()
             self._start_pollers()

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out",
         type=Path,
-        default=Path("models/complaint-classifier"),
+        default=Path("functions/complaint_triage/model"),
         help="where the exported model and its metrics are written",
     )
     train.add_argument("--seed", type=int, default=20261124)

@@ -22,7 +22,7 @@ from gyeonggi.complaints.classifier.model import (
 from gyeonggi.complaints.services import SERVICES
 from tests.conftest import ROOT
 
-MODEL = ROOT / "models" / "complaint-classifier" / "model.json"
+MODEL = ROOT / "functions" / "complaint_triage" / "model" / "model.json"
 SEED = 20261124
 
 HAND = [

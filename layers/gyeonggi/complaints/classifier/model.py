@@ -28,7 +28,8 @@ from typing import Any, TextIO
 
 FORMAT = "gyeonggi-complaint-classifier/1"
 MODEL_ENV = "GYEONGGI_MODEL_PATH"
-DEFAULT_MODEL = Path("models") / "complaint-classifier" / "model.json"
+# The model ships inside the triage function's package; the CLI finds it in the checkout.
+DEFAULT_MODEL = Path("functions") / "complaint_triage" / "model" / "model.json"
 
 _EMERGENCY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))

@@ -1,0 +1,209 @@
+"""What ships is what is tested: every function imports from its own deployment package.
+
+The packages are built as ``sam build`` builds them (``localcloud.packaging``: pip into clean
+folders, wheels for Linux, no dev dependencies), then each handler is imported by a fresh
+Python 3.12 interpreter that sees only the function's folder, its layers, and boto3 (what the
+Lambda runtime provides). A dependency the dev environment happens to have (``jsonpath-ng``
+through moto, once) cannot hide here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.packaging import (
+    RUNTIME_PROVIDED,
+    UNZIPPED_LIMIT_BYTES,
+    Build,
+    BuildError,
+    build_packages,
+    host_architecture,
+    runtime_python,
+)
+from localcloud.template import load_template
+from tests.conftest import ROOT
+
+TEMPLATE = load_template(ROOT / "template.yaml")
+FUNCTIONS = sorted(
+    logical_id
+    for logical_id, spec in TEMPLATE["Resources"].items()
+    if spec["Type"] == "AWS::Serverless::Function"
+)
+#: Room kept under Lambda's limit so that a dependency's next release does not break a deploy.
+SIZE_MARGIN = 0.08
+
+# Run in the package's interpreter: import the handler as Lambda does, then report where every
+# loaded module came from.
+_IMPORT_PROBE = """
+import importlib, json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+module_name, _, attribute = sys.argv[2].rpartition(".")
+module = importlib.import_module(module_name)
+handler = getattr(module, attribute)
+files = sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())})
+print(json.dumps({"callable": callable(handler), "files": [f for f in files if f]}))
+"""
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The template's packages for this machine's architecture (importable here)."""
+    build_dir = tmp_path_factory.mktemp("packages")
+    return build_packages(ROOT, TEMPLATE, build_dir, architecture=host_architecture())
+
+
+@pytest.fixture(scope="session")
+def lambda_python() -> Path:
+    try:
+        return runtime_python(ROOT)
+    except BuildError as exc:
+        pytest.skip(f"no Python 3.12 to stand in for the Lambda runtime: {exc}")
+
+
+def _environment(logical_id: str) -> dict[str, str]:
+    """The function's declared variables; intrinsics become placeholders (nothing is called)."""
+    variables = {
+        **TEMPLATE.get("Globals", {})
+        .get("Function", {})
+        .get("Environment", {})
+        .get("Variables", {}),
+        **TEMPLATE["Resources"][logical_id]["Properties"]
+        .get("Environment", {})
+        .get("Variables", {}),
+    }
+    env = {
+        name: value
+        if isinstance(value, str)
+        else (json.dumps(value) if not isinstance(value, dict) else f"placeholder-{name.lower()}")
+        for name, value in variables.items()
+    }
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_REGION": "ap-northeast-2",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+        **env,
+    }
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_the_function_imports_from_its_own_package_under_python_3_12(
+    logical_id: str, packages: Build, lambda_python: Path
+) -> None:
+    # Given: the function's package and its layers, as Lambda unpacks them
+    package = packages.functions[logical_id]
+    path = [str(p) for p in packages.import_path(logical_id)]
+    # When: a fresh 3.12 interpreter, isolated from this environment (-I), imports the handler
+    done = subprocess.run(
+        [str(lambda_python), "-I", "-c", _IMPORT_PROBE, json.dumps(path), str(package.handler)],
+        cwd=package.path,
+        env=_environment(logical_id),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then: it imports, and nothing came from outside the package but the runtime's own
+    assert done.returncode == 0, f"{logical_id} fails at import:\n{done.stderr[-3000:]}"
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["callable"], f"{logical_id}: {package.handler} is not callable"
+    runtime_site = lambda_python.parent.parent / "lib"
+    outside = []
+    for file in report["files"]:
+        if any(file.startswith(p) for p in path):
+            continue
+        if file.startswith(str(runtime_site)) and "site-packages" in file:
+            distribution = file.split("site-packages/", 1)[1].split("/", 1)[0]
+            if re.sub(r"\.py$", "", distribution).replace("_", "-") in {
+                *RUNTIME_PROVIDED,
+                "dateutil",
+            }:
+                continue
+            outside.append(file)
+        elif "site-packages" in file:
+            outside.append(file)
+    assert not outside, f"{logical_id} imported from outside its package: {outside[:5]}"
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_the_function_fits_lambdas_unzipped_limit_with_margin(
+    logical_id: str, packages: Build
+) -> None:
+    size = packages.unzipped_bytes(logical_id)
+    limit = UNZIPPED_LIMIT_BYTES * (1 - SIZE_MARGIN)
+    assert size <= limit, (
+        f"{logical_id} is {size / 2**20:.1f} MB with its layers on {packages.architecture}; "
+        f"keep it under {limit / 2**20:.0f} MB (Lambda's 250 MB less {SIZE_MARGIN:.0%})"
+    )
+
+
+def test_no_package_ships_what_the_runtime_already_has(packages: Build) -> None:
+    for package in [*packages.functions.values(), *packages.layers.values()]:
+        root = package.path / "python" if package.handler is None else package.path
+        shipped = {
+            info.name.split("-")[0].lower().replace("_", "-") for info in root.glob("*.dist-info")
+        }
+        assert not shipped & RUNTIME_PROVIDED, (
+            f"{package.logical_id} ships {shipped & RUNTIME_PROVIDED}"
+        )
+
+
+def test_a_function_does_not_ship_a_second_copy_of_what_its_layer_has(packages: Build) -> None:
+    layer = {
+        info.name.split("-")[0].lower()
+        for layer in packages.layers.values()
+        for info in (layer.path / "python").glob("*.dist-info")
+    }
+    for package in packages.functions.values():
+        own = {info.name.split("-")[0].lower() for info in package.path.glob("*.dist-info")}
+        assert not own & layer, f"{package.logical_id} duplicates {own & layer} of its layer"
+
+
+def test_the_triage_function_ships_its_model(packages: Build) -> None:
+    model = packages.functions["TriageFunction"].path / "model" / "model.json"
+    document: dict[str, Any] = json.loads(model.read_text(encoding="utf-8"))
+    assert document["format"] == "gyeonggi-complaint-classifier/1"
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.add(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_the_dev_environment_has_every_package_a_function_ships() -> None:
+    """``pyproject.toml`` installs what the layer and every function declare, so the embedded
+    cloud runs the handlers with the same libraries they ship with."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+        for group in [
+            project["project"]["dependencies"],
+            *project["project"]["optional-dependencies"].values(),
+        ]
+        for requirement in group
+    }
+    shipped = set().union(
+        *(
+            _requirement_names(p)
+            for p in [
+                ROOT / "layers" / "requirements.txt",
+                *ROOT.glob("functions/*/requirements.txt"),
+            ]
+        )
+    )
+    assert shipped <= declared, f"pyproject.toml lacks {sorted(shipped - declared)}"
