@@ -49,9 +49,7 @@ import copy
 import ipaddress
 import json
 import os
-import platform
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -63,6 +61,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from localcloud.intrinsics import references
+from localcloud.packaging import BuildError, build_packages, inline_layers
 from localcloud.template import load_template, package
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
@@ -99,8 +98,6 @@ _ONLY_FOR_ANOTHER = frozenset({"AWS::Lambda::Permission"})
 _READY = frozenset({"available", "running"})
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 _MAX_TEMPLATE_BODY = 51_200  # CloudFormation's limit; larger templates go through S3
-_BUILD_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
-_WHEEL_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 _IN_PROGRESS = re.compile(r"_IN_PROGRESS$")
 
 
@@ -278,112 +275,6 @@ def without_resources(
     return result, sorted(gone)
 
 
-# ------------------------------------------------------------------ building, as `sam build` does
-
-
-def _host_architecture() -> str:
-    return "arm64" if platform.machine().lower() in ("arm64", "aarch64") else "x86_64"
-
-
-def _pip_install(requirements: Path, target: Path, architecture: str, python: str) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(target),
-        "--requirement",
-        str(requirements),
-        # Wheels for the Lambda container, not for this machine's Python.
-        "--platform",
-        _WHEEL_PLATFORMS[architecture],
-        "--implementation",
-        "cp",
-        "--python-version",
-        python,
-        "--only-binary=:all:",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise LocalStackError(f"pip could not install {requirements}:\n{done.stderr[-2000:]}")
-
-
-def build_artifacts(
-    root: Path,
-    template: dict[str, Any],
-    build_dir: Path,
-    *,
-    architecture: str | None = None,
-    python_version: str = "3.12",
-) -> Path:
-    """Lay out the template's code under ``build_dir`` with its dependencies installed.
-
-    The result mirrors ``root`` (same relative ``CodeUri``, ``ContentUri``, ``DefinitionUri``),
-    so :func:`localcloud.template.package` can package it as it is.
-
-    Parameters
-    ----------
-    root
-        The checkout.
-    template
-        The template (local URIs, before packaging).
-    build_dir
-        Emptied, then filled.
-    architecture
-        ``x86_64`` or ``arm64`` wheels; the host's by default (see the module docstring).
-    python_version
-        The Lambda runtime's Python.
-
-    Returns
-    -------
-    Path
-        ``build_dir``.
-    """
-    arch = architecture or _host_architecture()
-    if arch not in _WHEEL_PLATFORMS:
-        raise ValueError(f"architecture must be one of {sorted(_WHEEL_PLATFORMS)}, not {arch!r}")
-    shutil.rmtree(build_dir, ignore_errors=True)
-    build_dir.mkdir(parents=True)
-    resources = template.get("Resources", {}).values()
-
-    def local(prop: str, kind: str) -> list[str]:
-        return [
-            uri
-            for spec in resources
-            if spec.get("Type") == kind
-            and isinstance(uri := spec.get("Properties", {}).get(prop), str)
-            and not uri.startswith("s3://")
-        ]
-
-    layers: list[Path] = []
-    for uri in local("ContentUri", "AWS::Serverless::LayerVersion"):
-        content = build_dir / uri / "python"  # where the Python runtime looks in a layer
-        shutil.copytree(
-            root / uri,
-            content,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"),
-        )
-        if (root / uri / "requirements.txt").is_file():
-            _pip_install(root / uri / "requirements.txt", content, arch, python_version)
-        layers.append(content)
-    for uri in local("CodeUri", "AWS::Serverless::Function"):
-        target = build_dir / uri
-        shutil.copytree(root / uri, target, ignore=_BUILD_IGNORE)
-        if (target / "requirements.txt").is_file():
-            _pip_install(target / "requirements.txt", target, arch, python_version)
-        # LocalStack's free plan does not apply layers: carry their content in the function.
-        for content in layers:
-            shutil.copytree(content, target, dirs_exist_ok=True)
-    for uri in local("DefinitionUri", "AWS::Serverless::StateMachine"):
-        (build_dir / uri).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / uri, build_dir / uri)
-    return build_dir
-
-
 # ------------------------------------------------------------------ deploying
 
 
@@ -438,16 +329,67 @@ def _failures(cfn: Any, stack_name: str) -> list[str]:
     ]
 
 
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    """Empty a (versioned) bucket, every version and delete marker, then delete it."""
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
+            if doomed:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+    except s3.exceptions.NoSuchBucket:
+        return
+
+
+def probe_dynamodb(endpoint_url: str, region: str = DEFAULT_REGION, timeout: float = 10.0) -> None:
+    """One real DynamoDB call, so a missing backend fails now rather than mid-deployment.
+
+    LocalStack reports ``dynamodb`` available before its backend (DynamoDB Local, a download)
+    exists; CloudFormation then retries each table for minutes.
+
+    Raises
+    ------
+    LocalStackError
+        When the call fails or does not answer within ``timeout`` seconds.
+    """
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
+    client = _session(region).client("dynamodb", endpoint_url=endpoint_url, config=config)
+    try:
+        client.list_tables(Limit=1)
+    except (BotoCoreError, ClientError) as exc:
+        raise LocalStackError(
+            f"LocalStack at {endpoint_url} lists dynamodb but a call failed ({exc}); a host-mode "
+            "LocalStack needs PROVIDER_OVERRIDE_DYNAMODB=moto (docs/LOCALSTACK.md)"
+        ) from None
+
+
 def delete_stack(
     stack_name: str = DEFAULT_STACK,
     endpoint_url: str = DEFAULT_ENDPOINT,
     region: str = DEFAULT_REGION,
     timeout: float = 300.0,
 ) -> None:
-    """Delete the stack if it exists and wait until it is gone (retained tables stay)."""
+    """Delete the stack if it exists and wait until it is gone, its buckets with it.
+
+    The stack's buckets are emptied (every version and delete marker) and deleted first: they
+    are retained by CloudFormation, and the CCTV bucket's name, derived from the stack's, would
+    stop the next deployment of the same stack. Retained tables stay (their names are
+    generated, so they collide with nothing) until LocalStack restarts.
+    """
     cfn = localstack_client("cloudformation", endpoint_url, region)
     if _wait_for_stack(cfn, stack_name, timeout) is None:
         return
+    s3 = localstack_client("s3", endpoint_url, region)
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for resource in page["StackResourceSummaries"]:
+            if resource["ResourceType"] == "AWS::S3::Bucket" and resource.get("PhysicalResourceId"):
+                _delete_bucket(s3, resource["PhysicalResourceId"])
     cfn.delete_stack(StackName=stack_name)
     status = _wait_for_stack(cfn, stack_name, timeout)
     if status is not None:
@@ -510,6 +452,7 @@ def deploy_to_localstack(
     missing = [s for s in REQUIRED_SERVICES if services.get(s) not in _READY]
     if missing:
         raise LocalStackError(f"LocalStack at {endpoint_url} lacks {', '.join(missing)}")
+    probe_dynamodb(endpoint_url, region)
     if leave_out is None:
         leave_out = [s for s in OPTIONAL_SERVICES if services.get(s) not in _READY]
     unknown = set(leave_out) - set(OPTIONAL_SERVICES)
@@ -521,9 +464,13 @@ def deploy_to_localstack(
     if left_out:
         log(f"left out ({', '.join(leave_out)} unavailable): {', '.join(left_out)}")
     log("building functions and layer (pip, wheels for Linux)")
-    build_dir = build_artifacts(
-        root, template, root / ".aws-sam" / "localstack", architecture=architecture
-    )
+    build_dir = root / ".aws-sam" / "localstack"
+    try:
+        build = build_packages(root, template, build_dir, architecture=architecture)
+    except BuildError as exc:
+        raise LocalStackError(str(exc)) from None
+    # LocalStack's free plan creates layers but does not apply them to functions.
+    inline_layers(build)
 
     s3 = localstack_client("s3", endpoint_url, region)
     bucket = f"{stack_name}-deployment-artifacts".lower()

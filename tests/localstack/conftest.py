@@ -30,6 +30,8 @@ def localstack_endpoint() -> str:
     endpoint = os.environ.get("LOCALSTACK_ENDPOINT", DEFAULT_ENDPOINT)
     running, detail = is_localstack_running(endpoint, timeout=2.0)
     if not running:
+        if os.environ.get("LOCALSTACK_REQUIRED") == "1":  # CI starts one: its absence is a failure
+            pytest.fail(f"LOCALSTACK_REQUIRED=1 but no LocalStack at {endpoint} ({detail})")
         pytest.skip(
             f"no LocalStack at {endpoint} ({detail}); start one with `localstack start -d` "
             "and see docs/LOCALSTACK.md"
