@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gyeonggi.safety.incidents import IncidentStore
+from gyeonggi.safety.incident_store import IncidentStore
 
 
 @pytest.fixture

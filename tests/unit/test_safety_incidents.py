@@ -9,19 +9,13 @@ from typing import Any
 import pytest
 
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
-from gyeonggi.safety.incidents import (
-    Evidence,
-    Incident,
-    IncidentStore,
-    Ingested,
-    apply_evidence,
-    decide,
-    ingest,
-    open_incident,
-    parse_evidence,
-    parse_status,
-)
+from gyeonggi.safety.evidence import Evidence, parse_evidence
+from gyeonggi.safety.incident_rules import Incident, apply_evidence, decide, open_incident
+from gyeonggi.safety.incident_service import Ingested, ingest
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_view import parse_status
 from tests.conftest import load_event
+from tests.fakes.safety import FakeAlerts, FakeWorkflow
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
 T0 = EVIDENCE_T0
@@ -178,35 +172,14 @@ def test_all_clear_needs_every_source_cleared() -> None:
 # ------------------------------------------------------------------ storage and ingest
 
 
-class FakeWorkflow:
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.answered: list[tuple[str, str]] = []
-
-    def start(self, incident: Incident) -> str:
-        self.started.append(incident.incident_id)
-        return f"arn:aws:states:ap-northeast-2:123456789012:execution:sm:{incident.incident_id}"
-
-    def answer(self, token: str, outcome: str, **details: Any) -> bool:
-        self.answered.append((token, outcome))
-        return True
-
-
-class FakeAlerts:
-    def __init__(self) -> None:
-        self.published: list[dict[str, Any]] = []
-
-    def publish(self, alert: dict[str, Any]) -> None:
-        self.published.append(alert)
-
-
 @pytest.fixture
 def store(incident_store: IncidentStore) -> IncidentStore:
     return incident_store
 
 
-def _ingest(store: IncidentStore, wf: Any, alerts: Any, data: dict[str, Any]) -> Ingested:
-    # The fakes stand in for the Step Functions and SNS clients' wrappers (duck-typed).
+def _ingest(
+    store: IncidentStore, wf: FakeWorkflow, alerts: FakeAlerts, data: dict[str, Any]
+) -> Ingested:
     return ingest(_ev(data), store, wf, alerts, T0)
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
+from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
+from gyeonggi.safety.alarm_evidence import alarm_evidence, evidence_severity
 from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, Reading, evaluate
 from gyeonggi.safety.anomalies import (
     Z_FLAG,
@@ -32,14 +34,9 @@ from gyeonggi.safety.anomalies import (
     score_sensor,
     stuck_while_neighbours_vary,
 )
-from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
+from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.heartbeats import ComplexRegister, HeartbeatSweep, HeartbeatWatch
-from gyeonggi.safety.sensor_state import (
-    AlarmStateStore,
-    ComplexAlarmConfigs,
-    alarm_evidence,
-    evidence_severity,
-)
+from gyeonggi.safety.sensor_state import AlarmStateStore
 from tests.conftest import load_event
 from tests.unit.conftest import LambdaContext
 
@@ -287,7 +284,8 @@ def test_evidence_severity_scale() -> None:
     assert evidence_severity(event("threshold_high", "critical", "flame")) == "critical"
     assert evidence_severity(event("threshold_low", "warning", "co")) == "warning"
     cleared = alarm_evidence(event("cleared", "info", "co"), received_at=NOW)
-    assert cleared["severity"] == "warning" and cleared["detail"]["alarm_severity"] == "info"
+    assert cleared.severity == "warning" and cleared.detail
+    assert cleared.detail["alarm_severity"] == "info"
 
 
 def test_alarm_function_imports_no_numpy_sklearn_or_cv2() -> None:
@@ -501,10 +499,10 @@ def test_unsent_evidence_is_not_marked_and_is_repeated(aws: dict[str, Any]) -> N
         _sensor(table, complex_id, "live", 10)
     queue = EvidenceQueue(aws["urls"]["evidence"], aws["sqs"])
 
-    def send_but_not_for_a(messages: list[dict[str, Any]]) -> int:
-        if messages[0]["complex_id"] == "a":
+    def send_but_not_for_a(evidence: Sequence[Evidence], /) -> int:
+        if evidence[0].complex_id == "a":
             raise EvidenceNotAccepted("throttled")
-        return queue.send(messages)
+        return queue.send(evidence)
 
     outcome = _sweep(aws, send_but_not_for_a).run(NOW)
     assert outcome.failed == ["a"] and outcome.missed == 1  # b was still checked
