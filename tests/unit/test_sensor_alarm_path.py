@@ -25,6 +25,7 @@ from moto import mock_aws
 
 from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
 from gyeonggi.safety.alarm_evidence import alarm_evidence, evidence_severity
+from gyeonggi.safety.alarm_path import AlarmPath
 from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, Reading, evaluate
 from gyeonggi.safety.anomalies import (
     Z_FLAG,
@@ -37,7 +38,9 @@ from gyeonggi.safety.anomalies import (
 from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.heartbeats import ComplexRegister, HeartbeatSweep, HeartbeatWatch
 from gyeonggi.safety.sensor_state import AlarmStateStore
+from gyeonggi.safety.telemetry import parse_telemetry
 from tests.conftest import load_event
+from tests.fakes.safety import FakeAlarmConfigs, FakeAlarmStates, FakeComplexRegistry
 from tests.unit.conftest import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -526,3 +529,23 @@ def test_sweep_function_fails_loudly_when_a_complex_was_not_checked(
     monkeypatch.setattr(app.sweep.watch, "silence", broken)
     with pytest.raises(app.SweepIncomplete, match="banwol"):
         app.handler(event, CTX)
+
+
+# ------------------------------------------------------------------ the alarm path on fakes
+
+
+def test_alarm_path_sends_evidence_before_it_writes_the_state() -> None:
+    states, complexes = FakeAlarmStates(), FakeComplexRegistry()
+    seen_by_send: list[int] = []
+
+    def send(evidence: Sequence[Evidence], /) -> int:
+        seen_by_send.append(states.load("banwol#co-1").version)
+        return len(evidence)
+
+    path = AlarmPath(states, FakeAlarmConfigs(), send, complexes)
+    reading = parse_telemetry(_reading(80.0, NOW, sensor="co-1", kind="co"))
+    outcome = path.handle(reading, NOW)
+    assert [e.kind for e in outcome.events] == ["threshold_high"]
+    assert seen_by_send == [0] and states.load("banwol#co-1").version == 1
+    assert complexes.first_seen == {"banwol": NOW}
+    assert path.handle(reading, NOW).stale  # a redelivery changes nothing
