@@ -188,6 +188,7 @@ def test_ingest_opens_joins_ignores_duplicates_and_starts_one_execution(
 ) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     assert first.outcome == "opened" and wf.started == [first.incident_id]
     dup = _ingest(store, wf, alerts, _gas())
     assert (dup.outcome, dup.incident_id) == ("duplicate", first.incident_id)
@@ -211,6 +212,7 @@ def test_ingest_opens_joins_ignores_duplicates_and_starts_one_execution(
 def test_all_clear_evidence_answers_the_stored_token(store: IncidentStore) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
     )
@@ -226,6 +228,7 @@ def test_a_clear_after_an_operator_closed_the_incident_pages_nobody(
 ) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(first.incident_id, lambda i: _fields_incident(i, status="closed"))
     store.release(store.get(first.incident_id))
     later = (T0 + timedelta(minutes=30)).isoformat()
@@ -242,6 +245,7 @@ def test_an_all_clear_that_loses_the_write_answers_no_token(
     message and leaves the workflow waiting, not moved on by an all-clear nobody stored."""
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
     )
@@ -266,6 +270,7 @@ def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentSt
     """Joining an incident whose workflow has ended would page nobody: a new one opens."""
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id,
         lambda i: _fields_incident(i, state="unacknowledged", workflow_ended=True, level=3),
@@ -275,7 +280,8 @@ def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentSt
     second = _ingest(store, wf, alerts, _camera(ts=later))
     assert second.outcome == "opened" and second.incident_id != first.incident_id
     assert wf.started == [first.incident_id, second.incident_id]
-    assert store.open_for("banwol").incident_id == second.incident_id
+    found = store.open_for("banwol")
+    assert found is not None and found.incident_id == second.incident_id
     # the old one stays listed, unacknowledged, for an operator to close
     assert {i.incident_id for i in store.list("open")} == {first.incident_id, second.incident_id}
     assert store.get(first.incident_id).state == "unacknowledged"

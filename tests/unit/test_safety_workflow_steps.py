@@ -312,6 +312,7 @@ def test_all_clear_evidence_closes_an_incident_whose_workflow_ended(store: Incid
     wf = FakeWorkflow(only_waiting_tokens=True)
     alerts = FakeAlerts()
     opened = ingest(parse_evidence(GAS), store, wf, alerts, T0)
+    assert opened.incident_id is not None
     store.update(opened.incident_id, _ended)
     cleared = {**GAS, "kind": "cleared", "severity": "warning", "ts": "2026-11-24T13:35:00+00:00"}
     ingest(parse_evidence(cleared), store, wf, alerts, T0)
