@@ -23,14 +23,12 @@ from gyeonggi.safety.alarms import AlarmConfig, Reading, SensorState, evaluate
 from gyeonggi.safety.evidence import parse_evidence
 from gyeonggi.safety.incident_rules import Incident, open_incident
 from gyeonggi.safety.incident_store import IncidentStore
-from gyeonggi.safety.ports import AlarmStates
+from gyeonggi.safety.ports import AlarmStates, IncidentRecords
 from gyeonggi.safety.sensor_state import AlarmStateStore
 from tests.fakes.safety import FakeAlarmStates, FakeIncidentStore
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence, table_from_template
 
 T0 = EVIDENCE_T0
-#: The fake's ``list``, which services never call, is part of the contract too.
-Incidents = IncidentStore | FakeIncidentStore
 
 
 @pytest.fixture
@@ -40,7 +38,7 @@ def moto_dynamodb(lambda_environment: None) -> Iterator[Any]:
 
 
 @pytest.fixture(params=["fake", "dynamodb"])
-def incidents(request: pytest.FixtureRequest) -> Incidents:
+def incidents(request: pytest.FixtureRequest) -> IncidentRecords:
     if request.param == "fake":
         return FakeIncidentStore()
     dynamodb = request.getfixturevalue("moto_dynamodb")
@@ -65,7 +63,7 @@ def _incident(incident_id: str = "inc-1", complex_id: str = "banwol", **changes:
 # ------------------------------------------------------------------ the incident store
 
 
-def test_an_unknown_incident_or_a_pointers_key_is_not_found(incidents: Incidents) -> None:
+def test_an_unknown_incident_or_a_pointers_key_is_not_found(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
     for incident_id in ("inc-nope", "complex#banwol"):
         with pytest.raises(NotFound):
@@ -74,7 +72,7 @@ def test_an_unknown_incident_or_a_pointers_key_is_not_found(incidents: Incidents
 
 
 def test_a_created_incident_is_version_one_and_its_complexs_open_incident(
-    incidents: Incidents,
+    incidents: IncidentRecords,
 ) -> None:
     incident = _incident()
     incidents.create(incident, replacing=None)
@@ -84,7 +82,7 @@ def test_a_created_incident_is_version_one_and_its_complexs_open_incident(
 
 
 def test_a_second_incident_for_a_complex_conflicts_unless_it_replaces_the_open_one(
-    incidents: Incidents,
+    incidents: IncidentRecords,
 ) -> None:
     incidents.create(_incident("inc-1"), replacing=None)
     with pytest.raises(Conflict):
@@ -100,7 +98,7 @@ def test_a_second_incident_for_a_complex_conflicts_unless_it_replaces_the_open_o
         incidents.create(_incident("inc-1", complex_id="sihwa"), replacing=None)
 
 
-def test_a_save_is_conditional_on_the_version_read(incidents: Incidents) -> None:
+def test_a_save_is_conditional_on_the_version_read(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
     read = incidents.get("inc-1")
     saved = incidents.save(replace(read, level=2))
@@ -114,7 +112,7 @@ def test_a_save_is_conditional_on_the_version_read(incidents: Incidents) -> None
 
 
 def test_release_forgets_the_pointer_only_if_it_still_names_the_incident(
-    incidents: Incidents,
+    incidents: IncidentRecords,
 ) -> None:
     incidents.create(_incident("inc-1"), replacing=None)
     incidents.create(_incident("inc-2"), replacing="inc-1")
@@ -126,13 +124,13 @@ def test_release_forgets_the_pointer_only_if_it_still_names_the_incident(
     incidents.release(incidents.get("inc-2"))  # twice is harmless
 
 
-def test_update_writes_nothing_for_an_unchanged_incident(incidents: Incidents) -> None:
+def test_update_writes_nothing_for_an_unchanged_incident(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
     assert incidents.update("inc-1", lambda i: i).version == 1
     assert incidents.get("inc-1").version == 1
 
 
-def test_update_retries_on_a_concurrent_write_and_keeps_both(incidents: Incidents) -> None:
+def test_update_retries_on_a_concurrent_write_and_keeps_both(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
     calls: list[int] = []
 
@@ -147,7 +145,7 @@ def test_update_retries_on_a_concurrent_write_and_keeps_both(incidents: Incident
     assert (stored.version, stored.level, stored.task_token) == (3, 2, "tok-1")
 
 
-def test_update_does_not_retry_a_conflict_its_change_raises(incidents: Incidents) -> None:
+def test_update_does_not_retry_a_conflict_its_change_raises(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
     calls: list[int] = []
 
@@ -162,7 +160,7 @@ def test_update_does_not_retry_a_conflict_its_change_raises(incidents: Incidents
         incidents.update("inc-nope", lambda i: i)
 
 
-def test_update_gives_up_after_its_attempts(incidents: Incidents) -> None:
+def test_update_gives_up_after_its_attempts(incidents: IncidentRecords) -> None:
     incidents.create(_incident(), replacing=None)
 
     def always_raced(incident: Incident) -> Incident:
@@ -174,7 +172,7 @@ def test_update_gives_up_after_its_attempts(incidents: Incidents) -> None:
     assert incidents.get("inc-1").state != "escalating"
 
 
-def test_list_gives_one_status_newest_first(incidents: Incidents) -> None:
+def test_list_gives_one_status_newest_first(incidents: IncidentRecords) -> None:
     for n, complex_id in enumerate(("a", "b", "c")):
         opened = T0 + timedelta(minutes=n)
         incidents.create(_incident(f"inc-{n}", complex_id, opened_at=opened), replacing=None)

@@ -60,6 +60,10 @@ class IncidentRecords(Protocol):
         """Apply ``change`` with optimistic retries; an unchanged result writes nothing."""
         ...
 
+    def list(self, status: str, limit: int = 100) -> list[Incident]:
+        """Incidents of one status, newest first (what operators list)."""
+        ...
+
 
 class IncidentWorkflowPort(Protocol):
     """The incident's ``safety-alert`` execution and its task tokens."""
