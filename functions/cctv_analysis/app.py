@@ -42,8 +42,8 @@ def process(bucket: str, key: str) -> dict[str, Any]:
         return outcome.result
     metrics.add_metric(name="CctvSegmentAnalysed", unit="Count", value=1)
     for item in outcome.evidence:
-        metrics.add_metric(name=f"Cctv{item['kind'].capitalize()}Alarm", unit="Count", value=1)
-        logger.info("camera alarm", extra={"kind": item["kind"], "segment_key": key})
+        metrics.add_metric(name=f"Cctv{item.kind.capitalize()}Alarm", unit="Count", value=1)
+        logger.info("camera alarm", extra={"kind": item.kind, "segment_key": key})
     return outcome.result
 
 

@@ -7,9 +7,10 @@ calendar day). A hand-made event may narrow the run with ``detail.jurisdiction_i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
@@ -44,7 +45,7 @@ def _scope(event: dict[str, Any]) -> tuple[datetime, list[tuple[str, str]]]:
     try:
         now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
-        now = datetime.now(UTC)  # invoked by hand without a time: run for now
+        now = clock.now()  # invoked by hand without a time: run for now
     if now.tzinfo is None:
         raise InvalidInput("event time must carry a time zone", field="time")
     detail = event.get("detail") or {}

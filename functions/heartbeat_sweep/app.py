@@ -9,9 +9,9 @@ fails afterwards, so the failure shows in the function's errors and its dead-let
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.evidence import EvidenceQueue
@@ -42,7 +42,7 @@ sweep = HeartbeatSweep(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    outcome = sweep.run(datetime.now(UTC))
+    outcome = sweep.run(clock.now())
     metrics.add_metric(name="ComplexesSwept", unit="Count", value=outcome.complexes)
     metrics.add_metric(name="HeartbeatsMissed", unit="Count", value=outcome.missed)
     metrics.add_metric(name="ComplexesDark", unit="Count", value=len(outcome.dark))

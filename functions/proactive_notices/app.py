@@ -6,16 +6,15 @@ The schedule's ``time`` fixes the month (in Korea) and the window: the complaint
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.notices import ComplaintSource, K, NoticePublisher, run_notices
 
 logger, tracer, metrics = observability()
-# Korea keeps UTC+9 all year; the volumes module has the same constant but imports numpy.
-KST = timezone(timedelta(hours=9))
 
 
 class NoticesSettings(Settings):
@@ -36,11 +35,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
-        now = datetime.now(UTC)
+        now = clock.now()
     since = now - timedelta(days=settings.notices_window_days)
     run = run_notices(
         source.records(since, now),
-        now.astimezone(KST).date(),
+        now.astimezone(clock.KST).date(),
         publisher,
         since=since,
         until=now,

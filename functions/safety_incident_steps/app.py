@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.incident_steps import parse_step, run_step
-from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow, now_utc
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_workflow import IncidentWorkflow
 
 logger, tracer, metrics = observability()
 
@@ -31,7 +33,7 @@ workflow = IncidentWorkflow()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse_step(event)
     logger.append_keys(incident_id=request.incident_id, action=request.action)
-    result = run_step(request, store, workflow, now_utc())
+    result = run_step(request, store, workflow, clock.now())
     for name in result.counts:
         metrics.add_metric(name=name, unit="Count", value=1)
     return result.output

@@ -1,6 +1,6 @@
 """Opens or joins a safety incident per piece of evidence taken off the evidence queue.
 
-Each message is one sensor alarm or camera detection (:mod:`gyeonggi.safety.incidents`). A
+Each message is one sensor alarm or camera detection (:mod:`gyeonggi.safety.evidence`). A
 malformed message fails alone (partial batch response) and reaches the dead-letter queue after
 three receives; a concurrent change to the same incident fails the message too, and the
 redelivery joins the incident as it is now.
@@ -17,17 +17,14 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.messages import json_body
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.incidents import (
-    IncidentAlerts,
-    IncidentStore,
-    IncidentWorkflow,
-    ingest,
-    now_utc,
-    parse_evidence,
-)
+from gyeonggi.safety.evidence import parse_evidence
+from gyeonggi.safety.incident_service import ingest
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_workflow import IncidentAlerts, IncidentWorkflow
 
 logger, tracer, metrics = observability()
 
@@ -49,7 +46,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> str | None:
     data = json_body(record.body)
     evidence = parse_evidence(data)
-    result = ingest(evidence, store, workflow, alerts, now_utc())
+    result = ingest(evidence, store, workflow, alerts, clock.now())
     metrics.add_metric(name=f"Incident{result.outcome.capitalize()}", unit="Count", value=1)
     logger.info(
         "evidence taken",

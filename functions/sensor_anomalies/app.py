@@ -14,7 +14,6 @@ Malformed readings are not failures: the alarm path dead-letters them with the r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -24,6 +23,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.anomalies import AnomalyBatch, AnomalyStateStore
@@ -50,7 +50,7 @@ batch = AnomalyBatch(
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records", [])
-    outcome = batch.score(records, datetime.now(UTC))
+    outcome = batch.score(records, clock.now())
     failed = outcome.failed
     for name, value in (
         ("AnomalyReadings", len(records)),

@@ -18,15 +18,19 @@ anomalies run on batches in ``functions/sensor_anomalies``.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
-from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
+from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
+from gyeonggi.safety.alarm_path import AlarmPath
+from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.heartbeats import ComplexRegister
-from gyeonggi.safety.sensor_state import AlarmPath, AlarmStateStore, ComplexAlarmConfigs
+from gyeonggi.safety.sensor_state import AlarmStateStore
 from gyeonggi.safety.telemetry import (
     RejectedReadings,
     Telemetry,
@@ -67,15 +71,16 @@ def _reject(event: Any, reason: str, metric: str) -> dict[str, Any]:
     return {"accepted": False, "reason": reason}
 
 
-def send_evidence(messages: list[dict[str, Any]]) -> None:
+def send_evidence(found: Sequence[Evidence], /) -> int:
     """Evidence before state: a failure raises, Lambda retries the reading, ids dedupe."""
     try:
-        sent = evidence.send(messages)
+        sent = evidence.send(found)
     except EvidenceNotAccepted:
         metrics.add_metric(name="EvidenceSendFailed", unit="Count", value=1)
         raise
     if sent:
         metrics.add_metric(name="EvidenceSent", unit="Count", value=sent)
+    return sent
 
 
 alarm_path = AlarmPath(store, configs, send_evidence, complexes)
@@ -98,7 +103,7 @@ def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     started = time.perf_counter()
     try:
         reading = parse_telemetry(event)

@@ -181,7 +181,8 @@ def seed_volumes_running(
 
     import boto3
 
-    from gyeonggi.complaints.counts import KST, korean_day
+    from gyeonggi.common.clock import KST
+    from gyeonggi.complaints.counts import korean_day
     from gyeonggi.complaints.history import Surge, generate
     from gyeonggi.complaints.jurisdictions import BY_ID
     from gyeonggi.complaints.services import BY_CODE, SERVICES

@@ -5,7 +5,6 @@ Everything listens on 127.0.0.1 with port 0; every wait has a deadline.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import threading
@@ -26,6 +25,7 @@ from localcloud.mqtt_broker import (
     EmbeddedBroker,
     start_broker,
 )
+from tests.fakes.aws import FakeLambda, FakeSqs
 
 pytestmark = pytest.mark.integration
 
@@ -53,30 +53,6 @@ KINDS = [
         ),
     ),
 ]
-
-
-class FakeLambda:
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def invoke(self, **kwargs: Any) -> dict[str, Any]:
-        with self.lock:
-            self.calls.append(kwargs)
-        return {"StatusCode": 202}
-
-    def events(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [json.loads(c["Payload"]) for c in self.calls]
-
-
-class FakeSqs:
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def send_message(self, **kwargs: Any) -> dict[str, Any]:
-        self.messages.append(kwargs)
-        return {"MessageId": "1"}
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from gyeonggi.common.errors import Conflict, NotFound
-from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_workflow import IncidentWorkflow
 from gyeonggi.safety.redrive import redrive
 from localcloud.cloud import LocalCloud
 from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time

@@ -10,7 +10,24 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gyeonggi.safety.incidents import IncidentStore
+from gyeonggi.safety.incident_store import IncidentStore
+from localcloud.template import load_template
+from tests.conftest import ROOT
+
+
+def table_from_template(dynamodb: Any, logical_id: str, name: str) -> None:
+    """Create table ``name`` with the keys and indexes template.yaml gives ``logical_id``."""
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    properties = resources[logical_id]["Properties"]
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        **{
+            key: properties[key]
+            for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+            if key in properties
+        },
+    )
 
 
 @pytest.fixture
@@ -18,25 +35,7 @@ def incident_store() -> Iterator[IncidentStore]:
     """An empty IncidentsTable (with its ``by-status`` index) under moto."""
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-2")
-        dynamodb.create_table(
-            TableName="incidents",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"}
-                for n in ("incident_id", "status", "opened_at")
-            ],
-            KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-status",
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "opened_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        table_from_template(dynamodb, "IncidentsTable", "incidents")
         yield IncidentStore("incidents", dynamodb=dynamodb)
 
 

@@ -168,7 +168,8 @@ def test_function_stores_result_and_sends_evidence(
     fire = [b for b in bodies if b["kind"] == "fire"]
     assert len(fire) == 1
     assert fire[0]["complex_id"] == "suwon.gg.kr" and fire[0]["camera_id"] == "cam-01"
-    assert fire[0]["ts"] == f"2026-11-24T09:00:0{stored['first_fire_second']}Z"
+    # the ISO 8601 form every evidence producer writes (Evidence.to_message)
+    assert fire[0]["ts"] == f"2026-11-24T09:00:0{stored['first_fire_second']}+00:00"
     assert fire[0]["detail"]["segment_key"] == key
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
 import logging
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from localcloud.iot_bridge import TopicRuleBridge, UnsupportedTopicRule
+from tests.fakes.aws import FakeLambda, FakeSqs
 
 FUNCTION_ARN = "arn:aws:lambda:ap-northeast-2:123456789012:function:telemetry"
 ALARM_ARN = "arn:aws:lambda:ap-northeast-2:123456789012:function:alarm"
@@ -37,49 +37,6 @@ TELEMETRY_RULE: dict[str, Any] = {
         }
     },
 }
-
-
-class FakeLambda:
-    """Records invocations; ``fail`` maps a function ARN to an exception or a FunctionError."""
-
-    def __init__(self, fail: dict[str, Any] | None = None) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.fail = fail or {}
-
-    def invoke(self, **kwargs: Any) -> dict[str, Any]:
-        self.calls.append(kwargs)
-        failure = self.fail.get(kwargs["FunctionName"])
-        if isinstance(failure, Exception):
-            raise failure
-        if failure == "FunctionError":
-            return {
-                "StatusCode": 200,
-                "FunctionError": "Unhandled",
-                "Payload": io.BytesIO(b'{"errorMessage": "sensor table missing"}'),
-            }
-        return {"StatusCode": 202, "Payload": io.BytesIO(b"")}
-
-    def events(self, arn: str | None = None) -> list[dict[str, Any]]:
-        return [
-            json.loads(call["Payload"])
-            for call in self.calls
-            if arn is None or call["FunctionName"] == arn
-        ]
-
-
-class FakeSqs:
-    def __init__(self, fail: bool = False) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.fail = fail
-
-    def send_message(self, **kwargs: Any) -> dict[str, Any]:
-        if self.fail:
-            raise RuntimeError("queue does not exist")
-        self.messages.append(kwargs)
-        return {"MessageId": str(len(self.messages))}
-
-    def bodies(self, url: str | None = None) -> list[Any]:
-        return [m["MessageBody"] for m in self.messages if url is None or m["QueueUrl"] == url]
 
 
 def rule(**changes: Any) -> dict[str, Any]:

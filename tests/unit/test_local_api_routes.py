@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import io
-import json
 from typing import Any
 
 from localcloud.api_server import ApiServer, Route, proxy_event, routes_from_body
+from tests.fakes.aws import FakeLambda
 
 FN = "arn:aws:lambda:ap-northeast-2:123456789012:function:api"
 
@@ -72,18 +71,6 @@ def test_binary_bodies_are_base64() -> None:
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\xd8"
 
 
-class FakeLambda:
-    def __init__(self, payload: Any, error: bool = False) -> None:
-        self.payload, self.error, self.events = payload, error, []  # type: ignore[var-annotated]
-
-    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
-        self.events.append(json.loads(Payload))
-        answer: dict[str, Any] = {"Payload": io.BytesIO(json.dumps(self.payload).encode())}
-        if self.error:
-            answer["FunctionError"] = "Unhandled"
-        return answer
-
-
 def _server(fake: FakeLambda) -> ApiServer:
     server = ApiServer(routes_from_body(_body(("/things/{id}", "get"))), fake, stage="dev", port=0)
     server.httpd.server_close()  # dispatch() is enough; no socket needed
@@ -94,7 +81,7 @@ def test_dispatch_maps_the_proxy_response() -> None:
     fake = FakeLambda({"statusCode": 201, "headers": {"Location": "/things/1"}, "body": "{}"})
     status, headers, body = _server(fake).dispatch("GET", "/things/1", {}, b"", "127.0.0.1")
     assert status == 201 and ("Location", "/things/1") in headers and body == b"{}"
-    assert fake.events[0]["pathParameters"] == {"id": "1"}
+    assert fake.events()[0]["pathParameters"] == {"id": "1"}
 
 
 def test_unknown_route_and_method_are_403_like_api_gateway() -> None:

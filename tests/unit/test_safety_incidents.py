@@ -9,19 +9,13 @@ from typing import Any
 import pytest
 
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
-from gyeonggi.safety.incidents import (
-    Evidence,
-    Incident,
-    IncidentStore,
-    Ingested,
-    apply_evidence,
-    decide,
-    ingest,
-    open_incident,
-    parse_evidence,
-    parse_status,
-)
+from gyeonggi.safety.evidence import Evidence, parse_evidence
+from gyeonggi.safety.incident_rules import Incident, apply_evidence, decide, open_incident
+from gyeonggi.safety.incident_service import Ingested, ingest
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_view import parse_status
 from tests.conftest import load_event
+from tests.fakes.safety import FakeAlerts, FakeWorkflow
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
 T0 = EVIDENCE_T0
@@ -178,35 +172,14 @@ def test_all_clear_needs_every_source_cleared() -> None:
 # ------------------------------------------------------------------ storage and ingest
 
 
-class FakeWorkflow:
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.answered: list[tuple[str, str]] = []
-
-    def start(self, incident: Incident) -> str:
-        self.started.append(incident.incident_id)
-        return f"arn:aws:states:ap-northeast-2:123456789012:execution:sm:{incident.incident_id}"
-
-    def answer(self, token: str, outcome: str, **details: Any) -> bool:
-        self.answered.append((token, outcome))
-        return True
-
-
-class FakeAlerts:
-    def __init__(self) -> None:
-        self.published: list[dict[str, Any]] = []
-
-    def publish(self, alert: dict[str, Any]) -> None:
-        self.published.append(alert)
-
-
 @pytest.fixture
 def store(incident_store: IncidentStore) -> IncidentStore:
     return incident_store
 
 
-def _ingest(store: IncidentStore, wf: Any, alerts: Any, data: dict[str, Any]) -> Ingested:
-    # The fakes stand in for the Step Functions and SNS clients' wrappers (duck-typed).
+def _ingest(
+    store: IncidentStore, wf: FakeWorkflow, alerts: FakeAlerts, data: dict[str, Any]
+) -> Ingested:
     return ingest(_ev(data), store, wf, alerts, T0)
 
 
@@ -215,6 +188,7 @@ def test_ingest_opens_joins_ignores_duplicates_and_starts_one_execution(
 ) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     assert first.outcome == "opened" and wf.started == [first.incident_id]
     dup = _ingest(store, wf, alerts, _gas())
     assert (dup.outcome, dup.incident_id) == ("duplicate", first.incident_id)
@@ -238,6 +212,7 @@ def test_ingest_opens_joins_ignores_duplicates_and_starts_one_execution(
 def test_all_clear_evidence_answers_the_stored_token(store: IncidentStore) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
     )
@@ -253,6 +228,7 @@ def test_a_clear_after_an_operator_closed_the_incident_pages_nobody(
 ) -> None:
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(first.incident_id, lambda i: _fields_incident(i, status="closed"))
     store.release(store.get(first.incident_id))
     later = (T0 + timedelta(minutes=30)).isoformat()
@@ -269,6 +245,7 @@ def test_an_all_clear_that_loses_the_write_answers_no_token(
     message and leaves the workflow waiting, not moved on by an all-clear nobody stored."""
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id, lambda i: _fields_incident(i, task_token="tok-1", state="awaiting_ack")
     )
@@ -293,6 +270,7 @@ def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentSt
     """Joining an incident whose workflow has ended would page nobody: a new one opens."""
     wf, alerts = FakeWorkflow(), FakeAlerts()
     first = _ingest(store, wf, alerts, _gas())
+    assert first.incident_id is not None
     store.update(
         first.incident_id,
         lambda i: _fields_incident(i, state="unacknowledged", workflow_ended=True, level=3),
@@ -302,7 +280,8 @@ def test_new_hazard_after_an_unacknowledged_ending_pages_again(store: IncidentSt
     second = _ingest(store, wf, alerts, _camera(ts=later))
     assert second.outcome == "opened" and second.incident_id != first.incident_id
     assert wf.started == [first.incident_id, second.incident_id]
-    assert store.open_for("banwol").incident_id == second.incident_id
+    found = store.open_for("banwol")
+    assert found is not None and found.incident_id == second.incident_id
     # the old one stays listed, unacknowledged, for an operator to close
     assert {i.incident_id for i in store.list("open")} == {first.incident_id, second.incident_id}
     assert store.get(first.incident_id).state == "unacknowledged"

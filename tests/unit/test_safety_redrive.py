@@ -9,13 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from gyeonggi.safety.incidents import (
-    Incident,
-    IncidentStore,
-    open_incident,
-    parse_evidence,
-    record,
-)
+from gyeonggi.safety.evidence import parse_evidence
+from gyeonggi.safety.incident_rules import Incident, open_incident, record
+from gyeonggi.safety.incident_store import IncidentStore
 from gyeonggi.safety.redrive import incident_of, redrive, restart
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.incidents import IncidentAlerts
+from gyeonggi.safety.incident_workflow import IncidentAlerts
 from gyeonggi.safety.subscriptions import AlertSubscriptions, filter_policy
 
 REGION = "ap-northeast-2"

@@ -14,44 +14,17 @@ from typing import Any
 import pytest
 
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
+from gyeonggi.safety.evidence import parse_evidence
+from gyeonggi.safety.incident_rules import Incident, open_incident
+from gyeonggi.safety.incident_service import Answered, answer, ingest
 from gyeonggi.safety.incident_steps import StepResult, parse_step, run_step
-from gyeonggi.safety.incidents import (
-    Answered,
-    Incident,
-    IncidentStore,
-    answer,
-    ingest,
-    open_incident,
-    parse_evidence,
-)
+from gyeonggi.safety.incident_store import IncidentStore
 from tests.conftest import ROOT, load_event
+from tests.fakes.safety import FakeAlerts, FakeWorkflow
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
 T0 = EVIDENCE_T0
 GAS = gas_evidence()
-
-
-class Workflow:
-    """Step Functions as far as tokens go: a token answers once, and only while it waits."""
-
-    def __init__(self) -> None:
-        self.waiting: set[str] = set()
-        self.answered: list[tuple[str, str]] = []
-
-    def answer(self, token: str, outcome: str, **details: Any) -> bool:
-        if token not in self.waiting:
-            return False  # TaskTimedOut, or already answered
-        self.waiting.discard(token)
-        self.answered.append((token, outcome))
-        return True
-
-    def start(self, incident: Incident) -> str:
-        return f"arn:aws:states:ap-northeast-2:123456789012:execution:sm:{incident.incident_id}"
-
-
-class Alerts:
-    def publish(self, alert: dict[str, Any]) -> None:
-        pass
 
 
 @pytest.fixture
@@ -60,8 +33,9 @@ def store(incident_store: IncidentStore) -> IncidentStore:
 
 
 @pytest.fixture
-def wf() -> Workflow:
-    return Workflow()
+def wf() -> FakeWorkflow:
+    # Tokens die when their wait times out: the races below depend on it.
+    return FakeWorkflow(only_waiting_tokens=True)
 
 
 @pytest.fixture
@@ -71,27 +45,28 @@ def incident_id(store: IncidentStore) -> str:
     return incident.incident_id
 
 
-# The helpers pass the stand-in where an IncidentWorkflow goes (duck-typed), hence ``Any``.
-
-
-def _step(store: IncidentStore, wf: Any, action: str, **payload: Any) -> StepResult:
+def _step(store: IncidentStore, wf: FakeWorkflow, action: str, **payload: Any) -> StepResult:
     request = parse_step({"action": action, "incident_id": "inc-1", **payload})
     return run_step(request, store, wf, T0)
 
 
-def _wait(store: IncidentStore, wf: Workflow, token: str, **payload: Any) -> StepResult:
+def _wait(store: IncidentStore, wf: FakeWorkflow, token: str, **payload: Any) -> StepResult:
     """An ``await_ack`` step whose wait is live (its token can be answered)."""
     wf.waiting.add(token)
     notification = payload.pop("notification", {"message_id": f"m-{token}"})
     return _step(store, wf, "await_ack", task_token=token, notification=notification, **payload)
 
 
-def _timed_out(wf: Workflow, token: str) -> None:
+def _timed_out(wf: FakeWorkflow, token: str) -> None:
     wf.waiting.discard(token)
 
 
 def _answer(
-    store: IncidentStore, wf: Any, outcome: Any, note: str | None = None, incident: str = "inc-1"
+    store: IncidentStore,
+    wf: FakeWorkflow,
+    outcome: Any,
+    note: str | None = None,
+    incident: str = "inc-1",
 ) -> Answered:
     return answer(store, wf, incident, outcome, by="operator-kim", note=note, now=T0)
 
@@ -118,13 +93,13 @@ def test_step_payloads_are_checked() -> None:
 
 def test_the_sample_event_escalates_an_unknown_incident_and_fails(store: IncidentStore) -> None:
     request = parse_step(load_event("safety_incident_steps/escalate_unknown_incident.json"))
-    wf: Any = Workflow()
+    wf = FakeWorkflow(only_waiting_tokens=True)
     with pytest.raises(NotFound):
         run_step(request, store, wf, T0)
 
 
 def test_a_wait_stores_its_token_and_a_timeout_escalates(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     assert _wait(store, wf, "t1") == StepResult({})
     waiting = store.get(incident_id)
@@ -140,7 +115,7 @@ def test_a_wait_stores_its_token_and_a_timeout_escalates(
 
 
 def test_a_retried_escalate_does_not_skip_a_level(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     """Escalate timed out (or its answer was lost) after it wrote level 2: the retry names
     level 1 again and gets level 2 back, not level 3."""
@@ -173,7 +148,7 @@ def test_only_plain_steps_retry_a_timeout_and_escalate_names_its_level() -> None
 
 
 def test_a_failed_notification_is_recorded_and_the_wait_goes_on(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     # Notify's Catch puts the error where the notification's result would be
     sample = load_event("safety_incident_steps/await_ack_after_failed_notification.json")
@@ -194,7 +169,7 @@ def test_a_failed_notification_is_recorded_and_the_wait_goes_on(
 
 
 def test_nobody_answers_at_the_last_level(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     for level, token in enumerate(("t1", "t2", "t3"), start=1):
         _wait(store, wf, token)
@@ -214,7 +189,7 @@ def test_nobody_answers_at_the_last_level(
 
 
 def test_close_closes_once_and_frees_the_complex(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     _step(store, wf, "close", outcome="all_clear")
     _step(store, wf, "close", outcome="all_clear")  # a retry
@@ -228,7 +203,7 @@ def test_close_closes_once_and_frees_the_complex(
 
 
 def test_an_ack_answers_the_live_wait_and_a_second_one_conflicts(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     _wait(store, wf, "t1")
     acked = _answer(store, wf, "acknowledged", note="on my way")
@@ -255,7 +230,7 @@ def test_an_ack_answers_the_live_wait_and_a_second_one_conflicts(
 
 
 def test_an_ack_after_the_timeout_but_before_escalate_stops_the_escalation(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     _wait(store, wf, "t1")
     _timed_out(wf, "t1")
@@ -272,7 +247,7 @@ def test_an_ack_after_the_timeout_but_before_escalate_stops_the_escalation(
 
 
 def test_an_ack_after_escalate_is_taken_by_the_next_wait(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     _wait(store, wf, "t1")
     _timed_out(wf, "t1")
@@ -288,7 +263,7 @@ def test_an_ack_after_escalate_is_taken_by_the_next_wait(
 
 
 def test_an_ack_after_the_last_timeout_is_not_unacknowledged(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     for token in ("t1", "t2"):
         _wait(store, wf, token)
@@ -304,7 +279,7 @@ def test_an_ack_after_the_last_timeout_is_not_unacknowledged(
 
 
 def test_an_all_clear_after_the_timeout_goes_to_close(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     _wait(store, wf, "t1")
     _timed_out(wf, "t1")
@@ -318,7 +293,7 @@ def test_an_all_clear_after_the_timeout_goes_to_close(
 
 
 def test_after_the_workflow_ended_an_ack_is_recorded_and_all_clear_closes(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     store.update(incident_id, _ended)
     late = _answer(store, wf, "acknowledged", note="sorry, radio was off")
@@ -334,9 +309,10 @@ def test_after_the_workflow_ended_an_ack_is_recorded_and_all_clear_closes(
 
 
 def test_all_clear_evidence_closes_an_incident_whose_workflow_ended(store: IncidentStore) -> None:
-    wf: Any = Workflow()
-    alerts: Any = Alerts()
+    wf = FakeWorkflow(only_waiting_tokens=True)
+    alerts = FakeAlerts()
     opened = ingest(parse_evidence(GAS), store, wf, alerts, T0)
+    assert opened.incident_id is not None
     store.update(opened.incident_id, _ended)
     cleared = {**GAS, "kind": "cleared", "severity": "warning", "ts": "2026-11-24T13:35:00+00:00"}
     ingest(parse_evidence(cleared), store, wf, alerts, T0)
@@ -346,7 +322,7 @@ def test_all_clear_evidence_closes_an_incident_whose_workflow_ended(store: Incid
 
 
 def test_a_failed_workflow_is_said_on_the_incident_and_then_answers_close_it(
-    store: IncidentStore, wf: Workflow, incident_id: str
+    store: IncidentStore, wf: FakeWorkflow, incident_id: str
 ) -> None:
     # Close failed after the all-clear (say, the table was throttled past every retry).
     store.update(incident_id, lambda i: replace(i, all_clear=True, task_token="tok-9"))

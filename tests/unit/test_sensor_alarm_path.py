@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +23,9 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
+from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
+from gyeonggi.safety.alarm_evidence import alarm_evidence, evidence_severity
+from gyeonggi.safety.alarm_path import AlarmPath
 from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, Reading, evaluate
 from gyeonggi.safety.anomalies import (
     Z_FLAG,
@@ -32,15 +35,12 @@ from gyeonggi.safety.anomalies import (
     score_sensor,
     stuck_while_neighbours_vary,
 )
-from gyeonggi.safety.evidence import EvidenceNotAccepted, EvidenceQueue
+from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.heartbeats import ComplexRegister, HeartbeatSweep, HeartbeatWatch
-from gyeonggi.safety.sensor_state import (
-    AlarmStateStore,
-    ComplexAlarmConfigs,
-    alarm_evidence,
-    evidence_severity,
-)
+from gyeonggi.safety.sensor_state import AlarmStateStore
+from gyeonggi.safety.telemetry import parse_telemetry
 from tests.conftest import load_event
+from tests.fakes.safety import FakeAlarmConfigs, FakeAlarmStates, FakeComplexRegistry
 from tests.unit.conftest import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,7 +287,8 @@ def test_evidence_severity_scale() -> None:
     assert evidence_severity(event("threshold_high", "critical", "flame")) == "critical"
     assert evidence_severity(event("threshold_low", "warning", "co")) == "warning"
     cleared = alarm_evidence(event("cleared", "info", "co"), received_at=NOW)
-    assert cleared["severity"] == "warning" and cleared["detail"]["alarm_severity"] == "info"
+    assert cleared.severity == "warning" and cleared.detail
+    assert cleared.detail["alarm_severity"] == "info"
 
 
 def test_alarm_function_imports_no_numpy_sklearn_or_cv2() -> None:
@@ -501,10 +502,10 @@ def test_unsent_evidence_is_not_marked_and_is_repeated(aws: dict[str, Any]) -> N
         _sensor(table, complex_id, "live", 10)
     queue = EvidenceQueue(aws["urls"]["evidence"], aws["sqs"])
 
-    def send_but_not_for_a(messages: list[dict[str, Any]]) -> int:
-        if messages[0]["complex_id"] == "a":
+    def send_but_not_for_a(evidence: Sequence[Evidence], /) -> int:
+        if evidence[0].complex_id == "a":
             raise EvidenceNotAccepted("throttled")
-        return queue.send(messages)
+        return queue.send(evidence)
 
     outcome = _sweep(aws, send_but_not_for_a).run(NOW)
     assert outcome.failed == ["a"] and outcome.missed == 1  # b was still checked
@@ -528,3 +529,23 @@ def test_sweep_function_fails_loudly_when_a_complex_was_not_checked(
     monkeypatch.setattr(app.sweep.watch, "silence", broken)
     with pytest.raises(app.SweepIncomplete, match="banwol"):
         app.handler(event, CTX)
+
+
+# ------------------------------------------------------------------ the alarm path on fakes
+
+
+def test_alarm_path_sends_evidence_before_it_writes_the_state() -> None:
+    states, complexes = FakeAlarmStates(), FakeComplexRegistry()
+    seen_by_send: list[int] = []
+
+    def send(evidence: Sequence[Evidence], /) -> int:
+        seen_by_send.append(states.load("banwol#co-1").version)
+        return len(evidence)
+
+    path = AlarmPath(states, FakeAlarmConfigs(), send, complexes)
+    reading = parse_telemetry(_reading(80.0, NOW, sensor="co-1", kind="co"))
+    outcome = path.handle(reading, NOW)
+    assert [e.kind for e in outcome.events] == ["threshold_high"]
+    assert seen_by_send == [0] and states.load("banwol#co-1").version == 1
+    assert complexes.first_seen == {"banwol": NOW}
+    assert path.handle(reading, NOW).stale  # a redelivery changes nothing

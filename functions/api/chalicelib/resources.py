@@ -13,7 +13,8 @@ from gyeonggi.complaints.dashboard import VolumeReader
 from gyeonggi.complaints.intake import IntakeQueue
 from gyeonggi.complaints.store import ComplaintStore, ContactStore
 from gyeonggi.complaints.updates import UpdateStore
-from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_workflow import IncidentWorkflow
 
 
 class ApiSettings(AuthSettings):

@@ -6,8 +6,10 @@ from chalice import Blueprint, Response
 
 from chalicelib import resources, web
 from gyeonggi.auth import Principal
+from gyeonggi.common import clock
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety import incidents
+from gyeonggi.safety.incident_service import Answer, answer
+from gyeonggi.safety.incident_view import parse_status, view
 
 routes = Blueprint(__name__)
 
@@ -16,8 +18,8 @@ routes = Blueprint(__name__)
 @web.answer
 def list_safety_incidents() -> Response:
     web.principal("operator")
-    status = incidents.parse_status(web.query().get("status"))
-    found = [incidents.view(i) for i in resources.incidents().list(status)]
+    status = parse_status(web.query().get("status"))
+    found = [view(i) for i in resources.incidents().list(status)]
     return web.json_response({"status": status, "incidents": found}, headers=web.PRIVATE)
 
 
@@ -26,7 +28,7 @@ def list_safety_incidents() -> Response:
 def get_safety_incident(incident_id: str) -> Response:
     web.principal("operator")
     incident = resources.incidents().get(incident_id)
-    return web.json_response(incidents.view(incident), headers=web.PRIVATE)
+    return web.json_response(view(incident), headers=web.PRIVATE)
 
 
 def _note() -> str | None:
@@ -39,26 +41,26 @@ def _note() -> str | None:
     return note
 
 
-def _answer_incident(principal: Principal, incident_id: str, outcome: incidents.Answer) -> Response:
-    """Record the operator's answer and hand it to the workflow (:func:`incidents.answer`).
+def _answer_incident(principal: Principal, incident_id: str, outcome: Answer) -> Response:
+    """Record the operator's answer and hand it to the workflow (:func:`answer`).
 
     An answer is never refused for timing: one that misses its wait by a moment is kept on the
     incident for the workflow's next step (``"answer": "deferred"``). Only a closed incident
     or a repeated answer is a 409.
     """
-    answered = incidents.answer(
+    answered = answer(
         resources.incidents(),
         resources.incident_workflow(),
         incident_id,
         outcome,
         by=principal.subject,
         note=_note(),
-        now=incidents.now_utc(),
+        now=clock.now(),
     )
     web.logger.info(
         f"incident {outcome}", extra={"incident_id": incident_id, "answer": answered.outcome}
     )
-    body = {**incidents.view(answered.incident), "answer": answered.outcome}
+    body = {**view(answered.incident), "answer": answered.outcome}
     return web.json_response(body, headers=web.PRIVATE)
 
 

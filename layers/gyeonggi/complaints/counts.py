@@ -6,12 +6,12 @@ intake path can count without paying for numpy at cold start.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from gyeonggi.common.aws import first_condition_failed
+from gyeonggi.common.clock import KST, now
 
-KST = timezone(timedelta(hours=9), "KST")
 COUNTED_MARKER_TTL_DAYS = 30
 
 
@@ -66,7 +66,7 @@ def record_count(
     # The resource's client serialises plain Python values itself (boto3 injects its
     # TypeSerializer), so the items below are not in DynamoDB's typed JSON.
     client = table.meta.client
-    expires = int((datetime.now(UTC) + timedelta(days=COUNTED_MARKER_TTL_DAYS)).timestamp())
+    expires = int((now() + timedelta(days=COUNTED_MARKER_TTL_DAYS)).timestamp())
     try:
         client.transact_write_items(
             TransactItems=[

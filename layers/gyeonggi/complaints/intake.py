@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from gyeonggi.common import clock
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
@@ -20,7 +21,7 @@ _TRANSPORT_FIELDS = frozenset({"api_key"})
 
 def new_request_id(now: datetime | None = None) -> str:
     """A request id that sorts by day and cannot be guessed: ``GG-20261124-9F3A01C2``."""
-    day = (now or datetime.now(UTC)).strftime("%Y%m%d")
+    day = (now or clock.now()).strftime("%Y%m%d")
     return f"GG-{day}-{secrets.token_hex(4).upper()}"
 
 
@@ -107,7 +108,7 @@ class IntakeQueue:
         now: datetime | None = None,
     ) -> IntakeMessage:
         """Assign a request id and enqueue the complaint; the caller answers 201 with the id."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         message = IntakeMessage(
             service_request_id=new_request_id(now),
             submitted_at=now,

@@ -16,9 +16,10 @@ import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from gyeonggi.common import clock
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.complaints.jurisdictions import known
 from gyeonggi.complaints.models import Complaint
@@ -32,8 +33,6 @@ MAX_PAGE_SIZE = 1000
 MAX_DEPTH = 10_000
 MAX_IDS = 100  # one BatchGetItem
 STATUSES = ("open", "closed")
-#: Dates without an offset are Korean time, the province's.
-KST = timezone(timedelta(hours=9), "KST")
 _REQUEST_ID = re.compile(r"^GG-[0-9]{8}-[0-9A-F]{8}$")
 
 
@@ -83,13 +82,14 @@ def _moment(params: Mapping[str, str], name: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        moment = datetime.fromisoformat(raw.strip())
+        # Dates without an offset are Korean time, the province's.
+        moment = clock.parse_iso(raw.strip(), assume=clock.KST)
     except ValueError:
         raise InvalidInput(
             f"{name}: must be an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00+09:00",
             field=name,
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=KST)
+    return moment
 
 
 def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -116,7 +116,7 @@ def parse_window(params: Mapping[str, str], now: datetime | None = None) -> Wind
         Naming the parameter: not a date, ``end_date`` before ``start_date``, a span of more
         than 90 days, a page out of range, or a page deeper than 10,000 records.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     start, end = _moment(params, "start_date"), _moment(params, "end_date")
     if start is None and end is None:
         end = now

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, TypeAdapter
 
+from gyeonggi.common import clock
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.complaints.intake import invalid_input
@@ -122,7 +123,7 @@ class UpdateStore:
         """
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-        now = (now or datetime.now(UTC)).astimezone(UTC)
+        now = (now or clock.now()).astimezone(UTC)
         key = {"service_request_id": {"S": service_request_id}}
         item = self.dynamodb.get_item(
             TableName=self.complaints_table,

@@ -1,9 +1,10 @@
 """Gas and fire alarms for one sensor reading: thresholds, exposure windows, rise, faults.
 
 This module is the alarm path's domain. It imports the standard library only (plus the
-stdlib-only ``gyeonggi.common.errors``): no numpy, scikit-learn, cv2 or pydantic, because the
-sensor function's cold start and per-message work must stay small (NFPA 72 allows 10 s from
-detector to alarm, for everything). Statistical anomaly pre-alarms live elsewhere, on batches.
+stdlib-only ``gyeonggi.common.errors`` and ``.clock``): no numpy, scikit-learn, cv2 or
+pydantic, because the sensor function's cold start and per-message work must stay small
+(NFPA 72 allows 10 s from detector to alarm, for everything). Statistical anomaly pre-alarms
+live elsewhere, on batches.
 
 One entry point, :func:`evaluate`, takes a sensor's previous :class:`SensorState`, one reading
 and the complex's :class:`AlarmConfig`, and returns the new state and the alarm events. It is
@@ -48,10 +49,11 @@ import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from gyeonggi.common.clock import from_epoch_ms, to_epoch_ms
 from gyeonggi.common.errors import InvalidInput
 
 EventKind = Literal[
@@ -384,7 +386,7 @@ class SensorState:
 
     @property
     def last_seen(self) -> datetime:
-        return datetime.fromtimestamp(self.last_ts_ms / 1000, UTC)
+        return from_epoch_ms(self.last_ts_ms)
 
     def copy(self) -> SensorState:
         return dataclasses.replace(
@@ -467,9 +469,7 @@ def heartbeat_missed(
 def _ms(ts: datetime) -> int:
     # A naive timestamp is taken as UTC rather than refused: dropping a gas reading to the
     # dead-letter queue over a missing "Z" would be the worse failure.
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return round(ts.timestamp() * 1000)
+    return to_epoch_ms(ts)
 
 
 #: Buckets a packed run may span: a window's worth (97 for the TWA) and room to spare; older

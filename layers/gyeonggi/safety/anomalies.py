@@ -29,17 +29,18 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
+from gyeonggi.common.clock import from_epoch_ms
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.alarms import DEFAULT_LIMITS
-from gyeonggi.safety.sensor_state import evidence_id
+from gyeonggi.safety.evidence import Evidence, EvidenceSender, evidence_id
 from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
 
 log = logging.getLogger(__name__)
@@ -193,23 +194,18 @@ def stuck_while_neighbours_vary(
     return found
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
-
-
-def anomaly_evidence(complex_id: str, sensor_id: str, kind: str, a: Anomaly) -> dict[str, Any]:
-    """The pre-alarm evidence message of one anomaly."""
-    return {
-        "source": "sensor",
-        "complex_id": complex_id,
-        "sensor_id": sensor_id,
-        "kind": "anomaly",
-        "severity": "warning",
-        "gas": kind,
-        "value": a.value,
-        "limit": None,
-        "ts": _iso(a.ts_ms),
-        "detail": {
+def anomaly_evidence(complex_id: str, sensor_id: str, kind: str, a: Anomaly) -> Evidence:
+    """The pre-alarm evidence of one anomaly."""
+    return Evidence(
+        source="sensor",
+        complex_id=complex_id,
+        source_id=sensor_id,
+        kind="anomaly",
+        severity="warning",
+        ts=from_epoch_ms(a.ts_ms),
+        gas=kind,
+        value=a.value,
+        detail={
             "evidence_id": evidence_id(complex_id, sensor_id, "anomaly", a.ts_ms),
             "check": "robust_z",
             "z": a.z,
@@ -218,28 +214,28 @@ def anomaly_evidence(complex_id: str, sensor_id: str, kind: str, a: Anomaly) -> 
             "window": a.points,
             "threshold": Z_FLAG,
         },
-    }
+    )
 
 
 def stuck_evidence(
     complex_id: str, kind: str, sensor_id: str, value: float, neighbours: list[str], ts_ms: int
-) -> dict[str, Any]:
-    return {
-        "source": "sensor",
-        "complex_id": complex_id,
-        "sensor_id": sensor_id,
-        "kind": "fault_stuck",
-        "severity": "warning",
-        "gas": kind,
-        "value": value,
-        "limit": None,
-        "ts": _iso(ts_ms),
-        "detail": {
+) -> Evidence:
+    """The fault evidence of a sensor stuck while its neighbours vary."""
+    return Evidence(
+        source="sensor",
+        complex_id=complex_id,
+        source_id=sensor_id,
+        kind="fault_stuck",
+        severity="warning",
+        ts=from_epoch_ms(ts_ms),
+        gas=kind,
+        value=value,
+        detail={
             "evidence_id": evidence_id(complex_id, sensor_id, "stuck_vs_neighbours", ts_ms),
             "check": "stuck_while_neighbours_vary",
             "neighbours": neighbours,
         },
-    }
+    )
 
 
 class AnomalyStateStore(DynamoTable):
@@ -292,7 +288,7 @@ class AnomalyBatch:
     def __init__(
         self,
         states: AnomalyStateStore,
-        send_evidence: Callable[[list[dict[str, Any]]], int],
+        send_evidence: EvidenceSender,
     ) -> None:
         self.states = states
         self.send_evidence = send_evidence

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.safety.evidence import Evidence, EvidenceSender
 from gyeonggi.safety.video import VideoAnalysis, analyze
 
 _KEY = re.compile(
@@ -65,10 +65,10 @@ class Segment:
             **analysis.to_json(),
         }
 
-    def evidence(self, analysis: VideoAnalysis, keyframe_key: str | None) -> list[dict[str, Any]]:
+    def evidence(self, analysis: VideoAnalysis, keyframe_key: str | None) -> list[Evidence]:
         """One evidence message per confirmed kind (fire, smoke) for the incident workflow."""
         seconds = analysis.to_json()["seconds"]
-        found = []
+        found: list[Evidence] = []
         for kind, confirmed, first, boxes in (
             ("fire", analysis.fire, analysis.first_fire_second, analysis.fire_boxes),
             ("smoke", analysis.smoke, analysis.first_smoke_second, analysis.smoke_boxes),
@@ -76,20 +76,20 @@ class Segment:
             if not confirmed or first is None:
                 continue
             found.append(
-                {
-                    "source": "camera",
-                    "complex_id": self.jurisdiction,
-                    "camera_id": self.camera_id,
-                    "kind": kind,
-                    "severity": "alarm",
-                    "ts": _iso(self.start + timedelta(seconds=first)),
-                    "detail": {
+                Evidence(
+                    source="camera",
+                    complex_id=self.jurisdiction,
+                    source_id=self.camera_id,
+                    kind=kind,
+                    severity="alarm",
+                    ts=self.start + timedelta(seconds=first),
+                    detail={
                         "scores": [s[kind] for s in seconds],
                         "boxes": [list(b) for b in boxes],
                         "keyframe_key": keyframe_key,
                         "segment_key": self.key,
                     },
-                }
+                )
             )
         return found
 
@@ -103,7 +103,7 @@ class Analysed:
     """
 
     result: dict[str, Any]
-    evidence: list[dict[str, Any]]
+    evidence: list[Evidence]
     problem: Literal["rejected", "unreadable"] | None = None
 
 
@@ -117,7 +117,7 @@ class SegmentAnalyser:
 
     s3 = AwsClient("s3")
 
-    def __init__(self, send_evidence: Callable[[list[dict[str, Any]]], Any]) -> None:
+    def __init__(self, send_evidence: EvidenceSender) -> None:
         self.send_evidence = send_evidence
 
     def process(self, bucket: str, key: str) -> Analysed:

@@ -91,8 +91,8 @@ def _read_overrides(path: Path) -> dict[str, Any]:
 
 def _alarms(args: argparse.Namespace, state_dir: Path) -> int:
     """``safety alarms check|put|show``: the effective configuration as JSON on stdout."""
+    from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
     from gyeonggi.safety.alarms import AlarmConfig
-    from gyeonggi.safety.sensor_state import ComplexAlarmConfigs
 
     if args.action == "check":
         config = AlarmConfig.from_mapping(_read_overrides(args.file))
@@ -152,7 +152,9 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow, now_utc
+    from gyeonggi.common.clock import now as now_utc
+    from gyeonggi.safety.incident_store import IncidentStore
+    from gyeonggi.safety.incident_workflow import IncidentWorkflow
     from gyeonggi.safety.redrive import redrive
 
     if args.limit < 1:

@@ -18,14 +18,16 @@ Standard library plus boto3 only, like the alarm path.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from gyeonggi.common.aws import DynamoTable, from_dynamo
+from gyeonggi.common.clock import from_epoch_ms
 from gyeonggi.safety.alarms import heartbeat_missed
-from gyeonggi.safety.sensor_state import DEFAULT_INTERVAL_S, evidence_id
+from gyeonggi.safety.evidence import Evidence, EvidenceSender, evidence_id
+from gyeonggi.safety.sensor_state import DEFAULT_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ class HeartbeatWatch(DynamoTable):
             item
             for item in items
             if heartbeat_missed(
-                datetime.fromtimestamp(item["last_seen"] / 1000, UTC),
+                from_epoch_ms(item["last_seen"]),
                 now,
                 float(item.get("interval_s") or DEFAULT_INTERVAL_S),
                 FACTOR,
@@ -128,52 +130,48 @@ class HeartbeatWatch(DynamoTable):
         return True
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
-
-
-def heartbeat_evidence(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def heartbeat_evidence(item: Mapping[str, Any], now: datetime) -> Evidence:
     """The warning evidence of one silent sensor."""
     interval = float(item.get("interval_s") or DEFAULT_INTERVAL_S)
     silent_s = now.timestamp() - item["last_seen"] / 1000
-    return {
-        "source": "sensor",
-        "complex_id": item["complex_id"],
-        "sensor_id": item["sensor_id"],
-        "kind": "fault_heartbeat",
-        "severity": "warning",
-        "gas": item.get("kind"),
-        "value": round(silent_s, 1),
-        "limit": round(FACTOR * interval, 1),
-        "ts": now.isoformat(),
-        "detail": {
+    return Evidence(
+        source="sensor",
+        complex_id=item["complex_id"],
+        source_id=item["sensor_id"],
+        kind="fault_heartbeat",
+        severity="warning",
+        ts=now,
+        gas=item.get("kind"),
+        value=round(silent_s, 1),
+        limit=round(FACTOR * interval, 1),
+        detail={
             "evidence_id": evidence_id(item["sensor_key"], "heartbeat", item["last_seen"]),
             "check": "missed_heartbeat",
-            "last_seen": _iso(int(item["last_seen"])),
+            "last_seen": from_epoch_ms(int(item["last_seen"])).isoformat(),
             "interval_s": interval,
         },
-    }
+    )
 
 
-def dark_complex_evidence(complex_id: str, silence: Silence, now: datetime) -> dict[str, Any]:
+def dark_complex_evidence(complex_id: str, silence: Silence, now: datetime) -> Evidence:
     """The alarm evidence of a complex whose every sensor is silent."""
     last_ms = max(int(i["last_seen"]) for i in silence.silent)
-    return {
-        "source": "sensor",
-        "complex_id": complex_id,
+    return Evidence(
+        source="sensor",
+        complex_id=complex_id,
         # The incident's timeline names a source; for the whole site it is the site.
-        "sensor_id": "*",
-        "kind": "fault_complex_silent",
-        "severity": "alarm",
-        "value": round(now.timestamp() - last_ms / 1000, 1),
-        "ts": now.isoformat(),
-        "detail": {
+        source_id="*",
+        kind="fault_complex_silent",
+        severity="alarm",
+        ts=now,
+        value=round(now.timestamp() - last_ms / 1000, 1),
+        detail={
             "evidence_id": evidence_id(complex_id, "dark", last_ms),
             "check": "complex_silent",
             "sensors": silence.sensors,
-            "last_seen": _iso(last_ms),
+            "last_seen": from_epoch_ms(last_ms).isoformat(),
         },
-    }
+    )
 
 
 @dataclass
@@ -198,7 +196,7 @@ class HeartbeatSweep:
         self,
         register: ComplexRegister,
         watch: HeartbeatWatch,
-        send_evidence: Callable[[list[dict[str, Any]]], int],
+        send_evidence: EvidenceSender,
     ) -> None:
         self.register = register
         self.watch = watch

@@ -4,7 +4,7 @@ Each Task of ``statemachines/safety_alert.asl.json`` invokes the steps function 
 ``action``; the step writes the incident (the one record operators read) and tells the state
 machine what happens next. The two ``await_*`` actions run under
 ``lambda:invoke.waitForTaskToken``: they store the token and return, and an operator's answer
-or all-clear evidence answers it (:func:`gyeonggi.safety.incidents.answer`).
+or all-clear evidence answers it (:func:`gyeonggi.safety.incident_service.answer`).
 
 An answer can miss its wait: the wait times out, and the operator's answer lands before the
 next step runs. Every step after a timeout therefore reads the incident first. ``escalate``
@@ -21,14 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.incidents import (
-    Incident,
-    IncidentStore,
-    IncidentWorkflow,
-    alert_of,
-    closed,
-    record,
-)
+from gyeonggi.safety.incident_rules import Incident, closed, record
+from gyeonggi.safety.incident_view import alert_of
+from gyeonggi.safety.ports import IncidentRecords, IncidentWorkflowPort
 
 ACTIONS = (
     "await_ack",
@@ -126,8 +121,8 @@ def _notified(incident: Incident, notification: dict[str, Any] | None, now: date
 
 def _await(
     request: StepRequest,
-    store: IncidentStore,
-    workflow: IncidentWorkflow,
+    store: IncidentRecords,
+    workflow: IncidentWorkflowPort,
     now: datetime,
     waiting_for: str,
 ) -> StepResult:
@@ -153,7 +148,7 @@ def _await(
     return StepResult({}, ("IncidentNotificationFailed",) if failed else ())
 
 
-def _escalate(request: StepRequest, store: IncidentStore, now: datetime) -> StepResult:
+def _escalate(request: StepRequest, store: IncidentRecords, now: datetime) -> StepResult:
     found: list[str] = []
 
     def change(incident: Incident) -> Incident:
@@ -177,7 +172,7 @@ def _escalate(request: StepRequest, store: IncidentStore, now: datetime) -> Step
     return StepResult(output, () if found else ("IncidentEscalated",))
 
 
-def _unacknowledged(request: StepRequest, store: IncidentStore, now: datetime) -> StepResult:
+def _unacknowledged(request: StepRequest, store: IncidentRecords, now: datetime) -> StepResult:
     found: list[str] = []
 
     def change(incident: Incident) -> Incident:
@@ -196,7 +191,7 @@ def _unacknowledged(request: StepRequest, store: IncidentStore, now: datetime) -
     return StepResult({"outcome": "unacknowledged"}, ("IncidentUnacknowledged",))
 
 
-def _close(request: StepRequest, store: IncidentStore, now: datetime) -> StepResult:
+def _close(request: StepRequest, store: IncidentRecords, now: datetime) -> StepResult:
     incident = store.update(
         request.incident_id,
         lambda i: closed(i, now, request.outcome) if i.is_open else i,
@@ -205,7 +200,7 @@ def _close(request: StepRequest, store: IncidentStore, now: datetime) -> StepRes
     return StepResult({})
 
 
-def _workflow_failed(request: StepRequest, store: IncidentStore, now: datetime) -> StepResult:
+def _workflow_failed(request: StepRequest, store: IncidentRecords, now: datetime) -> StepResult:
     """A task failed after its retries and the execution is ending (its input is on the
     failure queue). Said on the incident, so nothing waits on a workflow that is gone: new
     hazard evidence opens an incident that pages again, and answers are recorded or close it.
@@ -222,7 +217,7 @@ def _workflow_failed(request: StepRequest, store: IncidentStore, now: datetime) 
 
 
 def run_step(
-    request: StepRequest, store: IncidentStore, workflow: IncidentWorkflow, now: datetime
+    request: StepRequest, store: IncidentRecords, workflow: IncidentWorkflowPort, now: datetime
 ) -> StepResult:
     """Run one step of the incident's workflow.
 

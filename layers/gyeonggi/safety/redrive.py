@@ -20,7 +20,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gyeonggi.common.errors import DomainError
-from gyeonggi.safety.incidents import Incident, IncidentStore, IncidentWorkflow, record
+from gyeonggi.safety.incident_rules import Incident, record
+from gyeonggi.safety.incident_store import IncidentStore
+from gyeonggi.safety.incident_workflow import IncidentWorkflow
 
 Outcome = Literal["restarted", "closed", "not_failed", "left"]
 

@@ -7,12 +7,13 @@ claim to be another complex's sensor by what it writes in the payload.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from gyeonggi.common.aws import AwsClient
+from gyeonggi.common.clock import aware, now
 from gyeonggi.common.errors import InvalidInput
 
 SensorKind = Literal["lel", "co", "h2s", "nh3", "cl2", "flame", "smoke", "temperature"]
@@ -68,8 +69,7 @@ def check_clock_skew(
     InvalidInput
         On field ``ts``, saying by how much the clock is ahead.
     """
-    ts = reading.ts if reading.ts.tzinfo else reading.ts.replace(tzinfo=UTC)
-    ahead = (ts - received_at).total_seconds()
+    ahead = (aware(reading.ts) - received_at).total_seconds()
     if ahead > max_skew_s:
         raise InvalidInput(
             f"ts: {ahead:.0f} s in the future of the receive time "
@@ -107,7 +107,7 @@ class RejectedReadings:
 
     def reject(self, event: Any, reason: str) -> None:
         body = json.dumps(
-            {"reason": reason, "payload": event, "rejected_at": datetime.now(UTC).isoformat()},
+            {"reason": reason, "payload": event, "rejected_at": now().isoformat()},
             ensure_ascii=False,
             default=str,
         )
