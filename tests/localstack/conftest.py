@@ -7,13 +7,16 @@ gets a fresh name per run and is deleted afterwards unless ``LOCALSTACK_KEEP_STA
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from localcloud.cloud import wait_for
 from localcloud.localstack import (
     DEFAULT_ENDPOINT,
     DEFAULT_REGION,
@@ -23,6 +26,8 @@ from localcloud.localstack import (
     localstack_client,
 )
 from tests.conftest import ROOT
+
+Aws = Callable[[str], Any]
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +65,59 @@ def aws(localstack_endpoint: str) -> Callable[[str], Any]:
         return clients[service]
 
     return client
+
+
+@pytest.fixture(scope="session")
+def dynamodb(localstack_endpoint: str) -> Any:
+    """A DynamoDB resource of the LocalStack, for the domain's stores."""
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=DEFAULT_REGION
+    ).resource("dynamodb", endpoint_url=localstack_endpoint)
+
+
+def wait_for_execution(
+    aws: Aws, stack: dict[str, Any], machine: str, name: str, timeout: float = 240
+) -> dict[str, Any]:
+    """The execution ``name`` of the state machine ``machine`` (logical id), once it ended."""
+    sfn = aws("stepfunctions")
+    arn = stack["resources"][machine].replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def ended() -> dict[str, Any] | None:
+        try:
+            execution: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return execution if execution["status"] != "RUNNING" else None
+
+    return wait_for(ended, timeout, interval=1, what=f"{machine} execution {name} to end")
+
+
+GAS_LEAK_COMPLEX = f"ls-banwol-{secrets.token_hex(2)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gas_leak(stack: dict[str, Any], aws: Aws) -> dict[str, Any]:
+    """A CO reading far above the alarm level, sent as soon as the stack is up.
+
+    Sent to the telemetry function as the IoT topic rule sends it (an asynchronous invoke:
+    the rule itself is a paid LocalStack feature). Started before every other test so that
+    the safety-alert workflow's first real-time acknowledgement wait (120 s) runs while they
+    do; ``test_safety_on_localstack`` checks where it got to.
+    """
+    reading = {
+        "kind": "co",
+        "value": 900,
+        "unit": "ppm",
+        "ts": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "complex_id": GAS_LEAK_COMPLEX,
+        "sensor_id": "gas-017",
+    }
+    answer = aws("lambda").invoke(
+        FunctionName=stack["resources"]["TelemetryFunction"],
+        InvocationType="Event",
+        Payload=json.dumps(reading).encode(),
+    )
+    assert answer["StatusCode"] == 202
+    return {"reading": reading, "sent_at": datetime.now(UTC)}

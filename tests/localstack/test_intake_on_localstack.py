@@ -11,14 +11,17 @@ import json
 import secrets
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from gyeonggi.auth.apikeys import ApiKeyStore
-from gyeonggi.complaints.intake import IntakeQueue, parse_submission
+from gyeonggi.complaints.intake import IntakeQueue, new_request_id, parse_submission
+from gyeonggi.complaints.models import IntakeMessage, to_item
 from localcloud.cloud import wait_for
+from tests.localstack.conftest import wait_for_execution
 
 pytestmark = pytest.mark.localstack
 
@@ -30,24 +33,6 @@ SUBMISSION = {
     "long": 127.0286,
     "email": "citizen@example.kr",
 }
-
-
-def wait_for_execution(
-    aws: Callable[[str], Any], stack: dict[str, Any], name: str, timeout: float = 240
-) -> dict[str, Any]:
-    """The intake execution named after the request id, once it has ended."""
-    sfn = aws("stepfunctions")
-    machine = stack["resources"]["ComplaintIntakeStateMachine"]
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{name}"
-
-    def ended() -> dict[str, Any] | None:
-        try:
-            execution: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        except sfn.exceptions.ExecutionDoesNotExist:
-            return None
-        return execution if execution["status"] != "RUNNING" else None
-
-    return wait_for(ended, timeout, interval=1, what=f"execution {name} to end")
 
 
 def stored(aws: Callable[[str], Any], stack: dict[str, Any], table: str, rid: str) -> Any:
@@ -68,7 +53,7 @@ def test_an_intake_message_is_separated_and_stored(
     rid = message.service_request_id
 
     # When the intake function has started the workflow and it has ended
-    execution = wait_for_execution(aws, stack, rid)
+    execution = wait_for_execution(aws, stack, "ComplaintIntakeStateMachine", rid)
 
     # Then it succeeded; the complaint is stored without contact details, which are restricted
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
@@ -78,7 +63,7 @@ def test_an_intake_message_is_separated_and_stored(
     assert stored(aws, stack, "ContactsTable", rid)["email"] == {"S": "citizen@example.kr"}
 
 
-def test_a_malformed_message_ends_in_the_dead_letter_queue(
+def test_a_malformed_message_alone_ends_in_the_dead_letter_queue(
     stack: dict[str, Any], aws: Callable[[str], Any]
 ) -> None:
     sqs = aws("sqs")
@@ -89,24 +74,44 @@ def test_a_malformed_message_ends_in_the_dead_letter_queue(
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "2"})
     marker = f"not an intake message {secrets.token_hex(4)}"
 
-    # Given a message that is not an intake message
-    sqs.send_message(QueueUrl=queue_url, MessageBody=marker)
+    # Given a malformed message and a good one in the same batch
+    now = datetime.now(UTC)
+    good = IntakeMessage(
+        service_request_id=new_request_id(now),
+        submitted_at=now,
+        channel="open311",
+        submission=parse_submission(SUBMISSION),
+    )
+    sqs.send_message_batch(
+        QueueUrl=queue_url,
+        Entries=[
+            {"Id": "bad", "MessageBody": marker},
+            {"Id": "good", "MessageBody": json.dumps(to_item(good), ensure_ascii=False)},
+        ],
+    )
+    on_dlq: list[str] = []
 
-    # When the intake function has failed it maxReceiveCount times
-    def dead_lettered() -> dict[str, Any] | None:
+    # When the intake function has failed the malformed one maxReceiveCount times
+    def dead_lettered() -> bool:
         received = sqs.receive_message(
             QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
         ).get("Messages", [])
         for m in received:
-            if m["Body"] == marker:
-                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=m["ReceiptHandle"])
-                return dict(m)
-        return None
+            on_dlq.append(m["Body"])
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=m["ReceiptHandle"])
+        return marker in on_dlq
 
-    # Then it is on the dead-letter queue, unchanged
+    # Then the malformed message is on the dead-letter queue, unchanged ...
     assert wait_for(
         dead_lettered, 180, interval=1, what="the malformed message on the dead-letter queue"
     )
+    # ... and the good one of its batch was not failed with it: it was stored, and it is not
+    # on the dead-letter queue (a handler failing every record would fail both of these)
+    rid = good.service_request_id
+    execution = wait_for_execution(aws, stack, "ComplaintIntakeStateMachine", rid)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert stored(aws, stack, "ComplaintsTable", rid) is not None
+    assert not [body for body in on_dlq if rid in body]
 
 
 def test_open311_post_through_api_gateway_reaches_the_table(
@@ -133,5 +138,7 @@ def test_open311_post_through_api_gateway_reaches_the_table(
     # Then it is accepted at once and stored by the workflow
     assert status == 201, body
     rid = body[0]["service_request_id"]
-    assert wait_for_execution(aws, stack, rid)["status"] == "SUCCEEDED"
+    assert (
+        wait_for_execution(aws, stack, "ComplaintIntakeStateMachine", rid)["status"] == "SUCCEEDED"
+    )
     assert stored(aws, stack, "ComplaintsTable", rid)["channel"] == {"S": "open311"}
