@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev demo up test unit contract integration localstack bench clean
+.PHONY: dev demo up test unit contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ integration: $(STAMP)
 
 localstack: $(STAMP)          ## deploy to a running LocalStack and run the LocalStack tier
 	$(BIN)/python -m localcloud.localstack test
+
+localstack-start: $(STAMP)    ## a host-mode LocalStack (no Docker) on 127.0.0.1:4566, as CI runs it
+	$(BIN)/python -m localcloud.localstack_host start --timeout 180
+
+localstack-stop:
+	$(BIN)/python -m localcloud.localstack_host stop
+
+packages: $(STAMP)            ## build the Lambda packages (ARCH=arm64|x86_64) and print their sizes
+	$(BIN)/python -m localcloud.packaging build $(if $(ARCH),--arch $(ARCH))
 
 bench: $(STAMP)               ## benchmarks (by hand, not in CI); figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m benchmarks

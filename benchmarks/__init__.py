@@ -23,7 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 """The project checkout (where ``template.yaml`` is)."""
 
-NAMES = ("startup", "cold_import", "api_latency", "forecast", "classify", "alarm_path", "video")
+NAMES = (
+    "startup",
+    "cold_import",
+    "api_latency",
+    "forecast",
+    "classify",
+    "alarm_path",
+    "video",
+    "package_sizes",
+)
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""
 
 REGION = "ap-northeast-2"

@@ -17,9 +17,10 @@ The build, for each layer and function of the template:
   as dependencies of something else: botocore alone is about 30 MB.
 
 pip installs wheels for Linux on the target CPU (``--platform``), not for this machine, so an
-x86-64 laptop builds the arm64 packages the template declares. The result mirrors the checkout
-(same relative ``CodeUri``, ``ContentUri``, ``DefinitionUri``) so that
-:func:`localcloud.template.package` uploads it as it is.
+x86-64 laptop builds the arm64 packages the template declares, without a container. The result
+mirrors the checkout (same relative ``CodeUri``, ``ContentUri``, ``DefinitionUri``, and a copy of
+``template.yaml``), so that :func:`localcloud.template.package` uploads it as it is, and so does
+``sam deploy --template-file <build>/template.yaml`` in AWS.
 """
 
 from __future__ import annotations
@@ -275,6 +276,10 @@ def build_packages(
         if spec.get("Type") == "AWS::Serverless::StateMachine" and uri is not None:
             (build_dir / uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / uri, build_dir / uri)
+    # Beside its built code, the template deploys these very packages:
+    # `sam deploy --template-file <build_dir>/template.yaml` zips the folders as they are.
+    if (root / "template.yaml").is_file():
+        shutil.copy2(root / "template.yaml", build_dir / "template.yaml")
     return Build(root, arch, layers, functions)
 
 
