@@ -232,7 +232,7 @@ def _drive(cloud: LocalCloud) -> None:
     for _ in range(2):
         sqs.send_message(QueueUrl=intake_url, MessageBody=json.dumps(duplicate))
     sqs.send_message(QueueUrl=intake_url, MessageBody='{"service_request_id": 42')
-    cloud.wait_for_execution("ComplaintIntakeStateMachine", duplicate["service_request_id"])
+    cloud.wait_for_execution("ComplaintIntakeStateMachine", str(duplicate["service_request_id"]))
     dlq = cloud.physical_id("IntakeDeadLetterQueue")
     cloud.wait_for(
         lambda: cloud.queue_depth("IntakeDeadLetterQueue") == 1,

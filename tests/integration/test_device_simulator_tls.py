@@ -15,6 +15,7 @@ import shutil
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -98,7 +99,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def broker(pki: Path) -> Broker:
+def broker(pki: Path) -> Iterator[Broker]:
     tls = BrokerTls(ca=pki / "ca.pem", cert=pki / "broker.pem", key=pki / "broker.key")
     with start_broker(HOST, 0, kind="mosquitto", tls=tls) as running:
         yield running

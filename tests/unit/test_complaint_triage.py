@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -27,7 +28,7 @@ from tests.conftest import load_event
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def _facts(rid: str = "GG-20261124-00000001", **changes: object) -> ComplaintFacts:
+def _facts(rid: str = "GG-20261124-00000001", **changes: Any) -> ComplaintFacts:
     base = ComplaintFacts(
         service_request_id=rid,
         jurisdiction_id="suwon.gg.kr",

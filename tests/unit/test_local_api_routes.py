@@ -32,15 +32,15 @@ def test_routes_match_literal_before_parameter() -> None:
         _body(("/requests/{request_file}", "get"), ("/requests/discovery.json", "get"))
     )
     assert [r.resource for r in routes] == ["/requests/discovery.json", "/requests/{request_file}"]
-    assert routes[1].pattern.match("/requests/GG-1.json").groupdict() == {
-        "request_file": "GG-1.json"
-    }
+    match = routes[1].pattern.match("/requests/GG-1.json")
+    assert match is not None and match.groupdict() == {"request_file": "GG-1.json"}
     assert not routes[1].pattern.match("/requests/a/b")
 
 
 def test_greedy_parameter() -> None:
     route = Route.create("ANY", "/files/{proxy+}", FN)
-    assert route.pattern.match("/files/a/b/c").groupdict() == {"proxy": "a/b/c"}
+    match = route.pattern.match("/files/a/b/c")
+    assert match is not None and match.groupdict() == {"proxy": "a/b/c"}
 
 
 def test_proxy_event_has_the_rest_v1_shape() -> None:

@@ -37,18 +37,20 @@ class FakeContacts:
 
 
 def _message(**submission: Any) -> IntakeMessage:
-    return IntakeMessage(
-        service_request_id="GG-20261124-0A1B2C3D",
-        submitted_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
-        channel="open311",
-        submission={
-            "jurisdiction_id": "ansan.gg.kr",
-            "service_code": "odor-air",
-            "lat": 37.3,
-            "long": 126.8,
-            "description": "화학 냄새가 납니다",
-            **submission,
-        },
+    return IntakeMessage.model_validate(
+        {
+            "service_request_id": "GG-20261124-0A1B2C3D",
+            "submitted_at": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            "channel": "open311",
+            "submission": {
+                "jurisdiction_id": "ansan.gg.kr",
+                "service_code": "odor-air",
+                "lat": 37.3,
+                "long": 126.8,
+                "description": "화학 냄새가 납니다",
+                **submission,
+            },
+        }
     )
 
 

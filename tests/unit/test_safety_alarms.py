@@ -268,8 +268,8 @@ def test_state_round_trips_through_its_stored_form() -> None:
     back = SensorState.from_dict(from_dynamo(stored))
     assert back is not None
     assert back.twa_buckets.keys() == state.twa_buckets.keys()
-    for key, total in state.twa_buckets.items():
-        assert back.twa_buckets[key] == pytest.approx(total, rel=1e-6)  # float32
+    for bucket, total in state.twa_buckets.items():
+        assert back.twa_buckets[bucket] == pytest.approx(total, rel=1e-6)  # float32
     assert (back.level, back.active, back.last_ts_ms) == (
         state.level,
         state.active,

@@ -46,7 +46,7 @@ class ComplaintStore(DynamoTable):
         keys: list[dict[str, str]] = [{"service_request_id": i} for i in dict.fromkeys(ids)]
         found: dict[str, Complaint] = {}
         _ = self.table  # creates the resource when none was injected
-        resource = self._dynamodb
+        resource: Any = self._dynamodb
         for _attempt in range(_BATCH_RETRIES):
             answer = resource.batch_get_item(RequestItems={self.table_name: {"Keys": keys}})
             for item in answer.get("Responses", {}).get(self.table_name, []):
