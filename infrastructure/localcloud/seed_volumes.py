@@ -4,8 +4,8 @@
     seed_volumes(cloud)                      # three simulated years, all 465 series
     seed_volumes(cloud, generate(...))       # any History
 
-The history is simulated (``gyeonggi.complaints.history``); zero days are not written, as
-``record_count`` would never have created them.
+The history is simulated (``gyeonggi_tools.complaints.simulated_history``); zero days are not
+written, as ``record_count`` would never have created them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from gyeonggi.complaints.counts import series_key
-from gyeonggi.complaints.history import History, generate
+from gyeonggi.complaints.series import History
+from gyeonggi_tools.complaints.simulated_history import generate
 
 
 def seed_volumes(

@@ -172,19 +172,19 @@ def seed_volumes_running(
 ) -> int:
     """Seed simulated counts into a running ``local up`` and run the volumes function once.
 
-    The history (``gyeonggi.complaints.history.generate``: simulated, not real counts) ends
-    today in Korea, with today's count scaled to the part of the day gone by, and a surge
-    injected yesterday in ``surge_service`` of the first jurisdiction, so the forecasts, the
-    surge marker and its alert exist for the ops dashboard to show.
+    The history (``gyeonggi_tools.complaints.simulated_history.generate``: simulated, not real
+    counts) ends today in Korea, with today's count scaled to the part of the day gone by, and a
+    surge injected yesterday in ``surge_service`` of the first jurisdiction, so the forecasts,
+    the surge marker and its alert exist for the ops dashboard to show.
     """
     from datetime import UTC, datetime, timedelta
 
     import boto3
 
     from gyeonggi.complaints.counts import KST, korean_day
-    from gyeonggi.complaints.history import Surge, generate
     from gyeonggi.complaints.jurisdictions import BY_ID
     from gyeonggi.complaints.services import BY_CODE, SERVICES
+    from gyeonggi_tools.complaints.simulated_history import Surge, generate
     from localcloud.seed_volumes import seed_volumes
 
     unknown = [j for j in jurisdictions if j not in BY_ID]

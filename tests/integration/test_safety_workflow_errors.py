@@ -21,7 +21,7 @@ import pytest
 
 from gyeonggi.common.errors import Conflict, NotFound
 from gyeonggi.safety.incidents import IncidentStore, IncidentWorkflow
-from gyeonggi.safety.redrive import redrive
+from gyeonggi_tools.safety.redrive import redrive
 from localcloud.cloud import LocalCloud
 from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
 
