@@ -1,10 +1,11 @@
 """The complaint classifier at run time: pure Python, standard library only.
 
-``ComplaintClassifier.load`` reads the JSON that ``training.export`` writes and reproduces the
-scikit-learn featurisation exactly (character n-grams of ``analyzer="char_wb"``, word tokens of
-the default ``token_pattern``, sublinear TF, IDF, L2 norm per block), then applies the two
-linear heads and a softmax. No numpy and no scikit-learn: importing them would cost a Lambda
-cold start about a second (``benchmarks/classify.py`` measures it).
+``ComplaintClassifier.load`` reads the JSON that ``gyeonggi_tools.complaints.classifier.training``
+exports and reproduces the scikit-learn featurisation exactly (character n-grams of
+``analyzer="char_wb"``, word tokens of the default ``token_pattern``, sublinear TF, IDF, L2 norm
+per block), then applies the two linear heads and a softmax. No numpy and no scikit-learn:
+importing them would cost a Lambda cold start about a second (``benchmarks/classify.py``
+measures it).
 
 Emergency safety net: a short list of unmistakable danger phrases (gas smell or leak,
 collapse, sinkhole, sparks and exposed live wires, fire, toxic fumes) raises the urgency to
