@@ -1,6 +1,6 @@
 """``gyeonggi complaints ...``: the classifier's training and inference, volume forecasts.
 
-Each command imports only what it needs: ``classify`` never loads scikit-learn.
+Each command imports only what it needs: ``classify`` loads neither scikit-learn nor numpy.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gyeonggi.complaints.classifier.model import ComplaintClassifier, ModelError, default_model_path
-from gyeonggi.complaints.forecasting import ForecastRow, fit, predict, validate_horizon
-from gyeonggi.complaints.series import HistoryError, read_csv
+
+if TYPE_CHECKING:
+    from gyeonggi.complaints.forecasting import ForecastRow
 
 FORECAST_COLUMNS = ("date", "jurisdiction_id", "service_code", "forecast", "lower", "upper")
 
@@ -114,6 +115,9 @@ def cli_forecast(history: Path, horizon: int, out: Path | None) -> int:
     Returns 0 on success, and 2 with one ``error: ...`` line on stderr for any bad input (a
     missing file or column, a bad date, a negative count, a horizon outside 1-90).
     """
+    from gyeonggi.complaints.forecasting import fit, predict, validate_horizon
+    from gyeonggi.complaints.series import HistoryError, read_csv
+
     try:
         validate_horizon(horizon)
         rows = predict(fit(read_csv(history)), horizon).rows()
