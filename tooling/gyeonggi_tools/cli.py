@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return invoke_running(state_dir, args.function, args.event)
         if args.command == "seed-volumes":
-            from localcloud.up import seed_volumes_running
+            from gyeonggi_tools.complaints.seed_volumes_command import seed_volumes_running
 
             return seed_volumes_running(
                 state_dir,
