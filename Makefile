@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# This checkout's packages, whatever the venv has installed; functions/api for `chalicelib`.
+LINT_IMPORTS := PYTHONPATH=layers:infrastructure:tooling:functions/api $(BIN)/lint-imports --no-cache
 
-.PHONY: dev demo up test unit contract integration localstack localstack-start localstack-stop packages bench clean
+.PHONY: dev demo up test imports unit contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,12 @@ up: $(STAMP)                  ## serve the stack on 127.0.0.1 (API :8000, MQTT :
 
 test: $(STAMP)                ## the whole suite: lint, types, unit, contract, integration
 	$(BIN)/ruff check .
-	$(BIN)/mypy layers infrastructure functions tests
+	$(BIN)/mypy layers infrastructure functions tests tooling
+	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest
+
+imports: $(STAMP)             ## the import contracts alone (pyproject.toml [tool.importlinter])
+	$(LINT_IMPORTS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

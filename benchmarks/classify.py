@@ -74,8 +74,8 @@ def _cold(
 
 def run(options: Options) -> str:
     """Run the classification benchmark; returns its Markdown section."""
-    from gyeonggi.complaints.classifier import corpus
     from gyeonggi.complaints.classifier.model import ComplaintClassifier
+    from gyeonggi_tools.complaints.classifier import corpus
 
     started = time.perf_counter()
     classifier = ComplaintClassifier.load(MODEL)
@@ -91,7 +91,7 @@ def run(options: Options) -> str:
             break
     throughput = len(latencies) / sum(latencies)
 
-    from gyeonggi.complaints.classifier.training import train
+    from gyeonggi_tools.complaints.classifier.training import train
 
     trained = train(int(json.loads(MODEL.read_bytes())["seed"]))
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,8 @@ from benchmarks import Options, median, ms, table
 
 def run(options: Options) -> str:
     from gyeonggi.complaints.forecasting import backtest, fit, predict
-    from gyeonggi.complaints.history import generate, read_csv, write_csv
+    from gyeonggi.complaints.series import read_csv, write_csv
+    from gyeonggi_tools.complaints.simulated_history import generate
 
     started = time.perf_counter()
     history = generate()

@@ -34,8 +34,8 @@ def run(options: Options) -> str:
     sys.path.insert(0, str(ROOT / "layers"))
     import cv2
 
-    from gyeonggi.safety import video_clips
     from gyeonggi.safety.video import analyze
+    from gyeonggi_tools.safety import video_clips
 
     cv2.setNumThreads(1)  # one core, as the goal says
     with tempfile.TemporaryDirectory() as tmp:

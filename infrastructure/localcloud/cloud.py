@@ -349,7 +349,7 @@ class LocalCloud:
             self.endpoint_url = f"http://{host}:{port}"
 
     def _start_issuer(self) -> None:
-        from gyeonggi.auth.local_issuer import LocalIssuer
+        from localcloud.issuer import LocalIssuer
 
         pools = self.stack.of_type("AWS::Cognito::UserPool")
         clients = self.stack.of_type("AWS::Cognito::UserPoolClient")

@@ -1,10 +1,10 @@
-"""Load a (simulated) complaint count history into the counts table of a running local cloud.
+"""Load a complaint count history into the counts table of a running local cloud.
 
     from localcloud.seed_volumes import seed_volumes
-    seed_volumes(cloud)                      # three simulated years, all 465 series
-    seed_volumes(cloud, generate(...))       # any History
+    seed_volumes(cloud, generate(...))       # any History, e.g. a simulated one
 
-The history is simulated (``gyeonggi.complaints.history``); zero days are not written, as
+The histories loaded are simulated (``gyeonggi_tools.complaints.simulated_history``, which the
+caller brings: the local cloud does not import the tools). Zero days are not written, as
 ``record_count`` would never have created them.
 """
 
@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from gyeonggi.complaints.counts import series_key
-from gyeonggi.complaints.history import History, generate
+from gyeonggi.complaints.series import History
 
 
 def seed_volumes(
     cloud_or_dynamodb: Any,
-    history: History | None = None,
+    history: History,
     *,
     table_name: str | None = None,
 ) -> int:
@@ -31,16 +31,14 @@ def seed_volumes(
         A started ``LocalCloud`` (the table is found by its logical id), or a boto3 DynamoDB
         resource together with ``table_name``.
     history
-        Default: ``generate()``, three simulated years of all 31 x 15 series (about 500,000
-        items; takes minutes in moto, so tests pass a small history).
+        The counts to write. Three simulated years of all 31 x 15 series are about 500,000
+        items and take minutes in moto, so tests pass a small history.
 
     Returns
     -------
     int
         The number of items written.
     """
-    if history is None:
-        history = generate()
     if hasattr(cloud_or_dynamodb, "physical_id"):
         import boto3
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from gyeonggi import cli
+from gyeonggi_tools import cli
 from tests.conftest import ROOT
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

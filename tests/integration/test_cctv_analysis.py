@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gyeonggi.safety import video_clips
+from gyeonggi_tools.safety import video_clips
 from localcloud.cloud import LocalCloud
 from tests.integration.conftest import messages_on
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gyeonggi.complaints.history import Surge, generate
+from gyeonggi_tools.complaints.simulated_history import Surge, generate
 from localcloud.cloud import LocalCloud
 from localcloud.seed_volumes import seed_volumes
 from tests.conftest import load_event

@@ -16,9 +16,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gyeonggi import cli
-from gyeonggi.safety.simulator import SimulationError, simulate
 from gyeonggi.safety.telemetry import parse_telemetry
+from gyeonggi_tools import cli
+from gyeonggi_tools.safety.simulator import SimulationError, simulate
 from localcloud.mqtt_broker import Broker, start_broker
 
 pytestmark = pytest.mark.integration

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gyeonggi import cli
-from gyeonggi.safety.simulator import SimulationError, TlsConfig, simulate
+from gyeonggi_tools import cli
+from gyeonggi_tools.safety.simulator import SimulationError, TlsConfig, simulate
 from localcloud.mqtt_broker import Broker, BrokerTls, start_broker
 
 pytestmark = [

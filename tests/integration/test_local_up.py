@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 
-GYEONGGI = str(Path(sys.executable).with_name("gyeonggi"))
+# The command as a module, so the test runs this checkout's code whatever script is installed.
+GYEONGGI = [sys.executable, "-m", "gyeonggi_tools"]
 
 
 def _free_port() -> int:
@@ -45,7 +46,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
     env = dict(os.environ, GYEONGGI_STATE_DIR=str(state))
     process = subprocess.Popen(
         [
-            GYEONGGI,
+            *GYEONGGI,
             "local",
             "up",
             "--api-port",
@@ -76,7 +77,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
 
         # Given a token minted by the command line against the running issuer
         token = subprocess.run(
-            [GYEONGGI, "auth", "token", "citizen"],
+            [*GYEONGGI, "auth", "token", "citizen"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -104,7 +105,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
             assert time.monotonic() < deadline, "the complaint was not stored within 30 s"
             time.sleep(0.1)
         key = subprocess.run(
-            [GYEONGGI, "auth", "api-key", "test client"],
+            [*GYEONGGI, "auth", "api-key", "test client"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -114,7 +115,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
         assert key.startswith("gg_")
         invoked = subprocess.run(
             [
-                GYEONGGI,
+                *GYEONGGI,
                 "local",
                 "invoke",
                 "TelemetryFunction",
@@ -141,7 +142,7 @@ def test_local_up_serves_the_api_and_the_aws_endpoint_then_stops_on_sigint(
             ["safety", "subscribe", "email", "ops@example.kr", "--complex", "banwol", "--local"],
         ):  # fmt: skip
             done = subprocess.run(
-                [GYEONGGI, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+                [*GYEONGGI, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
             assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["filter_policy"]["complex_id"] == ["banwol"]

@@ -1,7 +1,8 @@
 """The ops view in the local cloud: seeded counts -> the volumes function -> the ops endpoints.
 
-The counts are simulated (``gyeonggi.complaints.history``). The series and dates differ from
-``test_complaint_volumes`` so the two modules can share the stack in any order.
+The counts are simulated (``gyeonggi_tools.complaints.simulated_history``). The series and
+dates differ from ``test_complaint_volumes`` so the two modules can share the stack in any
+order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from gyeonggi.complaints.history import Surge, generate
+from gyeonggi_tools.complaints.simulated_history import Surge, generate
 from localcloud.cloud import LocalCloud
 from localcloud.seed_volumes import seed_volumes
 from tests.conftest import load_event

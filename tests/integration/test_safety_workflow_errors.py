@@ -4,7 +4,7 @@ Nobody acknowledges at any level; the alert cannot be published; an operator's a
 wait's timeout. Each test uses its own complex id. A race is made certain, not likely: a gate
 in front of the local Lambda runner holds one step of one incident's workflow until the test
 has answered. Operators answer over HTTP, ``POST /safety/incidents/{id}/ack`` and ``/all-clear``
-(:func:`gyeonggi.safety.incidents.answer` behind them).
+(:func:`gyeonggi.safety.incident_service.answer` behind them).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from gyeonggi.common.errors import Conflict, NotFound
 from gyeonggi.safety.incident_store import IncidentStore
 from gyeonggi.safety.incident_workflow import IncidentWorkflow
-from gyeonggi.safety.redrive import redrive
+from gyeonggi_tools.safety.redrive import redrive
 from localcloud.cloud import LocalCloud
 from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
 

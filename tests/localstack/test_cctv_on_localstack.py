@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gyeonggi.safety import video_clips
+from gyeonggi_tools.safety import video_clips
 from localcloud.cloud import wait_for
 
 pytestmark = pytest.mark.localstack

@@ -14,9 +14,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gyeonggi.cli import main
-from gyeonggi.safety import video_clips
 from gyeonggi.safety.video import analyze
+from gyeonggi_tools.cli import main
+from gyeonggi_tools.safety import video_clips
 from tests.conftest import load_event
 from tests.unit.conftest import LambdaContext
 

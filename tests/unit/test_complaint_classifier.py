@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from gyeonggi.complaints.classifier import corpus
 from gyeonggi.complaints.classifier.model import (
     ComplaintClassifier,
     char_wb_ngrams,
-    cli_classify,
     default_model_path,
     emergency_rule,
 )
 from gyeonggi.complaints.services import SERVICES
+from gyeonggi_tools.complaints.classifier import corpus
+from gyeonggi_tools.complaints.commands import cli_classify
 from tests.conftest import ROOT
 
 MODEL = ROOT / "functions" / "complaint_triage" / "model" / "model.json"
@@ -121,7 +121,7 @@ def test_char_wb_ngrams_match_scikit_learn() -> None:
 def test_runtime_agrees_with_scikit_learn_on_the_held_out_split(
     classifier: ComplaintClassifier,
 ) -> None:
-    from gyeonggi.complaints.classifier.training import train
+    from gyeonggi_tools.complaints.classifier.training import train
 
     trained = train(SEED)
     service_p = trained.service.predict_proba(trained.test_texts)
@@ -246,7 +246,7 @@ def test_cli_classify_all_good_is_zero_and_missing_model_is_two(tmp_path: Path) 
 
 def test_gyeonggi_complaints_classify_command() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "gyeonggi.cli", "complaints", "classify", "--model", str(MODEL)],
+        [sys.executable, "-m", "gyeonggi_tools", "complaints", "classify", "--model", str(MODEL)],
         input='{"text": "층간소음 때문에 못 살겠어요 ㅠㅠ"}\n{"oops": 1}\n',
         capture_output=True,
         text=True,

@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gyeonggi.complaints.forecasting import backtest, cli_forecast, fit, forecast, predict
-from gyeonggi.complaints.history import History, generate, write_csv
+from gyeonggi.complaints.forecasting import backtest, fit, forecast, predict
+from gyeonggi.complaints.series import History, write_csv
+from gyeonggi_tools.complaints.commands import cli_forecast
+from gyeonggi_tools.complaints.simulated_history import generate
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +158,7 @@ def test_cli_reports_a_file_that_is_not_utf8(
 
 
 def test_cli_through_the_gyeonggi_command(tmp_path: Path) -> None:
-    from gyeonggi.cli import main
+    from gyeonggi_tools.cli import main
 
     out = tmp_path / "f.csv"
     argv = ["complaints", "forecast", "--history", str(_history_file(tmp_path))]

@@ -7,16 +7,13 @@ from datetime import date
 
 import numpy as np
 
-from gyeonggi.complaints.history import (
+from gyeonggi.complaints.calendar import holidays, weekday
+from gyeonggi.complaints.series import History, read_csv, write_csv
+from gyeonggi_tools.complaints.simulated_history import (
     DEFAULT_SURGES,
     POPULATION_THOUSANDS,
-    History,
     expected_rates,
     generate,
-    holidays,
-    read_csv,
-    weekday,
-    write_csv,
 )
 
 

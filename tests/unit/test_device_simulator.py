@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from gyeonggi import cli
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.simulator import (
+from gyeonggi.safety.telemetry import parse_telemetry
+from gyeonggi_tools import cli
+from gyeonggi_tools.safety.simulator import (
     ALARM_LEVELS,
     MAX_MESSAGES,
     ONSET_S,
@@ -23,7 +24,6 @@ from gyeonggi.safety.simulator import (
     plan_run,
     simulate,
 )
-from gyeonggi.safety.telemetry import parse_telemetry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

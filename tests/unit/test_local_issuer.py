@@ -10,9 +10,9 @@ import jwt
 import pytest
 
 from gyeonggi.auth import TokenVerifier
-from gyeonggi.auth.local_issuer import LocalIssuer, main
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import Forbidden, InvalidInput, Unauthenticated
+from localcloud.issuer import LocalIssuer, main
 
 ISSUER = "http://localhost:4566/local-issuer"
 AUDIENCE = "gyeonggi-local"

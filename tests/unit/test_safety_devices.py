@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from gyeonggi.common.errors import Conflict, InvalidInput
-from gyeonggi.safety.devices import GatewayRegistry
+from gyeonggi_tools.safety.devices import GatewayRegistry
 
 POLICY = "gyeonggi-SensorGatewayPolicy"
 
@@ -68,7 +68,7 @@ def test_a_failure_after_the_certificate_leaves_nothing_behind(iot: Any, tmp_pat
 
 
 def test_register_command(iot: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gyeonggi.cli import main
+    from gyeonggi_tools.cli import main
 
     argv = ["devices", "register", "banwol-gw", "--complex", "banwol", "--policy", POLICY,
             "--out", str(tmp_path)]  # fmt: skip

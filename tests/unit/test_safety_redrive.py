@@ -12,7 +12,7 @@ import pytest
 from gyeonggi.safety.evidence import parse_evidence
 from gyeonggi.safety.incident_rules import Incident, open_incident, record
 from gyeonggi.safety.incident_store import IncidentStore
-from gyeonggi.safety.redrive import incident_of, redrive, restart
+from gyeonggi_tools.safety.redrive import incident_of, redrive, restart
 from tests.unit.conftest import EVIDENCE_T0, gas_evidence
 
 T0 = EVIDENCE_T0
@@ -153,7 +153,7 @@ def test_redrive_command_finds_the_parts_in_the_stack_outputs(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from gyeonggi.cli import main
+    from gyeonggi_tools.cli import main
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
     sfn = boto3.client("stepfunctions", region_name="ap-northeast-2")

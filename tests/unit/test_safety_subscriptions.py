@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.incident_workflow import IncidentAlerts
-from gyeonggi.safety.subscriptions import AlertSubscriptions, filter_policy
+from gyeonggi_tools.safety.subscriptions import AlertSubscriptions, filter_policy
 
 REGION = "ap-northeast-2"
 
@@ -94,7 +94,7 @@ def test_endpoints_are_checked_before_sns_is_asked(topic: tuple[str, Any, Any]) 
 
 
 def test_subscribe_command(topic: tuple[str, Any, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    from gyeonggi.cli import main
+    from gyeonggi_tools.cli import main
 
     arn, sns, _ = topic
     argv = ["safety", "subscribe", "email", "safety@sihwa.example.kr", "--complex", "sihwa",

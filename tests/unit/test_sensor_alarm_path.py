@@ -262,7 +262,7 @@ def test_put_validates_before_storing_and_the_alarm_path_sees_it(aws: dict[str, 
 def test_alarms_command_checks_puts_and_shows(
     aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gyeonggi.cli import main
+    from gyeonggi_tools.cli import main
 
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text('{"kinds": {"h2s": {"low": 5, "high": 10}}, "clear_ratio": 0.8}')

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from gyeonggi.complaints.counts import korean_day, record_count
 from gyeonggi.complaints.forecasting import Forecast
-from gyeonggi.complaints.history import History, Surge, generate
+from gyeonggi.complaints.series import History
 from gyeonggi.complaints.volumes import (
     CountStore,
     ForecastStore,
@@ -20,6 +20,7 @@ from gyeonggi.complaints.volumes import (
     SurgePublisher,
     run_volumes,
 )
+from gyeonggi_tools.complaints.simulated_history import Surge, generate
 
 # 06:00 on 19 July 2024 in Korea: yesterday is the 18th, today the 19th.
 NOW = datetime(2024, 7, 18, 21, 0, tzinfo=UTC)

@@ -2,8 +2,7 @@
 
 ``TokenVerifier`` checks Cognito (or local-issuer) ID tokens and the caller's roles;
 ``ApiKeyStore`` issues and checks the ``api_key`` of Open311 POST requests. The local cloud's
-issuer lives in :mod:`gyeonggi.auth.local_issuer` and is not imported here (it needs
-``cryptography`` and is never used in AWS).
+issuer is :mod:`localcloud.issuer`, outside the domain: it signs tokens, which no function does.
 """
 
 from gyeonggi.auth.apikeys import (

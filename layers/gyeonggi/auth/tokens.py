@@ -2,7 +2,7 @@
 
 In AWS the issuer is a Cognito user pool and the tokens are its ID tokens (``aud`` is the app
 client id, roles are the ``cognito:groups`` claim). In the local cloud the issuer is
-:class:`gyeonggi.auth.local_issuer.LocalIssuer`, whose key set is a file read through a
+:class:`localcloud.issuer.LocalIssuer`, whose key set is a file read through a
 ``file://`` URL. The verifier pins the algorithms, fetches keys only from the configured URL
 (never from anything the token names) and turns every failure into
 :class:`~gyeonggi.common.errors.Unauthenticated` or :class:`~gyeonggi.common.errors.Forbidden`

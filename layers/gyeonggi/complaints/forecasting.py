@@ -7,7 +7,7 @@ For every series (jurisdiction x service) ``log1p(count)`` is regressed on
 - an intercept and a linear trend (in years),
 - six day-of-week dummies (Monday is the reference),
 - ``FOURIER_TERMS`` pairs of annual sine/cosine terms,
-- a public-holiday flag (``history.holiday_mask``).
+- a public-holiday flag (``calendar.holiday_mask``).
 
 All series share one design matrix, so one least-squares solve fits all of them at once
 (``numpy.linalg.solve`` on the ridge-regularised normal equations with one right-hand side per
@@ -27,31 +27,21 @@ The baseline is seasonal-naive: the count of the same weekday in the last week o
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from gyeonggi.complaints.history import (
-    History,
-    HistoryError,
-    holiday_mask,
-    read_csv,
-    weekday,
-    year_fraction,
-)
+from gyeonggi.complaints.calendar import holiday_mask, weekday, year_fraction
+from gyeonggi.complaints.series import History, HistoryError, read_csv
 
 FOURIER_TERMS = 3
 RIDGE = 1e-2
 OUTLIER_MADS = 4.0
 MIN_HISTORY_DAYS = 28
 MAX_HORIZON = 90
-FORECAST_COLUMNS = ("date", "jurisdiction_id", "service_code", "forecast", "lower", "upper")
 
 
 class ForecastRow(NamedTuple):
@@ -334,45 +324,3 @@ def forecast(history_rows: History | Iterable[Any], horizon: int = 14) -> list[F
     """
     validate_horizon(horizon)
     return predict(fit(_as_history(history_rows)), horizon).rows()
-
-
-def write_forecast_csv(rows: Iterable[ForecastRow], out: TextIO) -> None:
-    """Write forecast rows as CSV with the ``FORECAST_COLUMNS`` header."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FORECAST_COLUMNS)
-    for r in rows:
-        writer.writerow(
-            (
-                r.date.isoformat(),
-                r.jurisdiction_id,
-                r.service_code,
-                f"{r.forecast:.2f}",
-                f"{r.lower:.2f}",
-                f"{r.upper:.2f}",
-            )
-        )
-
-
-def cli_forecast(history: Path, horizon: int, out: Path | None) -> int:
-    """``gyeonggi complaints forecast``: CSV history in, CSV forecasts out.
-
-    Returns 0 on success, and 2 with one ``error: ...`` line on stderr for any bad input (a
-    missing file or column, a bad date, a negative count, a horizon outside 1-90).
-    """
-    try:
-        validate_horizon(horizon)
-        rows = predict(fit(read_csv(history)), horizon).rows()
-    except HistoryError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    if out is None:
-        write_forecast_csv(rows, sys.stdout)
-        return 0
-    try:
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            write_forecast_csv(rows, fh)
-    except OSError as exc:
-        print(f"error: cannot write {out}: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(f"{len(rows)} forecast rows written to {out}", file=sys.stderr)
-    return 0

@@ -34,7 +34,7 @@ from gyeonggi.common.aws import AwsClient, DynamoTable, first_condition_failed
 from gyeonggi.complaints.counts import korean_day, series_key
 from gyeonggi.complaints.dashboard import SURGE_INDEX
 from gyeonggi.complaints.forecasting import MIN_HISTORY_DAYS, Forecast, fit, predict
-from gyeonggi.complaints.history import History
+from gyeonggi.complaints.series import History
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 MIN_EXCESS = 3.0

@@ -2,7 +2,7 @@
 
 :class:`IncidentWorkflow` starts an incident's execution and answers its task tokens;
 :class:`IncidentAlerts` publishes alerts with the attributes subscriptions filter on
-(``complex_id``, ``severity``, ``level``; see :mod:`gyeonggi.safety.subscriptions`).
+(``complex_id``, ``severity``, ``level``; see :mod:`gyeonggi_tools.safety.subscriptions`).
 """
 
 from __future__ import annotations

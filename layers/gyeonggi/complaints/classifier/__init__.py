@@ -1,6 +1,5 @@
-"""The complaint classifier: a generated corpus, scikit-learn training, a pure-Python runtime.
+"""The complaint classifier's pure-Python runtime, the one a Lambda function loads.
 
-Nothing is imported here on purpose: ``model`` (the runtime, standard library only) is what a
-Lambda function loads; ``training`` imports scikit-learn and is for development machines only;
-``corpus`` generates the (synthetic) training texts.
+Nothing is imported here on purpose: ``model`` uses the standard library only. The corpus and
+the scikit-learn training that export its model are tools (``gyeonggi_tools.complaints``).
 """

@@ -1,10 +1,11 @@
 """The complaint classifier at run time: pure Python, standard library only.
 
-``ComplaintClassifier.load`` reads the JSON that ``training.export`` writes and reproduces the
-scikit-learn featurisation exactly (character n-grams of ``analyzer="char_wb"``, word tokens of
-the default ``token_pattern``, sublinear TF, IDF, L2 norm per block), then applies the two
-linear heads and a softmax. No numpy and no scikit-learn: importing them would cost a Lambda
-cold start about a second (``benchmarks/classify.py`` measures it).
+``ComplaintClassifier.load`` reads the JSON that ``gyeonggi_tools.complaints.classifier.training``
+exports and reproduces the scikit-learn featurisation exactly (character n-grams of
+``analyzer="char_wb"``, word tokens of the default ``token_pattern``, sublinear TF, IDF, L2 norm
+per block), then applies the two linear heads and a softmax. No numpy and no scikit-learn:
+importing them would cost a Lambda cold start about a second (``benchmarks/classify.py``
+measures it).
 
 Emergency safety net: a short list of unmistakable danger phrases (gas smell or leak,
 collapse, sinkhole, sparks and exposed live wires, fire, toxic fumes) raises the urgency to
@@ -19,12 +20,11 @@ import json
 import math
 import os
 import re
-import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 FORMAT = "gyeonggi-complaint-classifier/1"
 MODEL_ENV = "GYEONGGI_MODEL_PATH"
@@ -239,60 +239,3 @@ def default_model_path() -> Path:
         if candidate.is_file():
             return candidate
     return Path.cwd() / DEFAULT_MODEL
-
-
-def cli_classify(stdin: TextIO, stdout: TextIO, model_path: Path | None = None) -> int:
-    """``gyeonggi complaints classify``: JSON lines ``{"text": ...}`` in, one JSON line out each.
-
-    A line that is not a JSON object with a non-empty string ``text`` gets a line with an
-    ``error`` field (and its line number) instead; the exit status is then 1. Blank lines are
-    skipped.
-
-    Returns
-    -------
-    int
-        0 when every line was classified, 1 when any was refused, 2 when the model is unusable.
-    """
-    try:
-        classifier = ComplaintClassifier.load(model_path or default_model_path())
-    except ModelError as exc:
-        stdout.write(json.dumps({"error": str(exc)}) + "\n")
-        return 2
-    failed = False
-    for number, line in enumerate(stdin, start=1):
-        if not line.strip():
-            continue
-        text = _text_of(line)
-        if isinstance(text, _Refused):
-            failed = True
-            stdout.write(json.dumps({"line": number, "error": text.reason}) + "\n")
-            continue
-        result = classifier.classify(text).as_dict()
-        out = {
-            k: result[k]
-            for k in ("service_code", "confidence", "department", "urgency", "urgency_confidence")
-        }
-        out["model_version"] = result["model_version"]
-        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        stdout.flush()
-    return 1 if failed else 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Refused:
-    reason: str
-
-
-def _text_of(line: str) -> str | _Refused:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return _Refused(f"not JSON: {exc.msg}")
-    text = record.get("text") if isinstance(record, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return _Refused('expected an object with a non-empty string "text"')
-    return text
-
-
-if __name__ == "__main__":
-    raise SystemExit(cli_classify(sys.stdin, sys.stdout))

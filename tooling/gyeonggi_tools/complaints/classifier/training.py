@@ -6,7 +6,7 @@ two scikit-learn pipelines that share one featurisation -- character n-grams (1-
 ``analyzer="char_wb"``) and words, both TF-IDF with sublinear term frequency and L2-normalised
 separately -- with a multinomial logistic regression on top (one for ``service_code``, one for
 urgency), reports macro-F1 and per-class F1 on the held-out split, and exports what the pure
-Python runtime (``model.py``) needs into one JSON document.
+Python runtime (``gyeonggi.complaints.classifier.model``) needs into one JSON document.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from gyeonggi.complaints.classifier import corpus
 from gyeonggi.complaints.services import SERVICES
+from gyeonggi_tools.complaints.classifier import corpus
 
 FORMAT = "gyeonggi-complaint-classifier/1"
 WORD_PATTERN = r"(?u)\b\w\w+\b"
@@ -168,6 +168,8 @@ def export(trained: Trained) -> dict[str, Any]:
     body: dict[str, Any] = {
         "format": FORMAT,
         "seed": trained.seed,
+        # Part of the hashed body: the corpus's module path when the committed model was
+        # trained, kept as it was so that retraining still reproduces that model's version.
         "corpus": "generated (gyeonggi.complaints.classifier.corpus), not real complaints",
         "features": {
             "normalisation": "NFC, then lower()",

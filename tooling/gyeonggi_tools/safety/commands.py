@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
 
 def _simulate_devices(args: argparse.Namespace) -> int:
     """Run ``devices simulate``: progress lines on stderr, the summary on stdout."""
-    from gyeonggi.safety.simulator import TlsConfig, simulate
+    from gyeonggi_tools.safety.simulator import TlsConfig, simulate
 
     tls = None
     host = args.host
@@ -127,7 +127,7 @@ def _subscribe(args: argparse.Namespace, state_dir: Path) -> int:
     """``safety subscribe``: the subscription ARN and its filter policy on stdout."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from gyeonggi.safety.subscriptions import AlertSubscriptions, filter_policy
+    from gyeonggi_tools.safety.subscriptions import AlertSubscriptions, filter_policy
 
     policy = filter_policy(args.complexes, args.min_severity, args.min_level)
     if args.local:
@@ -155,7 +155,7 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
     from gyeonggi.common.clock import now as now_utc
     from gyeonggi.safety.incident_store import IncidentStore
     from gyeonggi.safety.incident_workflow import IncidentWorkflow
-    from gyeonggi.safety.redrive import redrive
+    from gyeonggi_tools.safety.redrive import redrive
 
     if args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
@@ -208,7 +208,7 @@ def _register_gateway(args: argparse.Namespace, state_dir: Path) -> int:
     """``devices register``: the registration as JSON, and the simulate command that uses it."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from gyeonggi.safety.devices import GatewayRegistry
+    from gyeonggi_tools.safety.devices import GatewayRegistry
 
     iot = None
     if args.local:

@@ -13,7 +13,9 @@
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
     gyeonggi safety redrive  page again about incidents whose alert workflow failed
 
-Subcommands import what they need when they run, so the package stays light in Lambda.
+Subcommands import what they need when they run, so ``--help`` starts fast and a command
+only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
+scikit-learn).
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path.cwd()
 
     if args.group == "complaints":
-        from gyeonggi.complaints import commands
+        from gyeonggi_tools.complaints import commands
 
         return commands.run(args)
 
@@ -230,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return invoke_running(state_dir, args.function, args.event)
         if args.command == "seed-volumes":
-            from localcloud.up import seed_volumes_running
+            from gyeonggi_tools.complaints.seed_volumes_command import seed_volumes_running
 
             return seed_volumes_running(
                 state_dir,
@@ -258,11 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.group in ("devices", "safety"):
-            from gyeonggi.safety import commands as safety_commands
+            from gyeonggi_tools.safety import commands as safety_commands
 
             return safety_commands.run(args, state_dir)
         if args.command == "token":
-            from gyeonggi.auth.local_issuer import LocalIssuer
+            from localcloud.issuer import LocalIssuer
 
             print(LocalIssuer.load(state_dir).mint(args.roles, args.subject, args.ttl))
             return 0

@@ -14,7 +14,7 @@ Every start of the local cloud calls :meth:`LocalIssuer.create`, which generates
 :meth:`LocalIssuer.mint` then issues Cognito-shaped ID tokens for a role, so demos and tests
 call the protected routes exactly as a signed-in user would::
 
-    python -m gyeonggi.auth.local_issuer mint operator --state-dir .local
+    python -m localcloud.issuer mint operator --state-dir .local
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m gyeonggi.auth.local_issuer",
+        prog="python -m localcloud.issuer",
         description="The local cloud's token issuer.",
     )
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""Simulated daily complaint counts per jurisdiction and service, and their CSV format.
+"""Simulated daily complaint counts per jurisdiction and service.
 
 **The numbers this module produces are simulated, not real complaint statistics.** No public
 source gives daily civil-complaint counts per city and service for Gyeonggi-do, so the project
@@ -11,39 +11,29 @@ forecasting and surge alerts:
 - an annual pattern (winter: welfare, frozen pipes, streetlights, potholes after the thaw;
   summer: odours, animals, parks; the July-August monsoon: sewers and road damage; tax bills in
   June, July, September and December);
-- Korean public holidays (counted like a quiet Sunday);
+- Korean public holidays (``gyeonggi.complaints.calendar``, counted like a quiet Sunday);
 - a trend (fast-growing new towns, digital channels adopted more each year);
 - negative-binomial noise (a Poisson count whose rate is itself Gamma-distributed);
 - a few injected surges with known dates (``DEFAULT_SURGES``), which tests and the demo look for.
 
-The CSV format, shared with ``gyeonggi complaints forecast``, is one row per series and day::
-
-    date,jurisdiction_id,service_code,count
-    2024-07-17,suwon.gg.kr,water-sewer,41
-
-A day missing for a series means no complaint that day (zero), as the counts table only holds
-days on which something was counted.
+The result is a ``gyeonggi.complaints.series.History``; ``series.write_csv`` writes it in the
+CSV format ``gyeonggi complaints forecast`` reads.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
+from gyeonggi.complaints.calendar import holiday_mask, weekday, year_fraction
 from gyeonggi.complaints.jurisdictions import JURISDICTIONS as ALL_JURISDICTIONS
-from gyeonggi.complaints.services import BY_CODE as SERVICES
+from gyeonggi.complaints.series import History
 from gyeonggi.complaints.services import SERVICES as ALL_SERVICES
-
-CSV_COLUMNS = ("date", "jurisdiction_id", "service_code", "count")
 
 #: Residents in thousands, rounded (resident registration, 2024); about 13.6 million in all.
 POPULATION_THOUSANDS: dict[str, int] = {
@@ -166,51 +156,7 @@ DIGITAL_ADOPTION = 0.03
 #: Poisson noise (weather, news, one angry street).
 DISPERSION = 30.0
 
-# Holidays whose date moves with the lunar calendar (Seollal, Buddha's Birthday, Chuseok),
-# substitute holidays and election days, 2021-2027 (approximately as the government announced
-# them). Years outside this list only get the fixed-date holidays.
-_MOVING_HOLIDAYS: dict[int, tuple[str, ...]] = {
-    2021: ("02-11", "02-12", "02-13", "05-19", "08-16", "09-20", "09-21", "09-22", "10-04"),
-    2022: ("01-31", "02-01", "02-02", "05-08", "06-01", "09-09", "09-10", "09-11", "09-12"),
-    2023: ("01-21", "01-22", "01-23", "01-24", "05-27", "05-29", "09-28", "09-29", "09-30"),
-    2024: ("02-09", "02-10", "02-11", "02-12", "04-10", "05-06", "05-15", "09-16", "09-17"),
-    2025: ("01-28", "01-29", "01-30", "03-03", "05-06", "06-03", "10-05", "10-06", "10-07"),
-    2026: ("02-16", "02-17", "02-18", "03-02", "05-24", "05-25", "09-24", "09-25", "09-26"),
-    2027: ("02-06", "02-07", "02-08", "02-09", "05-13", "08-16", "09-14", "09-15", "09-16"),
-}
-# New Year, Independence Movement Day, Children's Day, Memorial Day, Liberation Day, National
-# Foundation Day, Hangul Day, Christmas.
-_FIXED_HOLIDAYS = ("01-01", "03-01", "05-05", "06-06", "08-15", "10-03", "10-09", "12-25")
 _HOLIDAY_FACTOR = 0.9  # a holiday is a quiet Sunday
-
-
-def holidays(first_year: int, last_year: int) -> frozenset[date]:
-    """Korean public holidays in ``first_year..last_year`` (approximate; see the module doc)."""
-    days: set[date] = set()
-    for year in range(first_year, last_year + 1):
-        for md in (*_FIXED_HOLIDAYS, *_MOVING_HOLIDAYS.get(year, ())):
-            days.add(date.fromisoformat(f"{year}-{md}"))
-    return frozenset(days)
-
-
-def holiday_mask(days: np.ndarray) -> np.ndarray:
-    """Boolean array: which of ``days`` (``datetime64[D]``) are public holidays."""
-    if days.size == 0:
-        return np.zeros(0, dtype=bool)
-    years = days.astype("datetime64[Y]").astype(int) + 1970
-    known = np.array(sorted(holidays(int(years.min()), int(years.max()))), dtype="datetime64[D]")
-    return np.isin(days, known)
-
-
-def weekday(days: np.ndarray) -> np.ndarray:
-    """Monday = 0 .. Sunday = 6 for ``datetime64[D]`` values (1970-01-01 was a Thursday)."""
-    return (days.astype(np.int64) + 3) % 7
-
-
-def year_fraction(days: np.ndarray) -> np.ndarray:
-    """Day of year as a fraction of a year, 0 on 1 January."""
-    start = days.astype("datetime64[Y]").astype("datetime64[D]")
-    return (days - start).astype(np.float64) / 365.25
 
 
 @dataclass(frozen=True)
@@ -236,50 +182,6 @@ DEFAULT_SURGES: tuple[Surge, ...] = (
     Surge("yongin.gg.kr", "noise", date(2024, 10, 5), 2, 4.0, "a festival's night concerts"),
     Surge("hwaseong.gg.kr", "public-transit", date(2024, 11, 28), 2, 5.0, "heavy snowfall"),
 )
-
-
-@dataclass(frozen=True)
-class History:
-    """Daily counts of a set of series over consecutive days.
-
-    Attributes
-    ----------
-    start
-        The first day.
-    series
-        ``(jurisdiction_id, service_code)`` of each row of ``counts``.
-    counts
-        Integer array of shape ``(len(series), n_days)``.
-    """
-
-    start: date
-    series: tuple[tuple[str, str], ...]
-    counts: np.ndarray = field(repr=False)
-
-    @property
-    def n_days(self) -> int:
-        return int(self.counts.shape[1])
-
-    @property
-    def end(self) -> date:
-        """The last day (inclusive)."""
-        return self.start + timedelta(days=self.n_days - 1)
-
-    @property
-    def days(self) -> np.ndarray:
-        """The days as ``datetime64[D]``."""
-        return np.datetime64(self.start, "D") + np.arange(self.n_days)
-
-    def rows(self) -> Iterator[tuple[date, str, str, int]]:
-        """``(date, jurisdiction_id, service_code, count)`` for every series and day."""
-        for i, (jid, code) in enumerate(self.series):
-            for d in range(self.n_days):
-                yield self.start + timedelta(days=d), jid, code, int(self.counts[i, d])
-
-    def until(self, last: date) -> History:
-        """The history up to and including ``last``."""
-        n = (last - self.start).days + 1
-        return History(self.start, self.series, self.counts[:, : max(0, n)])
 
 
 def _annual_log_multiplier(code: str, frac: np.ndarray) -> np.ndarray:
@@ -379,115 +281,3 @@ def generate(
     rate = mean.counts * rng.gamma(dispersion, 1.0 / dispersion, size=mean.counts.shape)
     counts = rng.poisson(rate).astype(np.int64)
     return History(mean.start, mean.series, counts)
-
-
-# ------------------------------------------------------------------ CSV
-
-
-def write_csv(history: History, target: Path | TextIO) -> None:
-    """Write ``history`` as ``date,jurisdiction_id,service_code,count`` rows (every day)."""
-    if isinstance(target, Path):
-        with target.open("w", encoding="utf-8", newline="") as fh:
-            write_csv(history, fh)
-        return
-    writer = csv.writer(target, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    day_text = [(history.start + timedelta(days=d)).isoformat() for d in range(history.n_days)]
-    for i, (jid, code) in enumerate(history.series):
-        counts = history.counts[i].tolist()
-        writer.writerows(
-            zip(day_text, [jid] * len(counts), [code] * len(counts), counts, strict=True)
-        )
-
-
-class HistoryError(InvalidInput):
-    """A history file that cannot be read; the message names the line and the problem."""
-
-
-def read_csv(source: Path | TextIO | str, *, known_only: bool = True) -> History:
-    """Read a history CSV into a ``History`` (missing days of a series count as zero).
-
-    Parameters
-    ----------
-    source
-        A path, an open text file, or the CSV text itself.
-    known_only
-        Reject jurisdictions and services this server does not know (catches typos).
-
-    Raises
-    ------
-    HistoryError
-        On a missing file or column, a bad date, a count that is not a non-negative integer,
-        an unknown jurisdiction or service, a repeated row, or no rows at all.
-    """
-    if isinstance(source, Path):
-        try:
-            with source.open(encoding="utf-8", newline="") as fh:
-                return read_csv(fh, known_only=known_only)
-        except FileNotFoundError:
-            raise HistoryError(f"{source}: no such file") from None
-        except UnicodeDecodeError:
-            raise HistoryError(f"{source}: not UTF-8 text") from None
-    if isinstance(source, str):
-        source = io.StringIO(source)
-    reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None:
-        raise HistoryError("the history is empty: expected a header " + ",".join(CSV_COLUMNS))
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise HistoryError(
-            f"line 1: missing column(s) {', '.join(missing)}; expected " + ",".join(CSV_COLUMNS)
-        )
-    col = {c: header.index(c) for c in CSV_COLUMNS}
-    width = max(col.values()) + 1
-
-    parsed_days: dict[str, int] = {}  # date text -> ordinal, parsed once per distinct date
-    values: dict[tuple[str, str], dict[int, int]] = {}
-    for line_no, row in enumerate(reader, start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) < width:
-            raise HistoryError(f"line {line_no}: expected {len(header)} fields, got {len(row)}")
-        text = row[col["date"]].strip()
-        ordinal = parsed_days.get(text)
-        if ordinal is None:
-            try:
-                ordinal = date.fromisoformat(text).toordinal()
-            except ValueError:
-                raise HistoryError(
-                    f"line {line_no}: date {text!r} is not a date (YYYY-MM-DD)"
-                ) from None
-            if len(text) != 10:
-                raise HistoryError(f"line {line_no}: date {text!r} is not YYYY-MM-DD")
-            parsed_days[text] = ordinal
-        jid = row[col["jurisdiction_id"]].strip()
-        code = row[col["service_code"]].strip()
-        if known_only and jid not in JURISDICTIONS:
-            raise HistoryError(f"line {line_no}: unknown jurisdiction_id {jid!r}")
-        if known_only and code not in SERVICES:
-            raise HistoryError(f"line {line_no}: unknown service_code {code!r}")
-        raw = row[col["count"]].strip()
-        try:
-            count = int(raw)
-        except ValueError:
-            raise HistoryError(f"line {line_no}: count {raw!r} is not a whole number") from None
-        if count < 0:
-            raise HistoryError(f"line {line_no}: count {count} is negative")
-        days = values.setdefault((jid, code), {})
-        if ordinal in days:
-            raise HistoryError(f"line {line_no}: a second row for {jid} {code} on {text}")
-        days[ordinal] = count
-    if not values:
-        raise HistoryError("the history has a header but no rows")
-
-    first = min(min(d) for d in values.values())
-    last = max(max(d) for d in values.values())
-    series = tuple(sorted(values))
-    counts = np.zeros((len(series), last - first + 1), dtype=np.int64)
-    for i, key in enumerate(series):
-        days = values[key]
-        idx = np.fromiter(days.keys(), dtype=np.int64, count=len(days)) - first
-        counts[i, idx] = np.fromiter(days.values(), dtype=np.int64, count=len(days))
-    return History(date.fromordinal(first), series, counts)

@@ -7,7 +7,7 @@ decoys: extra cones and a vest drawn over vtest, a person in a red jacket walkin
 synthetic sunset, street lamp, blinking beacon and headlight scenes; vtest itself is a negative.
 Every clip is a pure function of its name and seed.
 
-    python -m gyeonggi.safety.video_clips      the labelled set: detection and false alarms
+    python -m gyeonggi_tools.safety.video_clips      the labelled set: detection and false alarms
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Complaint tools: classifier training, the simulated history, ``gyeonggi complaints``."""

@@ -1,0 +1,1 @@
+"""Safety tools: the device simulator, CCTV test clips, gateway and alert admin, redrive."""
