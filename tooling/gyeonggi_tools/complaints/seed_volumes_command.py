@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.clock import KST
+from gyeonggi.common.config import ConfigurationError
 from gyeonggi.complaints.counts import korean_day
 from gyeonggi.complaints.jurisdictions import BY_ID
 from gyeonggi.complaints.services import BY_CODE, SERVICES

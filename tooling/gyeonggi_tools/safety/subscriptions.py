@@ -1,11 +1,12 @@
 """Who hears which incident alerts: SNS subscriptions with filter policies.
 
 There is one IncidentAlertsTopic. Every alert carries the message attributes ``event_type``,
-``complex_id``, ``severity`` and ``level`` (see :class:`gyeonggi.safety.incident_workflow.IncidentAlerts`),
-so "a topic per complex and severity" is a subscription with a filter policy: a complex's
-safety manager hears its own complex from the first level, the province's duty officer hears
-every complex's critical incidents and everything that reached level 2. New complexes need no
-new topic, and no alert is ever published twice.
+``complex_id``, ``severity`` and ``level`` (see
+:class:`gyeonggi.safety.incident_workflow.IncidentAlerts`), so "a topic per complex and
+severity" is a subscription with a filter policy: a complex's safety manager hears its own
+complex from the first level, the province's duty officer hears every complex's critical
+incidents and everything that reached level 2. New complexes need no new topic, and no alert is
+ever published twice.
 """
 
 from __future__ import annotations
