@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # This checkout's packages, whatever the venv has installed; functions/api for `chalicelib`.
 LINT_IMPORTS := PYTHONPATH=layers:infrastructure:tooling:functions/api $(BIN)/lint-imports --no-cache
 
-.PHONY: dev demo up test imports unit contract integration localstack localstack-start localstack-stop packages bench clean
+.PHONY: dev demo up test imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ imports: $(STAMP)             ## the import contracts alone (pyproject.toml [too
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+localcloud: $(STAMP)          ## tests of the embedded local cloud itself
+	$(BIN)/python -m pytest tests/localcloud
 
 contract: $(STAMP)
 	$(BIN)/python -m pytest tests/contract
