@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The SAM CLI pins its own aws-sam-translator, cfn-lint and pydantic, which would fight the dev
+# environment's (moto's) pins, so it has a virtualenv of its own.
+SAM_CLI   := 1.170
+SAM_VENV  ?= .local/sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI)
+REGION    ?= ap-northeast-2
 
-.PHONY: dev demo up test unit contract integration localstack bench clean
+.PHONY: dev demo up test validate unit contract integration localstack bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +26,19 @@ demo: $(STAMP)                ## deploy into the local cloud, drive the complain
 up: $(STAMP)                  ## serve the stack on 127.0.0.1 (API :8000, MQTT :1883, AWS :5000)
 	$(BIN)/gyeonggi local up
 
-test: $(STAMP)                ## the whole suite: lint, types, unit, contract, integration
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli~=$(SAM_CLI).0'
+	touch $(SAM_STAMP)
+
+# The SAM translator, then (--lint) SAM's own cfn-lint. Offline, and no credentials needed:
+# checked with no network and no AWS variables. Telemetry off, so nothing is sent.
+validate: $(SAM_STAMP)        ## sam validate --lint: the template as the SAM CLI sees it
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template template.yaml \
+		--region $(REGION)
+
+test: $(STAMP) validate       ## the whole suite: lint, types, template, unit, contract, integration
 	$(BIN)/ruff check .
 	$(BIN)/mypy layers infrastructure functions tests
 	$(BIN)/python -m pytest
