@@ -6,7 +6,14 @@ STAMP  := $(VENV)/.installed
 # This checkout's packages, whatever the venv has installed; functions/api for `chalicelib`.
 LINT_IMPORTS := PYTHONPATH=layers:infrastructure:tooling:functions/api $(BIN)/lint-imports --no-cache
 
-.PHONY: dev demo up test imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
+# The SAM CLI pins its own aws-sam-translator, cfn-lint and pydantic, which would fight the dev
+# environment's (moto's) pins, so it has a virtualenv of its own.
+SAM_CLI   := 1.170
+SAM_VENV  ?= .local/sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI)
+REGION    ?= ap-northeast-2
+
+.PHONY: dev demo up test validate imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +29,19 @@ demo: $(STAMP)                ## deploy into the local cloud, drive the complain
 up: $(STAMP)                  ## serve the stack on 127.0.0.1 (API :8000, MQTT :1883, AWS :5000)
 	$(BIN)/gyeonggi local up
 
-test: $(STAMP)                ## the whole suite: lint, types, unit, contract, integration
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli~=$(SAM_CLI).0'
+	touch $(SAM_STAMP)
+
+# The SAM translator, then (--lint) SAM's own cfn-lint. Offline, and no credentials needed:
+# checked with no network and no AWS variables. Telemetry off, so nothing is sent.
+validate: $(SAM_STAMP)        ## sam validate --lint: the template as the SAM CLI sees it
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --template template.yaml \
+		--region $(REGION)
+
+test: $(STAMP) validate       ## the whole suite: lint, types, template, unit, contract, integration
 	$(BIN)/ruff check .
 	$(BIN)/mypy layers infrastructure functions tests tooling
 	$(LINT_IMPORTS)

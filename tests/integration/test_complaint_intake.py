@@ -275,19 +275,73 @@ def test_unknown_route_answers_like_api_gateway(http: Http) -> None:
 # ------------------------------------------------------------------ delivery guarantees
 
 
+def _sqs_event(*bodies: dict[str, Any]) -> dict[str, Any]:
+    """An SQS batch as the event source mapping delivers it, one record per body."""
+    return {
+        "Records": [
+            {
+                "messageId": f"redelivery-{i}-{secrets.token_hex(4)}",
+                "receiptHandle": "test",
+                "body": json.dumps(body, ensure_ascii=False),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-northeast-2:123456789012:gyeonggi-IntakeQueue",
+                "awsRegion": "ap-northeast-2",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
 def test_message_delivered_twice_creates_one_complaint(cloud: LocalCloud) -> None:
+    # The intake function keeps no record of what it has seen: the execution's name is the
+    # request id, and Step Functions starts a name once.
     message = _intake_message()
     request_id = message["service_request_id"]
     sqs = cloud.client("sqs")
     for _ in range(2):
         sqs.send_message(QueueUrl=cloud.physical_id("IntakeQueue"), MessageBody=json.dumps(message))
     assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
-    # A third, late redelivery after the first has finished changes nothing either.
-    sqs.send_message(QueueUrl=cloud.physical_id("IntakeQueue"), MessageBody=json.dumps(message))
     cloud.wait_for(lambda: cloud.queue_depth("IntakeQueue") == 0, what="the intake queue to drain")
     runs = [e for e in cloud.executions(SM) if e["name"] == request_id]
     assert len(runs) == 1
     assert _item(cloud, "ComplaintsTable", request_id) is not None
+    assert not messages_on(cloud, "IntakeDeadLetterQueue", request_id)
+
+
+def test_the_same_message_twice_in_one_batch_starts_one_execution(cloud: LocalCloud) -> None:
+    # The second start finds the first execution running: same name and input, same execution.
+    message = _intake_message()
+    request_id = message["service_request_id"]
+    response, errored = cloud.invoke("IntakeFunction", _sqs_event(message, message))
+    assert not errored
+    assert response == {"batchItemFailures": []}
+    assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
+    assert len([e for e in cloud.executions(SM) if e["name"] == request_id]) == 1
+
+
+def test_a_redelivery_after_the_execution_finished_is_a_no_op(cloud: LocalCloud) -> None:
+    # Given a complaint whose intake execution has finished
+    message = _intake_message()
+    request_id = message["service_request_id"]
+    cloud.invoke("IntakeFunction", _sqs_event(message))
+    assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
+    stored = _item(cloud, "ComplaintsTable", request_id)
+    assert stored is not None
+
+    # When the message comes again (Step Functions answers ExecutionAlreadyExists)
+    response, errored = cloud.invoke("IntakeFunction", _sqs_event(message))
+    sqs = cloud.client("sqs")
+    sqs.send_message(QueueUrl=cloud.physical_id("IntakeQueue"), MessageBody=json.dumps(message))
+    cloud.wait_for(lambda: cloud.queue_depth("IntakeQueue") == 0, what="the intake queue to drain")
+
+    # Then it succeeds, so the queue deletes it instead of retrying it into the DLQ
+    assert not errored
+    assert response == {"batchItemFailures": []}
+    assert not messages_on(cloud, "IntakeDeadLetterQueue", request_id)
+    assert len([e for e in cloud.executions(SM) if e["name"] == request_id]) == 1
+    assert _item(cloud, "ComplaintsTable", request_id) == stored
 
 
 def test_malformed_message_reaches_the_dead_letter_queue(cloud: LocalCloud) -> None:

@@ -22,8 +22,10 @@ class IntakeWorkflow:
     def start(self, message: IntakeMessage) -> str:
         """Start the execution named after the request id and return its ARN.
 
-        Standard workflows refuse a second execution with the same name, so even a delivery
-        that slipped past the idempotency record cannot start the chain twice.
+        This is what makes a redelivered message harmless. A Standard state machine starts a
+        name once: a second start while that execution runs, with the same input, returns it;
+        after it has finished (for 90 days) or with other input, the call fails with
+        ``ExecutionAlreadyExists``, taken here as done, so the message is not retried.
         """
         try:
             response = self.sfn.start_execution(
