@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gyeonggi.common.aws import to_dynamo
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.alarms import (
     DEFAULT_LIMITS,
@@ -369,3 +373,70 @@ def test_alarm_module_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+# --- readings no transducer gives: fail safe --------------------------------------------------
+
+BROKEN_VALUES = [
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    1e300,
+    DEFAULT_LIMITS["co"].range_max * 2.5,
+]
+
+
+@pytest.mark.parametrize("value", BROKEN_VALUES, ids=repr)
+def test_a_non_finite_or_absurd_value_is_a_fault_never_a_threshold_alarm(value: float) -> None:
+    state, events = run("co", [value])
+    assert kinds(events) == ["fault_out_of_range"]
+    assert events[0].severity == "warning"
+    # The event carries no number that JSON or DynamoDB would refuse.
+    assert events[0].value is None or math.isfinite(events[0].value)
+    json.dumps(events[0].to_dict(), allow_nan=False)
+    assert state is not None
+    to_dynamo(state.to_dict())  # the state write cannot fail on it
+
+
+@pytest.mark.parametrize("value", BROKEN_VALUES, ids=repr)
+def test_a_broken_reading_neither_clears_a_standing_alarm_nor_enters_the_averages(
+    value: float,
+) -> None:
+    # Given a sensor in high alarm
+    state, events = run("co", [80, 80])
+    assert "threshold_high" in kinds(events)
+    assert state is not None
+    stel_before = dict(state.stel_buckets)
+    # When it sends a reading no transducer gives
+    state, events = run("co", [value], state=state, start_s=20)
+    # Then the alarm stands, nothing clears, and no exposure of that value is counted
+    assert kinds(events) == ["fault_out_of_range"]
+    assert state is not None and state.level == 2
+    assert all(math.isfinite(v) for v in state.stel_buckets.values())
+    assert set(state.stel_buckets) >= set(stel_before)
+
+
+def test_a_detector_pinned_at_full_scale_is_still_in_alarm() -> None:
+    full_scale = DEFAULT_LIMITS["co"].range_max
+    _, events = run("co", [full_scale * 1.2])
+    assert "threshold_high" in kinds(events)
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**400), 10**400)))
+@settings(max_examples=300, deadline=None)
+def test_any_number_either_alarms_within_range_or_is_a_fault_and_the_state_stays_storable(
+    raw: float | int,
+) -> None:
+    try:
+        value = float(raw)
+    except OverflowError:
+        value = math.inf if raw > 0 else -math.inf
+    state, events = run("co", [value])
+    assert state is not None
+    to_dynamo(state.to_dict())
+    for event in events:
+        json.dumps(event.to_dict(), allow_nan=False)
+    limits = DEFAULT_LIMITS["co"]
+    if not math.isfinite(value) or value > limits.range_max * 2 or value < limits.range_min:
+        assert not {"threshold_low", "threshold_high"} & set(kinds(events))
+        assert "fault_out_of_range" in kinds(events)

@@ -76,6 +76,9 @@ STATE_VERSION = 2
 _READABLE_VERSIONS = frozenset({1, 2})
 
 _STEL_WINDOW_MS = 15 * 60 * 1000
+#: A detector pinned at full scale reads at or a little past its range; twice the full scale is
+#: no reading a transducer gives (a corrupt encoding, 1e300), so it is a fault, not an alarm.
+ABSURD_RANGE_FACTOR = 2.0
 _TWA_WINDOW_MS = 8 * 60 * 60 * 1000
 
 
@@ -347,7 +350,7 @@ class AlarmEvent:
     kind: EventKind
     severity: Severity
     gas: str
-    value: float
+    value: float | None  # None: the reading had no usable number (a broken sensor's NaN or inf)
     limit: float | None
     ts: datetime
     complex_id: str = ""
@@ -598,7 +601,7 @@ def evaluate(
                 kind,
                 severity,
                 reading.kind,
-                value if shown is None else shown,
+                (value if math.isfinite(value) else None) if shown is None else shown,
                 limit,
                 reading.ts,
                 reading.complex_id,
@@ -624,6 +627,13 @@ def evaluate(
         if limits.twa is not None:
             _accumulate(new.twa_buckets, new.last_ts_ms, end, new.hold_value, 300_000)
     new.last_ts_ms = now
+
+    # A value no transducer can give (NaN, infinity, far past full scale) is a broken sensor or
+    # a broken encoder, never a gas level: a fault, and nothing of it is stored or averaged.
+    if not math.isfinite(value) or value > limits.range_max * ABSURD_RANGE_FACTOR:
+        transition("fault_out_of_range", True, "warning", limits.range_max)
+        new.hold_value = None  # fail safe: no exposure credit, no clearing of a standing alarm
+        return new, events
 
     # Faults first: a reading below the sensor's range says nothing about the air.
     below = value < limits.range_min
