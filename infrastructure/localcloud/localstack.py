@@ -298,6 +298,13 @@ def localstack_client(
     return _session(region).client(service, endpoint_url=endpoint_url, config=config)
 
 
+def localstack_resource(
+    service: str, endpoint_url: str = DEFAULT_ENDPOINT, region: str = DEFAULT_REGION
+) -> Any:
+    """A boto3 resource of the LocalStack at ``endpoint_url`` (for the domain's stores)."""
+    return _session(region).resource(service, endpoint_url=endpoint_url)
+
+
 def _stack_status(cfn: Any, stack_name: str) -> str | None:
     """The stack's status, or ``None`` when there is no such (undeleted) stack."""
     # Listing avoids telling "no such stack" apart by the text of a ValidationError.

@@ -25,6 +25,7 @@ from localcloud.packaging import (
     BuildError,
     build_packages,
     host_architecture,
+    installed_distributions,
     runtime_python,
 )
 from localcloud.template import load_template
@@ -149,23 +150,19 @@ def test_the_function_fits_lambdas_unzipped_limit_with_margin(
 def test_no_package_ships_what_the_runtime_already_has(packages: Build) -> None:
     for package in [*packages.functions.values(), *packages.layers.values()]:
         root = package.path / "python" if package.handler is None else package.path
-        shipped = {
-            info.name.split("-")[0].lower().replace("_", "-") for info in root.glob("*.dist-info")
-        }
-        assert not shipped & RUNTIME_PROVIDED, (
-            f"{package.logical_id} ships {shipped & RUNTIME_PROVIDED}"
-        )
+        shipped = set(installed_distributions(root)) & RUNTIME_PROVIDED
+        assert not shipped, f"{package.logical_id} ships {shipped}"
 
 
 def test_a_function_does_not_ship_a_second_copy_of_what_its_layer_has(packages: Build) -> None:
     layer = {
-        info.name.split("-")[0].lower()
+        name
         for layer in packages.layers.values()
-        for info in (layer.path / "python").glob("*.dist-info")
+        for name in installed_distributions(layer.path / "python")
     }
     for package in packages.functions.values():
-        own = {info.name.split("-")[0].lower() for info in package.path.glob("*.dist-info")}
-        assert not own & layer, f"{package.logical_id} duplicates {own & layer} of its layer"
+        twice = set(installed_distributions(package.path)) & layer
+        assert not twice, f"{package.logical_id} duplicates {twice} of its layer"
 
 
 def test_the_triage_function_ships_its_model(packages: Build) -> None:
@@ -174,13 +171,14 @@ def test_the_triage_function_ships_its_model(packages: Build) -> None:
     assert document["format"] == "gyeonggi-complaint-classifier/1"
 
 
+def _name(requirement: str) -> str:
+    """The distribution a requirement line names: ``pyjwt[crypto]>=2.8`` -> ``pyjwt``."""
+    return re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
 def _requirement_names(path: Path) -> set[str]:
-    names = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.add(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower())
-    return names
+    lines = (line.split("#", 1)[0] for line in path.read_text(encoding="utf-8").splitlines())
+    return {_name(line) for line in lines if line.strip()}
 
 
 def test_the_dev_environment_has_every_package_a_function_ships() -> None:
@@ -190,7 +188,7 @@ def test_the_dev_environment_has_every_package_a_function_ships() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = {
-        re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+        _name(requirement)
         for group in [
             project["project"]["dependencies"],
             *project["project"]["optional-dependencies"].values(),

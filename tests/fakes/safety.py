@@ -8,7 +8,6 @@ the end make mypy check every fake against its Protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from gyeonggi.common.errors import Conflict, NotFound
 from gyeonggi.safety.alarms import AlarmConfig, SensorState
 from gyeonggi.safety.incident_rules import Incident
+from gyeonggi.safety.incident_store import OptimisticUpdates
 from gyeonggi.safety.ports import (
     AlarmConfigSource,
     AlarmStates,
@@ -29,7 +29,7 @@ from gyeonggi.safety.sensor_state import StoredState
 EXECUTION_PREFIX = "arn:aws:states:ap-northeast-2:123456789012:execution:safety-alert"
 
 
-class FakeIncidentStore:
+class FakeIncidentStore(OptimisticUpdates):
     """:class:`gyeonggi.safety.incident_store.IncidentStore` in a dict."""
 
     def __init__(self) -> None:
@@ -68,21 +68,6 @@ class FakeIncidentStore:
         found = [i for i in self.incidents.values() if i.status == status]
         # The by-status index sorts on opened_at's text, as stored.
         return sorted(found, key=lambda i: i.opened_at.isoformat(), reverse=True)[:limit]
-
-    def update(
-        self, incident_id: str, change: Callable[[Incident], Incident], attempts: int = 5
-    ) -> Incident:
-        for attempt in range(attempts):
-            incident = self.get(incident_id)
-            changed = change(incident)
-            if changed is incident:
-                return incident
-            try:
-                return self.save(changed)
-            except Conflict:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
 
 
 class FakeWorkflow:

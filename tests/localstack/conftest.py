@@ -24,6 +24,7 @@ from localcloud.localstack import (
     deploy_to_localstack,
     is_localstack_running,
     localstack_client,
+    localstack_resource,
 )
 from tests.conftest import ROOT
 
@@ -70,11 +71,7 @@ def aws(localstack_endpoint: str) -> Callable[[str], Any]:
 @pytest.fixture(scope="session")
 def dynamodb(localstack_endpoint: str) -> Any:
     """A DynamoDB resource of the LocalStack, for the domain's stores."""
-    import boto3
-
-    return boto3.session.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=DEFAULT_REGION
-    ).resource("dynamodb", endpoint_url=localstack_endpoint)
+    return localstack_resource("dynamodb", localstack_endpoint, DEFAULT_REGION)
 
 
 def wait_for_execution(

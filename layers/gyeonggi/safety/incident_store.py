@@ -75,7 +75,41 @@ def _condition_failed(exc: Exception) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
-class IncidentStore(DynamoTable):
+class OptimisticUpdates:
+    """``update`` over a store's ``get`` and version-conditioned ``save``.
+
+    Shared by :class:`IncidentStore` and the tests' in-memory store, so both retry alike.
+    """
+
+    def get(self, incident_id: str) -> Incident:
+        raise NotImplementedError
+
+    def save(self, incident: Incident) -> Incident:
+        raise NotImplementedError
+
+    def update(
+        self, incident_id: str, change: Callable[[Incident], Incident], attempts: int = 5
+    ) -> Incident:
+        """Apply ``change`` with optimistic retries; returns the incident as stored.
+
+        ``change`` returning its argument itself writes nothing. A :class:`Conflict` raised by
+        ``change`` is its verdict on the incident and is not retried; only a write that lost
+        to a concurrent one is.
+        """
+        for attempt in range(attempts):
+            incident = self.get(incident_id)
+            changed = change(incident)
+            if changed is incident:
+                return incident
+            try:
+                return self.save(changed)
+            except Conflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class IncidentStore(OptimisticUpdates, DynamoTable):
     """Incidents (``incident_id``) and one pointer per complex to its open incident.
 
     Every write is conditional on the version read, so two functions working on the same
@@ -193,24 +227,3 @@ class IncidentStore(DynamoTable):
             Limit=limit,
         )
         return [_from_item(item) for item in answer.get("Items", [])]
-
-    def update(
-        self, incident_id: str, change: Callable[[Incident], Incident], attempts: int = 5
-    ) -> Incident:
-        """Apply ``change`` with optimistic retries; returns the incident as stored.
-
-        ``change`` returning its argument itself writes nothing. A :class:`Conflict` raised by
-        ``change`` is its verdict on the incident and is not retried; only a write that lost
-        to a concurrent one is.
-        """
-        for attempt in range(attempts):
-            incident = self.get(incident_id)
-            changed = change(incident)
-            if changed is incident:
-                return incident
-            try:
-                return self.save(changed)
-            except Conflict:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")

@@ -1,0 +1,47 @@
+"""The package builder's own rules, on folders made here (no pip, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localcloud.localstack_host import PLUGINS_ENV, HostModeError, plugins_dir
+from localcloud.packaging import installed_distributions, remove_distributions
+
+
+def _distribution(target: Path, name: str, version: str, files: list[str]) -> None:
+    info = target / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    for relative in files:
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        (target / relative).write_text("x")
+    record = [f"{f},sha256=x,1" for f in files] + [f"{info.name}/RECORD,,"]
+    (info / "RECORD").write_text("\n".join(record))
+
+
+def test_a_distribution_is_removed_by_its_record_and_its_neighbours_stay(tmp_path: Path) -> None:
+    # Given botocore and pydantic installed side by side by pip --target
+    _distribution(tmp_path, "botocore", "1.40.0", ["botocore/__init__.py", "botocore/data/x.json"])
+    _distribution(tmp_path, "pydantic", "2.11.0", ["pydantic/__init__.py"])
+    # When botocore is removed (the runtime has it)
+    removed = remove_distributions(tmp_path, ["BotoCore"])
+    # Then it is gone, folders and all, and pydantic is untouched
+    assert removed == ["botocore"]
+    assert not (tmp_path / "botocore").exists()
+    assert (tmp_path / "pydantic" / "__init__.py").is_file()
+    assert installed_distributions(tmp_path) == {"pydantic": "2.11.0"}
+
+
+def test_names_are_normalised_as_pip_does(tmp_path: Path) -> None:
+    _distribution(tmp_path, "python_dateutil", "2.9.0", ["dateutil/__init__.py"])
+    assert installed_distributions(tmp_path) == {"python-dateutil": "2.9.0"}
+    assert remove_distributions(tmp_path, ["python-dateutil"]) == ["python-dateutil"]
+
+
+def test_missing_host_mode_plugins_are_named_with_the_variable_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PLUGINS_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(HostModeError, match=PLUGINS_ENV):
+        plugins_dir(tmp_path)
