@@ -115,7 +115,7 @@ class Deployer:
             "AWS::SNS::TopicPolicy": self._attached_policy,
             "AWS::DynamoDB::Table": self._dynamodb_table,
             "AWS::S3::Bucket": self._s3_bucket,
-            "AWS::S3::BucketPolicy": self._attached_policy,
+            "AWS::S3::BucketPolicy": self._s3_bucket_policy,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::SSM::Parameter": self._ssm_parameter,
             "AWS::Lambda::LayerVersion": self._lambda_layer,
@@ -130,6 +130,9 @@ class Deployer:
             "AWS::ApiGateway::RestApi": self._rest_api,
             "AWS::ApiGateway::Deployment": self._api_emulated,
             "AWS::ApiGateway::Stage": self._api_emulated,
+            "AWS::ApiGateway::Account": self._apigateway_account,
+            "AWS::WAFv2::WebACL": self._wafv2_web_acl,
+            "AWS::WAFv2::WebACLAssociation": self._wafv2_web_acl_association,
             "AWS::IoT::TopicRule": self._topic_rule,
             "AWS::IoT::Policy": self._iot_policy,
             "AWS::Events::Rule": self._events_rule,
@@ -403,6 +406,21 @@ class Deployer:
             s3.put_bucket_versioning(
                 Bucket=name, VersioningConfiguration=p["VersioningConfiguration"]
             )
+        if "OwnershipControls" in p:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=p["OwnershipControls"])
+        if "LifecycleConfiguration" in p:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration=s3_lifecycle_configuration(p["LifecycleConfiguration"]),
+            )
+        logging_config = p.get("LoggingConfiguration")
+        if logging_config:
+            # moto checks that the target bucket's policy lets S3's log delivery write, as S3
+            # does, but delivers no log: the note says so.
+            enabled = {"TargetBucket": logging_config["DestinationBucketName"]}
+            enabled["TargetPrefix"] = logging_config.get("LogFilePrefix", "")
+            s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": enabled})
+            r.note = "server access logging configured; moto writes no access log locally"
         notifications = p.get("NotificationConfiguration")
         if notifications:
             s3.put_bucket_notification_configuration(
@@ -415,11 +433,22 @@ class Deployer:
             "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
         }
 
+    def _s3_bucket_policy(self, r: Resource) -> None:
+        p = r.properties
+        self.client("s3").put_bucket_policy(
+            Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"])
+        )
+        r.physical_id = _name(self.stack_name, r.logical_id, 64)
+        r.note = "stored; moto does not enforce bucket policies"
+
     def _log_group(self, r: Resource) -> None:
         p = r.properties
         name = p.get("LogGroupName") or _name(self.stack_name, r.logical_id, 512)
         logs = self.client("logs")
-        logs.create_log_group(logGroupName=name)
+        if "KmsKeyId" in p:
+            logs.create_log_group(logGroupName=name, kmsKeyId=p["KmsKeyId"])
+        else:
+            logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in p:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
         r.physical_id = name
@@ -593,6 +622,43 @@ class Deployer:
         r.physical_id = r.properties.get("StageName") or _name(self.stack_name, r.logical_id, 32)
         r.status = "emulated"
         r.note = "served by the local API server"
+        if "AccessLogSetting" in r.properties:
+            r.note += "; its access log is not written locally (the server logs requests itself)"
+
+    def _apigateway_account(self, r: Resource) -> None:
+        role = r.properties.get("CloudWatchRoleArn")
+        if role:
+            self.client("apigateway").update_account(
+                patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}]
+            )
+        r.physical_id = f"{ACCOUNT_ID}-{self.region}"
+        r.note = "the account's CloudWatch role is set in moto; nothing logs through it locally"
+
+    def _wafv2_web_acl(self, r: Resource) -> None:
+        p = r.properties
+        name = p.get("Name") or _name(self.stack_name, r.logical_id, 128)
+        args: dict[str, Any] = {
+            "Name": name,
+            "Scope": p["Scope"],
+            "DefaultAction": p["DefaultAction"],
+            "VisibilityConfig": p["VisibilityConfig"],
+            "Rules": _wafv2_rules(p.get("Rules", [])),
+        }
+        for key in ("Description", "CustomResponseBodies"):
+            if key in p:
+                args[key] = p[key]
+        summary = self.client("wafv2").create_web_acl(**args)["Summary"]
+        r.physical_id = f"{name}|{summary['Id']}|{p['Scope']}"
+        r.attributes = {"Arn": summary["ARN"], "Id": summary["Id"]}
+        r.note = "stored in moto; the local API server applies no WAF rule (no rate limit locally)"
+
+    def _wafv2_web_acl_association(self, r: Resource) -> None:
+        p = r.properties
+        self.client("wafv2").associate_web_acl(
+            WebACLArn=p["WebACLArn"], ResourceArn=p["ResourceArn"]
+        )
+        r.physical_id = f"{p['WebACLArn']}|{p['ResourceArn']}"
+        r.note = "recorded in moto; the local API server applies no WAF rule"
 
     def _iot_policy(self, r: Resource) -> None:
         p = r.properties
@@ -701,6 +767,48 @@ def s3_notification_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
             converted.append(entry)
         out[api_key] = converted
     return out
+
+
+def s3_lifecycle_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
+    """A bucket's ``LifecycleConfiguration`` as CloudFormation writes it, for the S3 API."""
+    rules = []
+    for rule in cfn["Rules"]:
+        unknown = set(rule) - {
+            "Id",
+            "Status",
+            "Prefix",
+            "ExpirationInDays",
+            "NoncurrentVersionExpiration",
+        }
+        if unknown:
+            raise TemplateError(f"S3 lifecycle rule keys not supported locally: {sorted(unknown)}")
+        out: dict[str, Any] = {
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "Id" in rule:
+            out["ID"] = rule["Id"]
+        if "ExpirationInDays" in rule:
+            out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        if "NoncurrentVersionExpiration" in rule:
+            days = rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
+            out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(days)}
+        rules.append(out)
+    return {"Rules": rules}
+
+
+def _wafv2_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules with the integers the WAF API wants (a ``Ref`` to a Number parameter may be a
+    string, as CloudFormation passes every parameter)."""
+    converted = json.loads(json.dumps(rules))
+    for rule in converted:
+        rule["Priority"] = int(rule["Priority"])
+        rate = rule.get("Statement", {}).get("RateBasedStatement")
+        if rate:
+            for key in ("Limit", "EvaluationWindowSec"):
+                if key in rate:
+                    rate[key] = int(rate[key])
+    return converted
 
 
 def _disable_moto_sqs_trigger(queue_arn: str, region: str) -> None:

@@ -35,6 +35,9 @@ What works there and what does not
 - IoT Core (``iot``) is a paid LocalStack feature. Without it the telemetry topic rule and the
   permission that lets it invoke the function are left out; the telemetry function is still
   deployed and can be invoked directly. MQTT is covered by the embedded cloud.
+- AWS WAF (``wafv2``) is a paid LocalStack feature. Without it the web ACL and its association
+  with the API stage are left out: the API answers without the rate rule per client address,
+  which the embedded cloud's tests check as deployed (not as enforced).
 - Lambda functions declare ``arm64``. On an x86-64 host start LocalStack with
   ``LAMBDA_IGNORE_ARCHITECTURE=1`` so they run natively (the wheels are built for the host).
 - IAM policies are created; whether LocalStack enforces them depends on its configuration
@@ -92,6 +95,8 @@ OPTIONAL_SERVICES: dict[str, tuple[str, ...]] = {
     ),
     "iot": ("AWS::IoT::TopicRule", "AWS::IoT::Policy"),
     "cloudwatch": ("AWS::CloudWatch::Alarm",),
+    # AWS WAF is not in LocalStack's free plan: the API then has no rate rule in front of it.
+    "wafv2": ("AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation"),
 }
 #: Resources that exist only for another one: left out with it.
 _ONLY_FOR_ANOTHER = frozenset({"AWS::Lambda::Permission"})
@@ -261,9 +266,11 @@ def without_resources(
         depends = spec.get("DependsOn")
         if depends is not None:
             listed = [depends] if isinstance(depends, str) else list(depends)
-            spec["DependsOn"] = [d for d in listed if d not in gone]
-            if not spec["DependsOn"]:
+            kept_depends = [d for d in listed if d not in gone]
+            if not kept_depends:
                 del spec["DependsOn"]
+            elif len(kept_depends) < len(listed):
+                spec["DependsOn"] = kept_depends
         kept[name] = spec
     result["Resources"] = kept
     if "Outputs" in result:

@@ -158,6 +158,8 @@ def test_unavailable_services_are_left_out_and_the_rest_still_transforms() -> No
         "TelemetryRulePermission",
         "SensorGatewayPolicy",
         "IncidentFailureQueueAlarm",
+        "ApiWebAcl",
+        "ApiWebAclAssociation",
     } <= set(removed)
     assert not {spec["Type"] for spec in pruned["Resources"].values()} & set(types)
     assert not references(pruned["Resources"]) & set(removed)
