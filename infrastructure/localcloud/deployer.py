@@ -642,7 +642,7 @@ class Deployer:
             "Scope": p["Scope"],
             "DefaultAction": p["DefaultAction"],
             "VisibilityConfig": p["VisibilityConfig"],
-            "Rules": _wafv2_rules(p.get("Rules", [])),
+            "Rules": wafv2_rules(p.get("Rules", [])),
         }
         for key in ("Description", "CustomResponseBodies"):
             if key in p:
@@ -797,7 +797,7 @@ def s3_lifecycle_configuration(cfn: dict[str, Any]) -> dict[str, Any]:
     return {"Rules": rules}
 
 
-def _wafv2_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def wafv2_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rules with the integers the WAF API wants (a ``Ref`` to a Number parameter may be a
     string, as CloudFormation passes every parameter)."""
     converted = json.loads(json.dumps(rules))
