@@ -186,7 +186,7 @@ def _drive(cloud: LocalCloud) -> None:
     _expect("201 Created", status == 201, body)
     second = body["service_request_id"]
     cloud.wait_for_execution("ComplaintIntakeStateMachine", second, timeout=30)
-    officer = cloud.mint_token("civil-servant", subject="officer-7")
+    officer = cloud.mint_token("civil-servant", subject="officer-7", jurisdictions=["goyang.gg.kr"])
     status, body = _http(
         "GET", f"{api}/complaints/{second}", headers={"Authorization": f"Bearer {officer}"}
     )
