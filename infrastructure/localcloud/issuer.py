@@ -217,8 +217,8 @@ class LocalIssuer:
         Parameters
         ----------
         role
-            One role or several (``citizen``, ``civil-servant``, ``operator``, ``admin``); they
-            go to ``cognito:groups``.
+            One role or several (``citizen``, ``civil-servant``, ``operator``, ``admin``, and the
+            scope group ``province``); they go to ``cognito:groups``.
         subject
             The ``sub``; by default a UUID derived from the first role, so every token minted
             for a role names the same demo user.
@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--issuer", required=True, help="the iss of minted tokens")
     create.add_argument("--audience", required=True, help="the aud of minted tokens")
     mint = commands.add_parser("mint", help="print an ID token for one or more roles")
-    mint.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin")
+    mint.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, province")
     mint.add_argument("--subject", help="the sub claim (default: a fixed one per role)")
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     mint.add_argument("--email", help="an email claim to include")
