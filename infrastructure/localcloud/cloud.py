@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -302,9 +302,24 @@ class LocalCloud:
                 found.append(f"{state}: {event['type']} {error} {cause}".strip())
         return "; ".join(found) or "no failed event in the history"
 
-    def mint_token(self, *roles: str, subject: str | None = None) -> str:
-        """A bearer token from the local issuer for the given roles."""
-        return str(self.issuer.mint(list(roles), subject=subject))
+    def mint_token(
+        self,
+        *roles: str,
+        subject: str | None = None,
+        jurisdictions: Sequence[str] = (),
+        complexes: Sequence[str] = (),
+        province: bool = False,
+    ) -> str:
+        """A bearer token from the local issuer for the given roles and scopes."""
+        return str(
+            self.issuer.mint(
+                list(roles),
+                subject=subject,
+                jurisdictions=jurisdictions,
+                complexes=complexes,
+                province=province,
+            )
+        )
 
     def issue_api_key(self, owner: str, jurisdiction_ids: list[str] | None = None) -> str:
         """A new Open311 API key stored (hashed) in the stack's API keys table."""

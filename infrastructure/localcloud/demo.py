@@ -186,7 +186,7 @@ def _drive(cloud: LocalCloud) -> None:
     _expect("201 Created", status == 201, body)
     second = body["service_request_id"]
     cloud.wait_for_execution("ComplaintIntakeStateMachine", second, timeout=30)
-    officer = cloud.mint_token("civil-servant", subject="officer-7")
+    officer = cloud.mint_token("civil-servant", subject="officer-7", jurisdictions=["goyang.gg.kr"])
     status, body = _http(
         "GET", f"{api}/complaints/{second}", headers={"Authorization": f"Bearer {officer}"}
     )
@@ -196,7 +196,7 @@ def _drive(cloud: LocalCloud) -> None:
         body["complaint"]["citizen"],
     )
 
-    print("8. Bad requests are refused with the reason, never a 500")
+    print("8. Bad requests are refused with the reason, never a 500; readers see only their own")
     bad = dict(form, lat="91")
     status, body = _http(
         "POST",
@@ -210,7 +210,20 @@ def _drive(cloud: LocalCloud) -> None:
     status, body = _http(
         "GET", f"{api}/complaints/{second}", headers={"Authorization": f"Bearer {citizen}"}
     )
-    _expect("403 for the wrong role", status == 403, body)
+    _expect("its owner reads it", status == 200 and body["contact"]["account_id"], body)
+    for who, token, expected in (
+        ("another citizen gets 404", cloud.mint_token("citizen", subject="citizen-0002"), 404),
+        (
+            "another city's officer gets 403",
+            cloud.mint_token("civil-servant", jurisdictions=["suwon.gg.kr"]),
+            403,
+        ),
+        ("the wrong role gets 403", cloud.mint_token("operator", province=True), 403),
+    ):
+        status, body = _http(
+            "GET", f"{api}/complaints/{second}", headers={"Authorization": f"Bearer {token}"}
+        )
+        _expect(who, status == expected, body)
 
     print("9. A message delivered twice creates one complaint; a malformed one is dead-lettered")
     sqs = cloud.client("sqs")

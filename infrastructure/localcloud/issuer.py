@@ -11,10 +11,13 @@ Every start of the local cloud calls :meth:`LocalIssuer.create`, which generates
 ``issuer.json``
     ``issuer``, ``audience``, ``jwks_url`` and ``kid``.
 
-:meth:`LocalIssuer.mint` then issues Cognito-shaped ID tokens for a role, so demos and tests
-call the protected routes exactly as a signed-in user would::
+:meth:`LocalIssuer.mint` then issues Cognito-shaped ID tokens for a role, with the need-to-know
+scopes a user pool administrator would set (``custom:jurisdictions``, ``custom:complexes``, the
+``province`` group), so demos and tests call the protected routes exactly as a signed-in user
+would::
 
-    python -m localcloud.issuer mint operator --state-dir .local
+    python -m localcloud.issuer mint civil-servant --jurisdiction suwon.gg.kr --state-dir .local
+    python -m localcloud.issuer mint operator --complex banwol --state-dir .local
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from gyeonggi.auth.scopes import COMPLEXES_CLAIM, JURISDICTIONS_CLAIM, PROVINCE
 from gyeonggi.auth.tokens import TokenVerifier
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import InvalidInput
@@ -203,14 +207,18 @@ class LocalIssuer:
         subject: str | None = None,
         ttl_seconds: int = 3600,
         extra_claims: Mapping[str, Any] | None = None,
+        *,
+        jurisdictions: Sequence[str] = (),
+        complexes: Sequence[str] = (),
+        province: bool = False,
     ) -> str:
         """Issue a Cognito-shaped ID token.
 
         Parameters
         ----------
         role
-            One role or several (``citizen``, ``civil-servant``, ``operator``, ``admin``); they
-            go to ``cognito:groups``.
+            One role or several (``citizen``, ``civil-servant``, ``operator``, ``admin``, and the
+            scope group ``province``); they go to ``cognito:groups``.
         subject
             The ``sub``; by default a UUID derived from the first role, so every token minted
             for a role names the same demo user.
@@ -219,6 +227,13 @@ class LocalIssuer:
         extra_claims
             Added last, so they may override any standard claim (``email``, or a wrong ``aud``
             in a test).
+        jurisdictions
+            The cities and counties a civil servant serves, sent as Cognito sends the custom
+            attribute: one comma-separated string in ``custom:jurisdictions``.
+        complexes
+            The industrial complexes an operator watches (``custom:complexes``).
+        province
+            Put the token in the ``province`` group: its scope is everything.
 
         Returns
         -------
@@ -228,6 +243,8 @@ class LocalIssuer:
         roles = [role] if isinstance(role, str) else list(role)
         if not roles or not all(isinstance(r, str) and r.strip() for r in roles):
             raise InvalidInput("mint needs at least one non-empty role", field="role")
+        if province and PROVINCE not in roles:
+            roles.append(PROVINCE)
         sub = subject or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}#{roles[0]}"))
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -242,6 +259,11 @@ class LocalIssuer:
             "exp": now + ttl_seconds,
             "jti": str(uuid.uuid4()),
         }
+        # Cognito leaves an unset custom attribute out of the token, so do we.
+        if jurisdictions:
+            claims[JURISDICTIONS_CLAIM] = ",".join(dict.fromkeys(jurisdictions))
+        if complexes:
+            claims[COMPLEXES_CLAIM] = ",".join(dict.fromkeys(complexes))
         claims.update(extra_claims or {})
         return jwt.encode(
             claims,
@@ -264,6 +286,38 @@ class LocalIssuer:
         return TokenVerifier(
             issuer=self.issuer, audience=self.audience, jwks_url=self.jwks_url, **kwargs
         )
+
+
+def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--jurisdiction``, ``--complex`` and ``--province`` options of a mint command."""
+    parser.add_argument(
+        "--jurisdiction",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a city or county the civil servant serves, e.g. suwon.gg.kr (repeatable)",
+    )
+    parser.add_argument(
+        "--complex",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an industrial complex the operator watches, e.g. banwol (repeatable)",
+    )
+    parser.add_argument(
+        "--province",
+        action="store_true",
+        help="the province group: every jurisdiction and every complex",
+    )
+
+
+def scope_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The scope keyword arguments of :meth:`LocalIssuer.mint` from parsed options."""
+    return {
+        "jurisdictions": args.jurisdiction,
+        "complexes": args.complex,
+        "province": args.province,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,10 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--issuer", required=True, help="the iss of minted tokens")
     create.add_argument("--audience", required=True, help="the aud of minted tokens")
     mint = commands.add_parser("mint", help="print an ID token for one or more roles")
-    mint.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin")
+    mint.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, province")
     mint.add_argument("--subject", help="the sub claim (default: a fixed one per role)")
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     mint.add_argument("--email", help="an email claim to include")
+    add_scope_arguments(mint)
     args = parser.parse_args(argv)
 
     try:
@@ -307,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             issuer = LocalIssuer.load(args.state_dir)
             extra = {"email": args.email} if args.email else None
-            print(issuer.mint(args.roles, args.subject, args.ttl, extra))
+            print(issuer.mint(args.roles, args.subject, args.ttl, extra, **scope_of(args)))
     except (ConfigurationError, InvalidInput) as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

@@ -130,7 +130,9 @@ def test_citizen_files_natively_and_civil_servant_reads_contact(
     request_id = answer.body["service_request_id"]
     assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
 
-    officer = cloud.mint_token("civil-servant", subject="officer-1")
+    officer = cloud.mint_token(
+        "civil-servant", subject="officer-1", jurisdictions=["yeoncheon.gg.kr"]
+    )
     got = http.request("GET", f"/complaints/{request_id}", token=officer)
     assert got.status == 200, got.body
     assert got.body["contact"]["account_id"] == "citizen-4711"
@@ -254,7 +256,10 @@ def test_token_routes_refuse_missing_bad_and_wrong_role(cloud: LocalCloud, http:
     assert bad.status == 401 and "Bearer" in bad.headers.get("WWW-Authenticate", "")
     citizen = cloud.mint_token("citizen")
     assert http.request("GET", "/ops/status", token=citizen).status == 403
-    assert http.request("GET", "/complaints/GG-20261124-00000000", token=citizen).status == 403
+    # A citizen reads only their own complaints: another's, or none, is not found.
+    assert http.request("GET", "/complaints/GG-20261124-00000000", token=citizen).status == 404
+    operator = cloud.mint_token("operator")
+    assert http.request("GET", "/complaints/GG-20261124-00000000", token=operator).status == 403
 
 
 def test_unknown_request_is_404_in_open311_shape(http: Http) -> None:

@@ -262,7 +262,7 @@ def test_civil_servant_update_reaches_the_feed_and_the_request(
     cloud: LocalCloud, http: Http, filed: dict[str, str]
 ) -> None:
     request_id = filed["waste"]
-    officer = cloud.mint_token("civil-servant", subject="officer-77")
+    officer = cloud.mint_token("civil-servant", subject="officer-77", jurisdictions=["gimpo.gg.kr"])
     citizen = cloud.mint_token("citizen")
     body = {"status": "closed", "status_notes": "수거 완료 / collected <today>"}
 
@@ -302,7 +302,7 @@ def test_civil_servant_update_reaches_the_feed_and_the_request(
 def test_bad_update_is_400(
     cloud: LocalCloud, http: Http, filed: dict[str, str], body: dict[str, Any], status: int
 ) -> None:
-    officer = cloud.mint_token("civil-servant")
+    officer = cloud.mint_token("civil-servant", jurisdictions=["gimpo.gg.kr"])
     answer = http.request(
         "POST", f"/complaints/{filed['light']}/updates", json_body=body, token=officer
     )
@@ -310,7 +310,7 @@ def test_bad_update_is_400(
 
 
 def test_update_of_unknown_complaint_is_404(cloud: LocalCloud, http: Http) -> None:
-    officer = cloud.mint_token("civil-servant")
+    officer = cloud.mint_token("civil-servant", jurisdictions=["gimpo.gg.kr"])
     answer = http.request(
         "POST",
         "/complaints/GG-20990101-DEADBEEF/updates",

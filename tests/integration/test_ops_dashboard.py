@@ -51,7 +51,7 @@ def volumes(cloud: LocalCloud) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def operator(cloud: LocalCloud) -> str:
-    return cloud.mint_token("operator")
+    return cloud.mint_token("operator", province=True)
 
 
 def test_series_json_has_counts_forecasts_with_intervals_and_the_surge(
@@ -111,7 +111,8 @@ def test_data_needs_an_operator_or_civil_servant_token(
 ) -> None:
     anonymous = http.request("GET", f"{path}?{SERIES}")
     citizen = http.request("GET", f"{path}?{SERIES}", token=cloud.mint_token("citizen"))
-    servant = http.request("GET", f"{path}?{SERIES}", token=cloud.mint_token("civil-servant"))
+    servant_token = cloud.mint_token("civil-servant", jurisdictions=["pocheon.gg.kr"])
+    servant = http.request("GET", f"{path}?{SERIES}", token=servant_token)
 
     assert anonymous.status == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     assert citizen.status == 403
@@ -148,7 +149,8 @@ def test_dashboard_page_is_self_contained_with_a_strict_policy(http: Http) -> No
 
 def test_api_ops_volumes_sample_event(cloud: LocalCloud, volumes: dict[str, Any]) -> None:
     text = json.dumps(load_event("api/ops_volumes.json"))
-    event = json.loads(text.replace("REPLACE_WITH_AN_OPERATOR_TOKEN", cloud.mint_token("operator")))
+    token = cloud.mint_token("operator", province=True)
+    event = json.loads(text.replace("REPLACE_WITH_AN_OPERATOR_TOKEN", token))
 
     response, errored = cloud.invoke("ApiFunction", event)
 

@@ -30,7 +30,7 @@ def alerts(cloud: LocalCloud) -> TopicTap:
 
 @pytest.fixture(scope="module")
 def operator(cloud: LocalCloud) -> str:
-    return cloud.mint_token("operator", subject="operator-kim")
+    return cloud.mint_token("operator", subject="operator-kim", province=True)
 
 
 def _complex() -> str:

@@ -39,7 +39,7 @@ def alerts(cloud: LocalCloud) -> TopicTap:
 
 @pytest.fixture(scope="module")
 def operator(cloud: LocalCloud) -> str:
-    return cloud.mint_token("operator", subject="operator-lee")
+    return cloud.mint_token("operator", subject="operator-lee", province=True)
 
 
 @pytest.fixture(scope="module")

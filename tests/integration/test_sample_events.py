@@ -27,7 +27,8 @@ def _with_credentials(event: dict[str, Any], cloud: LocalCloud, api_key: str) ->
         ("REPLACE_WITH_A_CIVIL_SERVANT_TOKEN", "civil-servant"),
         ("REPLACE_WITH_AN_OPERATOR_TOKEN", "operator"),
     ):
-        text = text.replace(placeholder, cloud.mint_token(role))
+        # The sample events name no jurisdiction: the tokens are the province's.
+        text = text.replace(placeholder, cloud.mint_token(role, province=role != "citizen"))
     result: dict[str, Any] = json.loads(text)
     return result
 

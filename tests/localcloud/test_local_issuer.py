@@ -151,3 +151,56 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
     assert main(["--state-dir", str(tmp_path / "none"), "mint", "citizen"]) == 2
     assert "start the local cloud first" in capsys.readouterr().err
+
+
+def test_scoped_tokens_carry_cognitos_custom_attributes(issuer: LocalIssuer) -> None:
+    verifier = issuer.verifier()
+    token = issuer.mint("civil-servant", jurisdictions=["suwon.gg.kr", "osan.gg.kr", "suwon.gg.kr"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    # One comma-separated string, as Cognito sends a custom attribute; duplicates once.
+    assert claims["custom:jurisdictions"] == "suwon.gg.kr,osan.gg.kr"
+    assert "custom:complexes" not in claims  # unset attributes are left out, as Cognito does
+    servant = verifier.require(f"Bearer {token}", "civil-servant")
+    assert servant.may_access("osan.gg.kr") and not servant.may_access("yongin.gg.kr")
+
+    operator = verifier.verify(f"Bearer {issuer.mint('operator', complexes=['banwol'])}")
+    assert operator.complexes == {"banwol"} and not operator.may_operate("sihwa")
+
+    province = verifier.verify(f"Bearer {issuer.mint('civil-servant', province=True)}")
+    assert province.roles == {"civil-servant", "province"}
+    assert province.may_access("yeoncheon.gg.kr") and province.may_operate("sihwa")
+    unscoped = verifier.verify(f"Bearer {issuer.mint('civil-servant')}")
+    assert not unscoped.jurisdictions and not unscoped.may_access("suwon.gg.kr")
+
+
+def test_command_lines_mint_scoped_tokens(
+    issuer: LocalIssuer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gyeonggi_tools.cli import main as gyeonggi
+
+    state = str(issuer.state_dir)
+    verifier = issuer.verifier()
+    assert (
+        gyeonggi(
+            [
+                "--state-dir",
+                state,
+                "auth",
+                "token",
+                "civil-servant",
+                "--jurisdiction",
+                "suwon.gg.kr",
+                "--jurisdiction",
+                "hwaseong.gg.kr",
+            ]
+        )
+        == 0
+    )
+    servant = verifier.verify(f"Bearer {capsys.readouterr().out.strip()}")
+    assert servant.jurisdictions == {"suwon.gg.kr", "hwaseong.gg.kr"}
+
+    assert gyeonggi(["--state-dir", state, "auth", "token", "operator", "--complex", "banwol"]) == 0
+    assert verifier.verify(f"Bearer {capsys.readouterr().out.strip()}").complexes == {"banwol"}
+
+    assert main(["--state-dir", state, "mint", "civil-servant", "--province"]) == 0
+    assert verifier.verify(f"Bearer {capsys.readouterr().out.strip()}").is_province

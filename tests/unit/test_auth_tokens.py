@@ -17,14 +17,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from gyeonggi.auth import (
+    COMPLEXES_CLAIM,
+    JURISDICTIONS_CLAIM,
+    PROVINCE,
     AuthSettings,
     FileJwksClient,
     KeySetUnavailable,
+    Principal,
     TokenVerifier,
     make_jwks_client,
+    parse_scope_claim,
 )
+from gyeonggi.auth.scopes import MAX_SCOPE_CLAIM_LENGTH, MAX_SCOPE_IDS
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import Forbidden, Unauthenticated
+from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 
 ISSUER = "https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_TestPool"
 AUDIENCE = "test-app-client"
@@ -340,3 +347,137 @@ def test_key_set_file_is_reloaded_when_it_changes(
     replacement.replace(path)
     assert _refusal(verifier, f"Bearer {old}") == "token signed with an unknown key"
     assert verifier.verify(f"Bearer {_token(other_key, kid='key-2')}").subject
+
+
+# ------------------------------------------------------------------ need-to-know scopes
+
+
+def _servant(verifier: TokenVerifier, key: rsa.RSAPrivateKey, **claims: Any) -> Principal:
+    groups = claims.pop("groups", ["civil-servant"])
+    token = _token(key, claims={"cognito:groups": groups, **claims})
+    return verifier.require(f"Bearer {token}", "civil-servant", "operator")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("suwon.gg.kr", {"suwon.gg.kr"}),
+        ("suwon.gg.kr,yongin.gg.kr", {"suwon.gg.kr", "yongin.gg.kr"}),
+        (
+            " suwon.gg.kr ,  yongin.gg.kr\tosan.gg.kr\n",
+            {"suwon.gg.kr", "yongin.gg.kr", "osan.gg.kr"},
+        ),
+        ("suwon.gg.kr,suwon.gg.kr suwon.gg.kr", {"suwon.gg.kr"}),  # duplicates count once
+        (",,, ,", set()),
+        ("", set()),
+    ],
+)
+def test_jurisdictions_claim_is_a_separated_list(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey, raw: str, expected: set[str]
+) -> None:
+    principal = _servant(verifier, key, **{JURISDICTIONS_CLAIM: raw})
+    assert principal.jurisdictions == expected
+    for jurisdiction_id in expected:
+        assert principal.may_access(jurisdiction_id)
+    assert not principal.may_access("gapyeong.gg.kr")
+
+
+def test_no_jurisdictions_claim_sees_nothing_with_a_clear_403(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey
+) -> None:
+    principal = _servant(verifier, key)
+    assert principal.jurisdictions == frozenset() and not principal.is_province
+    assert not any(principal.may_access(j.id) for j in JURISDICTIONS)
+    with pytest.raises(Forbidden, match="custom:jurisdictions"):
+        principal.require_jurisdiction("suwon.gg.kr")
+    with pytest.raises(Forbidden, match="custom:jurisdictions"):
+        principal.visible_jurisdictions()
+
+
+def test_unknown_jurisdiction_ids_grant_nothing(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey
+) -> None:
+    principal = _servant(verifier, key, **{JURISDICTIONS_CLAIM: "seoul.go.kr,SUWON.GG.KR"})
+    assert not any(principal.may_access(j.id) for j in JURISDICTIONS)
+    with pytest.raises(Forbidden, match="outside the jurisdictions"):
+        principal.require_jurisdiction("suwon.gg.kr")
+    # ...and the overview shows no city of the province
+    assert principal.visible_jurisdictions() == {"seoul.go.kr", "SUWON.GG.KR"}
+
+
+def test_out_of_scope_names_the_jurisdiction(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey
+) -> None:
+    principal = _servant(verifier, key, **{JURISDICTIONS_CLAIM: "seongnam.gg.kr"})
+    principal.require_jurisdiction("seongnam.gg.kr")
+    with pytest.raises(Forbidden, match=r"suwon\.gg\.kr is outside"):
+        principal.require_jurisdiction("suwon.gg.kr")
+
+
+def test_province_group_sees_every_jurisdiction_and_complex(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey
+) -> None:
+    principal = _servant(verifier, key, groups=["civil-servant", PROVINCE])
+    assert principal.is_province
+    assert all(principal.may_access(j.id) for j in JURISDICTIONS)
+    assert principal.may_operate("banwol") and principal.visible_jurisdictions() is None
+    principal.require_some_complex()
+
+
+def test_a_province_scope_is_not_a_role(verifier: TokenVerifier, key: rsa.RSAPrivateKey) -> None:
+    token = _token(key, claims={"cognito:groups": [PROVINCE]})
+    with pytest.raises(Forbidden):
+        verifier.require(f"Bearer {token}", "civil-servant", "operator")
+
+
+def test_complexes_claim_scopes_operators(verifier: TokenVerifier, key: rsa.RSAPrivateKey) -> None:
+    operator = _servant(verifier, key, groups=["operator"], **{COMPLEXES_CLAIM: "banwol sihwa"})
+    assert operator.complexes == {"banwol", "sihwa"}
+    assert operator.may_operate("banwol") and not operator.may_operate("namdong")
+    assert not operator.may_access("suwon.gg.kr")  # complexes are not jurisdictions
+    operator.require_some_complex()
+    with pytest.raises(Forbidden, match="custom:complexes"):
+        _servant(verifier, key, groups=["operator"]).require_some_complex()
+
+
+@pytest.mark.parametrize("claim", [JURISDICTIONS_CLAIM, COMPLEXES_CLAIM])
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (["suwon.gg.kr"], "must be a string"),  # Cognito sends strings; a list is another issuer
+        ({"suwon.gg.kr": True}, "must be a string"),
+        (42, "must be a string"),
+        (True, "must be a string"),
+        ("x" * (MAX_SCOPE_CLAIM_LENGTH + 1), "too long"),
+        (",".join(f"j{n}" for n in range(MAX_SCOPE_IDS + 1)), "too many ids"),
+        ("suwon.gg.kr;yongin.gg.kr", "not an id"),
+        ("suwon.gg.kr,*", "not an id"),
+        ("수원시", "not an id"),
+        ("suwon.gg.kr,\x00", "not an id"),
+        ("a" * 65, "not an id"),
+    ],
+)
+def test_malformed_scope_claims_refuse_the_token(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey, claim: str, raw: Any, why: str
+) -> None:
+    token = _token(key, claims={"cognito:groups": ["civil-servant"], claim: raw})
+    refusal = _refusal(verifier, f"Bearer {token}")
+    assert claim in refusal and why in refusal
+
+
+def test_longest_allowed_scope_claim_is_read(
+    verifier: TokenVerifier, key: rsa.RSAPrivateKey
+) -> None:
+    # Every city and county, many times over, up to Cognito's 2048 characters.
+    every = ",".join(j.id for j in JURISDICTIONS)
+    raw = ",".join([every] * 10)[:MAX_SCOPE_CLAIM_LENGTH].rsplit(",", 1)[0]
+    assert len(raw) <= MAX_SCOPE_CLAIM_LENGTH
+    principal = _servant(verifier, key, **{JURISDICTIONS_CLAIM: raw})
+    assert principal.jurisdictions == {j.id for j in JURISDICTIONS}
+
+
+def test_parse_scope_claim_directly() -> None:
+    assert parse_scope_claim(None, JURISDICTIONS_CLAIM) == frozenset()
+    assert parse_scope_claim("a,b a", COMPLEXES_CLAIM) == {"a", "b"}
+    with pytest.raises(Unauthenticated):
+        parse_scope_claim(["a"], COMPLEXES_CLAIM)

@@ -254,3 +254,27 @@ def test_page_style_is_allowed_by_its_hash_and_nothing_is_external() -> None:
         assert not any(u in text for u in ("http:", "https:", '"//', "url(", "innerHTML"))
     assert html.count("<option") == 31 + 15
     assert "localStorage" not in dashboard_page.script_js()
+
+
+def test_overview_shows_only_the_readers_jurisdictions() -> None:
+    def surge(jid: str, code: str, excess: float) -> dict[str, Any]:
+        return {
+            "jurisdiction_id": jid,
+            "service_code": code,
+            "date": "2024-07-02",
+            "excess": excess,
+        }
+
+    reader = FakeReader(
+        index=[
+            surge("suwon.gg.kr", "noise", 5),
+            surge("ansan.gg.kr", "odor-air", 30),
+            surge("osan.gg.kr", "tax", 12),
+        ]
+    )
+    query = parse_volume_query({}, TODAY)
+    mine = volumes_view(query, reader, TODAY, frozenset({"suwon.gg.kr", "osan.gg.kr"}))
+    assert [t["jurisdiction_id"] for t in mine["top"]] == ["osan.gg.kr", "suwon.gg.kr"]
+    assert mine["series_with_surges"] == 2
+    assert volumes_view(query, reader, TODAY, frozenset())["top"] == []
+    assert len(volumes_view(query, reader, TODAY, None)["top"]) == 3  # the province's

@@ -2,7 +2,8 @@
 
     gyeonggi local up        the whole stack on this machine until Ctrl-C
     gyeonggi local demo      deploy, drive the complaint chain over HTTP, report, exit
-    gyeonggi auth token R    a bearer token from the local issuer for role(s) R
+    gyeonggi auth token R    a bearer token from the local issuer for role(s) R, scoped with
+                             --jurisdiction ID, --complex ID or --province
     gyeonggi auth api-key O  an Open311 API key for client O (against a running `local up`)
     gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
     gyeonggi complaints train | classify | forecast
@@ -211,6 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin")
     token.add_argument("--subject", help="the sub claim")
     token.add_argument("--ttl", type=int, default=3600)
+    # The same options as `python -m localcloud.issuer mint`, declared here so that building
+    # the parser does not import the issuer (and PyJWT) for every command.
+    token.add_argument(
+        "--jurisdiction",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a city or county a civil servant serves, e.g. suwon.gg.kr (repeatable)",
+    )
+    token.add_argument(
+        "--complex",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an industrial complex an operator watches, e.g. banwol (repeatable)",
+    )
+    token.add_argument(
+        "--province", action="store_true", help="the province group: every jurisdiction, complex"
+    )
     key = auth_cmds.add_parser("api-key", help="issue an Open311 API key")
     key.add_argument("owner", help="who the key is for, e.g. 'FixMyStreet Suwon'")
     return parser
@@ -264,9 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return safety_commands.run(args, state_dir)
         if args.command == "token":
-            from localcloud.issuer import LocalIssuer
+            from localcloud.issuer import LocalIssuer, scope_of
 
-            print(LocalIssuer.load(state_dir).mint(args.roles, args.subject, args.ttl))
+            issuer = LocalIssuer.load(state_dir)
+            print(issuer.mint(args.roles, args.subject, args.ttl, **scope_of(args)))
             return 0
         from localcloud.up import issue_api_key
 

@@ -1,10 +1,12 @@
-"""The native complaints API: citizens file in JSON, civil servants read and update."""
+"""The native complaints API: citizens file in JSON and read their own; civil servants read and
+update those of their jurisdictions (:mod:`gyeonggi.complaints.access` says who sees what)."""
 
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from chalicelib import resources, web
+from gyeonggi.complaints.access import own_complaints, parse_page, read_complaint
 from gyeonggi.complaints.intake import parse_submission, receipt
 from gyeonggi.complaints.models import to_item
 from gyeonggi.complaints.services import BY_CODE as SERVICES
@@ -29,19 +31,37 @@ def create_complaint() -> Response:
     return web.json_response(received, 201, {"Location": received["links"]["self"]})
 
 
+@routes.route("/complaints", methods=["GET"])
+@web.answer
+def list_own_complaints() -> Response:
+    principal = web.principal("citizen")
+    limit, after = parse_page(web.query())
+    page = own_complaints(principal, limit, after, resources.complaints(), resources.contacts())
+    links = {"next": f"/complaints?limit={limit}&after={page.after}"} if page.after else {}
+    found = [to_item(c) for c in page.complaints]
+    body = {"complaints": found, "after": page.after, "links": links}
+    return web.json_response(body, headers=web.PRIVATE)
+
+
 @routes.route("/complaints/{service_request_id}", methods=["GET"])
 @web.answer
 def get_complaint(service_request_id: str) -> Response:
-    principal = web.principal("civil-servant")
-    complaint = resources.complaints().get(service_request_id)
-    contact = resources.contacts().get_contact(service_request_id)
+    principal = web.principal("citizen", "civil-servant")
+    readable = read_complaint(
+        principal, service_request_id, resources.complaints(), resources.contacts()
+    )
     # An audit line for every read of the restricted store; the logger masks the values.
     web.logger.info(
         "contact read",
-        extra={"reader": principal.subject, "service_request_id": service_request_id},
+        extra={
+            "reader": principal.subject,
+            "service_request_id": service_request_id,
+            "access": readable.reason,
+        },
     )
+    contact = to_item(readable.contact) if readable.contact else None
     return web.json_response(
-        {"complaint": to_item(complaint), "contact": to_item(contact) if contact else None}
+        {"complaint": to_item(readable.complaint), "contact": contact}, headers=web.PRIVATE
     )
 
 
@@ -52,6 +72,8 @@ def get_complaint(service_request_id: str) -> Response:
 def post_complaint_update(service_request_id: str) -> Response:
     principal = web.principal("civil-servant")
     web.accepted("application/json")
+    # Only in the servant's jurisdictions; an unknown id is still 404 (record checks again).
+    principal.require_jurisdiction(resources.complaints().get(service_request_id).jurisdiction_id)
     update = parse_update(web.body_json())
     recorded = resources.updates().record(service_request_id, update, author=principal.subject)
     web.logger.info(

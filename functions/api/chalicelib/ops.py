@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from chalice import Blueprint, Response
 
 from chalicelib import resources, web
+from gyeonggi.auth import Principal
 from gyeonggi.complaints.chart import render_series_svg
 from gyeonggi.complaints.counts import korean_day
-from gyeonggi.complaints.dashboard import parse_volume_query, volumes_view
+from gyeonggi.complaints.dashboard import VolumeQuery, parse_volume_query, volumes_view
 from gyeonggi.complaints.dashboard_page import content_security_policy, page_html, script_js
 from gyeonggi.complaints.ops import intake_status
 
@@ -25,9 +26,19 @@ def _text(body: str, content_type: str, headers: dict[str, str]) -> Response:
     return Response(body=body, status_code=200, headers=merged)
 
 
+def _within(principal: Principal, query: VolumeQuery) -> frozenset[str] | None:
+    """The jurisdictions the view may show: one asked for must be the caller's (403 if not),
+    the overview is cut to the caller's (403 when their token names none)."""
+    if query.jurisdiction_id is not None:
+        principal.require_jurisdiction(query.jurisdiction_id)
+        return None
+    return principal.visible_jurisdictions()
+
+
 @routes.route("/ops/status", methods=["GET"])
 @web.answer
 def ops_status() -> Response:
+    # Queue depths only, no complaint and no jurisdiction: every operator and civil servant.
     web.principal("operator", "civil-servant")
     s = resources.settings()
     return web.json_response(
@@ -42,19 +53,21 @@ def ops_status() -> Response:
 @routes.route("/ops/volumes.json", methods=["GET"])
 @web.answer
 def ops_volumes() -> Response:
-    web.principal("operator", "civil-servant")
+    principal = web.principal("operator", "civil-servant")
     today = korean_day(datetime.now(UTC))
     query = parse_volume_query(web.query(), today)
-    return web.json_response(volumes_view(query, resources.volumes(), today), headers=web.PRIVATE)
+    view = volumes_view(query, resources.volumes(), today, _within(principal, query))
+    return web.json_response(view, headers=web.PRIVATE)
 
 
 @routes.route("/ops/volumes.svg", methods=["GET"])
 @web.answer
 def ops_volumes_svg() -> Response:
-    web.principal("operator", "civil-servant")
+    principal = web.principal("operator", "civil-servant")
     today = korean_day(datetime.now(UTC))
     query = parse_volume_query(web.query(), today, require_series=True)
-    svg = render_series_svg(volumes_view(query, resources.volumes(), today))
+    view = volumes_view(query, resources.volumes(), today, _within(principal, query))
+    svg = render_series_svg(view)
     # An SVG opened on its own is a document: it may run nothing and load nothing.
     csp = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     return _text(svg, "image/svg+xml; charset=utf-8", {**web.PRIVATE, **csp})

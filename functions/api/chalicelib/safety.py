@@ -1,4 +1,8 @@
-"""Safety incidents for operators: list and read them, acknowledge them, declare all-clear."""
+"""Safety incidents for operators: list and read them, acknowledge them, declare all-clear.
+
+Each operator sees the incidents of the complexes of their account (``custom:complexes``); the
+``province`` group sees all. Incidents are not public, so one of another complex is 404.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,40 @@ from chalice import Blueprint, Response
 from chalicelib import resources, web
 from gyeonggi.auth import Principal
 from gyeonggi.common import clock
-from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.safety.incident_rules import Incident
 from gyeonggi.safety.incident_service import Answer, answer
 from gyeonggi.safety.incident_view import parse_status, view
 
 routes = Blueprint(__name__)
 
 
+def _operated(principal: Principal, incident_id: str) -> Incident:
+    """The incident, if it is of one of the operator's complexes (404 otherwise)."""
+    principal.require_some_complex()
+    incident = resources.incidents().get(incident_id)
+    if not principal.may_operate(incident.complex_id):
+        raise NotFound(f"incident {incident_id} not found")
+    return incident
+
+
 @routes.route("/safety/incidents", methods=["GET"])
 @web.answer
 def list_safety_incidents() -> Response:
-    web.principal("operator")
+    principal = web.principal("operator")
+    principal.require_some_complex()
     status = parse_status(web.query().get("status"))
-    found = [view(i) for i in resources.incidents().list(status)]
+    # The newest 100 of the status, then the operator's: incidents are a handful a day.
+    found = [
+        view(i) for i in resources.incidents().list(status) if principal.may_operate(i.complex_id)
+    ]
     return web.json_response({"status": status, "incidents": found}, headers=web.PRIVATE)
 
 
 @routes.route("/safety/incidents/{incident_id}", methods=["GET"])
 @web.answer
 def get_safety_incident(incident_id: str) -> Response:
-    web.principal("operator")
-    incident = resources.incidents().get(incident_id)
+    incident = _operated(web.principal("operator"), incident_id)
     return web.json_response(view(incident), headers=web.PRIVATE)
 
 
@@ -68,6 +85,7 @@ def _answer_incident(principal: Principal, incident_id: str, outcome: Answer) ->
 @web.answer
 def ack_safety_incident(incident_id: str) -> Response:
     principal = web.principal("operator")
+    _operated(principal, incident_id)
     web.accepted("application/json")
     return _answer_incident(principal, incident_id, "acknowledged")
 
@@ -79,5 +97,6 @@ def ack_safety_incident(incident_id: str) -> Response:
 def all_clear_safety_incident(incident_id: str) -> Response:
     # An operator on site may declare all-clear before acknowledging: that closes it too.
     principal = web.principal("operator")
+    _operated(principal, incident_id)
     web.accepted("application/json")
     return _answer_incident(principal, incident_id, "all_clear")

@@ -1,6 +1,7 @@
 """Who may call what: JWT bearer tokens for people, API keys for Open311 client apps.
 
-``TokenVerifier`` checks Cognito (or local-issuer) ID tokens and the caller's roles;
+``TokenVerifier`` checks Cognito (or local-issuer) ID tokens and the caller's roles and scopes
+(:mod:`gyeonggi.auth.scopes`: the jurisdictions and complexes a caller may see);
 ``ApiKeyStore`` issues and checks the ``api_key`` of Open311 POST requests. The local cloud's
 issuer is :mod:`localcloud.issuer`, outside the domain: it signs tokens, which no function does.
 """
@@ -12,6 +13,12 @@ from gyeonggi.auth.apikeys import (
     ApiKeyStore,
     IssuedKey,
     hash_key,
+)
+from gyeonggi.auth.scopes import (
+    COMPLEXES_CLAIM,
+    JURISDICTIONS_CLAIM,
+    PROVINCE,
+    parse_scope_claim,
 )
 from gyeonggi.auth.tokens import (
     ADMIN,
@@ -32,8 +39,11 @@ __all__ = [
     "ADMIN",
     "CITIZEN",
     "CIVIL_SERVANT",
+    "COMPLEXES_CLAIM",
+    "JURISDICTIONS_CLAIM",
     "KEY_PREFIX",
     "OPERATOR",
+    "PROVINCE",
     "ROLES",
     "ApiKeyRecord",
     "ApiKeySettings",
@@ -47,4 +57,5 @@ __all__ = [
     "TokenVerifier",
     "hash_key",
     "make_jwks_client",
+    "parse_scope_claim",
 ]

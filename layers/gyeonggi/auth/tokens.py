@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import field_validator
 
+from gyeonggi.auth.scopes import COMPLEXES_CLAIM, JURISDICTIONS_CLAIM, PROVINCE, parse_scope_claim
 from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.errors import DomainError, Forbidden, Unauthenticated
 
@@ -36,7 +37,8 @@ CITIZEN = "citizen"
 CIVIL_SERVANT = "civil-servant"
 OPERATOR = "operator"
 ADMIN = "admin"
-ROLES: frozenset[str] = frozenset({CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN})
+# ``province`` is a scope, not a role: it widens what a civil servant or operator sees.
+ROLES: frozenset[str] = frozenset({CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN, PROVINCE})
 
 # Asymmetric algorithms only: with an HMAC algorithm allowed, a public key could be used as a
 # shared secret, and "none" needs no key at all.
@@ -46,6 +48,14 @@ _ASYMMETRIC_ALGORITHMS = frozenset(
 # API Gateway caps headers well below this; a larger token is garbage or an attack.
 _MAX_TOKEN_LENGTH = 16 * 1024
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
+_NO_JURISDICTION = (
+    f"your token names no jurisdiction ({JURISDICTIONS_CLAIM}) and is not the {PROVINCE}'s: "
+    "it may see no complaint"
+)
+_NO_COMPLEX = (
+    f"your token names no industrial complex ({COMPLEXES_CLAIM}) and is not the {PROVINCE}'s: "
+    "it may see no incident"
+)
 
 
 class KeySetUnavailable(DomainError):
@@ -66,16 +76,63 @@ class Principal:
         The roles taken from the configured roles claim.
     claims
         Every verified claim, read-only.
+    jurisdictions
+        The cities and counties the caller serves (``custom:jurisdictions``).
+    complexes
+        The industrial complexes the caller watches (``custom:complexes``).
     """
 
     subject: str
     roles: frozenset[str]
     # Excluded from the hash (a mapping is unhashable) but not from equality.
     claims: Mapping[str, Any] = field(repr=False, hash=False)
+    jurisdictions: frozenset[str] = frozenset()
+    complexes: frozenset[str] = frozenset()
 
     def has_any_role(self, *roles: str) -> bool:
         """Return whether the principal holds at least one of ``roles``."""
         return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_province(self) -> bool:
+        """Whether the caller's scope is the whole province (the ``province`` group)."""
+        return PROVINCE in self.roles
+
+    def may_access(self, jurisdiction_id: str) -> bool:
+        """Whether ``jurisdiction_id`` is within the caller's scope (need to know)."""
+        return self.is_province or jurisdiction_id in self.jurisdictions
+
+    def may_operate(self, complex_id: str) -> bool:
+        """Whether the industrial complex ``complex_id`` is within the caller's scope."""
+        return self.is_province or complex_id in self.complexes
+
+    def require_some_complex(self) -> None:
+        """Raise :class:`Forbidden` when the caller may see no complex at all."""
+        if not self.is_province and not self.complexes:
+            raise Forbidden(_NO_COMPLEX)
+
+    def visible_jurisdictions(self) -> frozenset[str] | None:
+        """The jurisdictions a province-wide view may show the caller; ``None`` for all.
+
+        Raises
+        ------
+        Forbidden
+            The caller's token names no jurisdiction (and is not the province's).
+        """
+        if not self.is_province and not self.jurisdictions:
+            raise Forbidden(_NO_JURISDICTION)
+        return None if self.is_province else self.jurisdictions
+
+    def require_jurisdiction(self, jurisdiction_id: str) -> None:
+        """Raise :class:`Forbidden` unless ``jurisdiction_id`` is within the caller's scope.
+
+        The message says which claim grants access, so a token without one is told why.
+        """
+        if self.may_access(jurisdiction_id):
+            return
+        if not self.jurisdictions:
+            raise Forbidden(_NO_JURISDICTION)
+        raise Forbidden(f"{jurisdiction_id} is outside the jurisdictions of your account")
 
 
 class JwksClient(Protocol):
@@ -330,6 +387,8 @@ class TokenVerifier:
             subject=str(claims["sub"]),
             roles=self._roles(claims),
             claims=MappingProxyType(claims),
+            jurisdictions=parse_scope_claim(claims.get(JURISDICTIONS_CLAIM), JURISDICTIONS_CLAIM),
+            complexes=parse_scope_claim(claims.get(COMPLEXES_CLAIM), COMPLEXES_CLAIM),
         )
 
     def require(self, authorization_header: str | None, *roles: str) -> Principal:

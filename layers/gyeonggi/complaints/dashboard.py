@@ -232,17 +232,23 @@ def series_view(query: VolumeQuery, reader: VolumeReader, today: date) -> dict[s
 
 
 def overview_view(
-    query: VolumeQuery, reader: VolumeReader, limit: int = OVERVIEW_LIMIT
+    query: VolumeQuery,
+    reader: VolumeReader,
+    limit: int = OVERVIEW_LIMIT,
+    within: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """The series with the most excess complaints over their forecast in the window.
 
     Ranked by the sum of ``count - forecast`` over their surge days, then by the number of
-    surge days; ``query.jurisdiction_id`` narrows it to one city or county.
+    surge days; ``query.jurisdiction_id`` narrows it to one city or county, ``within`` to the
+    reader's jurisdictions (``None``: the whole province).
     """
     ranked: dict[tuple[str, str], dict[str, Any]] = {}
     for item in reader.indexed_surges(query.first, query.end):
         jid, code = str(item["jurisdiction_id"]), str(item["service_code"])
         if query.jurisdiction_id and jid != query.jurisdiction_id:
+            continue
+        if within is not None and jid not in within:
             continue
         if jid not in JURISDICTIONS or code not in SERVICES:
             continue  # written by an older catalogue: nothing the page could show
@@ -272,8 +278,17 @@ def overview_view(
     }
 
 
-def volumes_view(query: VolumeQuery, reader: VolumeReader, today: date) -> dict[str, Any]:
-    """The JSON document of ``GET /ops/volumes.json``: a series, or the overview."""
+def volumes_view(
+    query: VolumeQuery,
+    reader: VolumeReader,
+    today: date,
+    within: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``GET /ops/volumes.json``: a series, or the overview.
+
+    ``within`` is the reader's jurisdictions (``None``: all); the caller has already refused a
+    ``query.jurisdiction_id`` outside them.
+    """
     if query.is_series:
         return series_view(query, reader, today)
-    return overview_view(query, reader)
+    return overview_view(query, reader, within=within)

@@ -22,6 +22,9 @@ def typed_item(complaint: Complaint) -> dict[str, Any]:
 #: Indexes of the complaints table (template.yaml, ``ComplaintsTable``).
 BY_JURISDICTION = "by-jurisdiction"
 BY_STATUS = "by-status"
+#: Index of the contacts table (``ContactsTable``): request ids by ``account_id``, keys only,
+#: so the index copies no contact detail.
+BY_ACCOUNT = "by-account"
 _BATCH_RETRIES = 5
 
 
@@ -152,3 +155,26 @@ class ContactStore(DynamoTable):
     def get_contact(self, service_request_id: str) -> Contact | None:
         item = self.table.get_item(Key={"service_request_id": service_request_id}).get("Item")
         return Contact.model_validate(item) if item else None
+
+    def requests_of_account(
+        self, account_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[str], str | None]:
+        """Up to ``limit`` request ids filed with ``account_id``, newest first (request ids
+        sort by day), and the id to continue after when there may be more.
+
+        One ``Query`` on ``by-account``; ``after`` is the last id of the previous page.
+        """
+        from boto3.dynamodb.conditions import Key
+
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_ACCOUNT,
+            "KeyConditionExpression": Key("account_id").eq(account_id),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = {"account_id": account_id, "service_request_id": after}
+        page = self.table.query(**kwargs)
+        ids = [str(item["service_request_id"]) for item in page.get("Items", [])]
+        more = "LastEvaluatedKey" in page and len(ids) == limit
+        return ids, (ids[-1] if more and ids else None)
