@@ -53,6 +53,7 @@ RETAINED: dict[str, str] = {
     "CitizenGroup": "membership of the retained pool's users",
     "CivilServantGroup": "who may read contact details; kept with the pool's users",
     "OperatorGroup": "membership of the retained pool's users",
+    "ProvinceGroup": "who sees every jurisdiction; kept with the pool's users",
     "ApiKeysTable": "Open311 clients' keys (hashes); losing them locks every client out",
     "ComplaintsTable": "citizens' complaints: the record of the administration",
     "ContactsTable": "how to reach the citizen about a complaint",

@@ -332,8 +332,12 @@ def test_a_redelivery_after_the_execution_finished_is_a_no_op(cloud: LocalCloud)
     request_id = message["service_request_id"]
     cloud.invoke("IntakeFunction", _sqs_event(message))
     assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
-    stored = _item(cloud, "ComplaintsTable", request_id)
-    assert stored is not None
+    # and whose triage, which runs after intake and adds the routing, has written it too
+    def triaged() -> dict[str, Any] | None:
+        item = _item(cloud, "ComplaintsTable", request_id)
+        return item if item and "case_id" in item else None
+
+    stored = cloud.wait_for(triaged, timeout=30, what="the triaged complaint")
 
     # When the message comes again (Step Functions answers ExecutionAlreadyExists)
     response, errored = cloud.invoke("IntakeFunction", _sqs_event(message))
