@@ -240,14 +240,18 @@ def test_api_key_for_other_cities_is_403(cloud: LocalCloud, http: Http) -> None:
 @pytest.mark.parametrize(
     ("key", "reason"), [(None, "api_key is missing"), ("gg_forged", "api_key is not valid")]
 )
-def test_open311_post_needs_a_valid_api_key(http: Http, key: str | None, reason: str) -> None:
+def test_open311_post_without_a_valid_api_key_is_403(
+    http: Http, key: str | None, reason: str
+) -> None:
     form = dict(FORM)
     if key:
         form["api_key"] = key
     answer = http.request("POST", "/open311/v2/requests.json", form=form)
-    assert answer.status == 401
-    assert answer.body[0]["description"] == reason
-    assert "WWW-Authenticate" not in answer.headers  # an API key is not a bearer token
+    # GeoReport v2: 403 for a missing or invalid api_key; it is not a bearer token (no 401).
+    assert answer.status == 403 and answer.body == [{"code": 403, "description": reason}]
+    assert "WWW-Authenticate" not in answer.headers
+    as_json = http.request("POST", "/open311/v2/requests.xml", json_body=form)
+    assert as_json.status == 403 and f"<code>403</code><description>{reason}" in as_json.body
 
 
 def test_token_routes_refuse_missing_bad_and_wrong_role(cloud: LocalCloud, http: Http) -> None:

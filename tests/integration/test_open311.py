@@ -176,7 +176,7 @@ def test_get_requests_filters(http: Http, filed: dict[str, str]) -> None:
         ("start_date=yesterday", "start_date"),
         ("status=pending", "status"),
         ("service_code=ufo", "service_code"),
-        ("jurisdiction_id=seoul.go.kr", "jurisdiction_id"),
+        ("jurisdiction_id=seoul%20go", "jurisdiction_id"),
         ("page_size=5000", "page_size"),
         ("service_request_id=42", "service_request_id"),
         ("locale=fr", "locale"),
@@ -192,6 +192,45 @@ def test_bad_filters_are_400_naming_them_in_both_formats(
     assert status == 400 and root.tag == "errors"
     assert root.findtext("error/code") == "400"
     assert named in (root.findtext("error/description") or "")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "discovery.{fmt}",
+        "services.{fmt}",
+        "services/noise.{fmt}",
+        "requests.{fmt}",
+        "requests/GG-20990101-DEADBEEF.{fmt}",
+        "servicerequestupdates.{fmt}",
+    ],
+)
+def test_an_unknown_jurisdiction_is_404_on_every_route_that_takes_one(
+    http: Http, path: str
+) -> None:
+    # GeoReport v2: "404 - jurisdiction_id provided was not found" (a malformed one is 400).
+    query = "?jurisdiction_id=seoul.go.kr"
+    answer = http.request("GET", f"/open311/v2/{path.format(fmt='json')}{query}")
+    assert answer.status == 404, answer.body
+    assert answer.body[0]["description"].startswith("jurisdiction_id: 'seoul.go.kr'")
+    status, root = _xml(http, f"/open311/v2/{path.format(fmt='xml')}{query}")
+    assert status == 404 and root.findtext("error/code") == "404"
+
+
+def test_posting_for_an_unknown_jurisdiction_is_404(http: Http, api_key: str) -> None:
+    form = {
+        "api_key": api_key,
+        "jurisdiction_id": "seoul.go.kr",
+        "service_code": "noise",
+        "address_string": "서울",
+        "description": "소음",
+    }
+    answer = http.request("POST", "/open311/v2/requests.json", form=form)
+    assert answer.status == 404 and answer.body[0]["code"] == 404
+    malformed = http.request(
+        "POST", "/open311/v2/requests.json", form={**form, "jurisdiction_id": "seoul go"}
+    )
+    assert malformed.status == 400 and "jurisdiction_id" in malformed.body[0]["description"]
 
 
 def test_not_found_in_both_formats(http: Http) -> None:

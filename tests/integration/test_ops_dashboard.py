@@ -121,7 +121,7 @@ def test_data_needs_an_operator_or_civil_servant_token(
 
 def test_bad_parameters_answer_400_naming_the_parameter(http: Http, operator: str) -> None:
     for query, name in [
-        ("jurisdiction_id=atlantis.gg.kr&service_code=waste", "jurisdiction_id"),
+        ("jurisdiction_id=atlantis%20gg&service_code=waste", "jurisdiction_id"),
         ("jurisdiction_id=suwon.gg.kr&service_code=graffiti", "service_code"),
         ("jurisdiction_id=suwon.gg.kr&service_code=waste&days=401", "days"),
         ("jurisdiction_id=suwon.gg.kr&service_code=waste&end=tomorrow", "end"),
@@ -130,6 +130,10 @@ def test_bad_parameters_answer_400_naming_the_parameter(http: Http, operator: st
         assert answer.status == 400 and answer.body[0]["description"].startswith(name), query
     chart = http.request("GET", "/ops/volumes.svg?jurisdiction_id=suwon.gg.kr", token=operator)
     assert chart.status == 400 and chart.body[0]["description"].startswith("service_code")
+    # A well-formed id of no city or county here is not found, as in Open311.
+    atlantis = "/ops/volumes.json?jurisdiction_id=atlantis.gg.kr"
+    unknown = http.request("GET", atlantis, token=operator)
+    assert unknown.status == 404 and unknown.body[0]["code"] == 404
 
 
 def test_dashboard_page_is_self_contained_with_a_strict_policy(http: Http) -> None:

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from gyeonggi.auth import KEY_PREFIX, ApiKeySettings, ApiKeyStore, hash_key
-from gyeonggi.common.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from gyeonggi.common.errors import Forbidden, InvalidInput, NotFound
 
 TABLE = "gyeonggi-api-keys"
 
@@ -82,7 +82,7 @@ def test_plaintext_key_is_not_stored(store: ApiKeyStore, dynamodb: Any) -> None:
 
 @pytest.mark.parametrize("key", [None, "", "   "])
 def test_missing_key(store: ApiKeyStore, key: str | None) -> None:
-    with pytest.raises(Unauthenticated, match="api_key is missing") as info:
+    with pytest.raises(Forbidden, match="api_key is missing") as info:
         store.verify(key)
     assert info.value.field == "api_key"
 
@@ -93,7 +93,7 @@ def test_missing_key(store: ApiKeyStore, key: str | None) -> None:
 )
 def test_unknown_key(store: ApiKeyStore, key: str) -> None:
     store.issue("some app")
-    with pytest.raises(Unauthenticated, match="api_key is not valid"):
+    with pytest.raises(Forbidden, match="api_key is not valid"):
         store.verify(key)
 
 
@@ -101,7 +101,7 @@ def test_almost_right_key_is_not_valid(store: ApiKeyStore) -> None:
     issued = store.issue("some app")
     last = issued.key[-1]
     altered = issued.key[:-1] + ("B" if last != "B" else "C")
-    with pytest.raises(Unauthenticated, match="api_key is not valid"):
+    with pytest.raises(Forbidden, match="api_key is not valid"):
         store.verify(altered)
 
 
@@ -110,7 +110,7 @@ def test_revoke(store: ApiKeyStore) -> None:
     record = store.revoke(revoked.key_id)
     assert record.revoked
     assert record.key_id == revoked.key_id
-    with pytest.raises(Unauthenticated, match="api_key was revoked"):
+    with pytest.raises(Forbidden, match="api_key was revoked"):
         store.verify(revoked.key)
     # Revoking again is harmless and keeps the first revocation time.
     assert store.revoke(revoked.key_id).revoked_at == record.revoked_at

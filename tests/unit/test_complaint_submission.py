@@ -13,7 +13,7 @@ from gyeonggi.complaints.intake import (
     parse_submission,
     submission_from_form,
 )
-from gyeonggi.complaints.jurisdictions import BY_ID, JURISDICTIONS
+from gyeonggi.complaints.jurisdictions import BY_ID, JURISDICTIONS, UnknownJurisdiction, known
 from gyeonggi.complaints.privacy import age_band
 from gyeonggi.complaints.services import SERVICES
 
@@ -52,7 +52,8 @@ def test_a_field_given_twice_is_refused() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"jurisdiction_id": "busan.go.kr"}, "jurisdiction_id: 'busan.go.kr' is not one of the 31"),
+        ({"jurisdiction_id": "busan go"}, "jurisdiction_id: must be the id of a city or county"),
+        ({"jurisdiction_id": " "}, "jurisdiction_id: must be the id of a city or county"),
         ({"service_code": "x"}, "service_code: 'x' is not a service_code"),
         ({"lat": "91"}, "lat: Input should be less than or equal to 90"),
         ({"long": None}, "lat and long must be given together"),
@@ -71,6 +72,28 @@ def test_each_problem_is_named(change: dict[str, str | None], message: str) -> N
     with pytest.raises(InvalidInput) as caught:
         parse_submission(data)
     assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("jurisdiction_id", ["busan.go.kr", "SUWON.GG.KR", "seoul"])
+def test_a_well_formed_unknown_jurisdiction_is_not_found(jurisdiction_id: str) -> None:
+    # GeoReport v2: "404 - jurisdiction_id provided was not found"; malformed ones stay 400.
+    with pytest.raises(UnknownJurisdiction) as caught:
+        parse_submission(VALID | {"jurisdiction_id": jurisdiction_id})
+    assert caught.value.field == "jurisdiction_id"
+    assert caught.value.message.startswith(f"jurisdiction_id: {jurisdiction_id!r} is not one")
+    form = {k: [v] for k, v in (VALID | {"jurisdiction_id": jurisdiction_id}).items()}
+    with pytest.raises(UnknownJurisdiction):
+        submission_from_form(form)
+    with pytest.raises(UnknownJurisdiction):
+        known(jurisdiction_id)
+
+
+@pytest.mark.parametrize("jurisdiction_id", ["", " ", "suwon gg", "-suwon", "a" * 254, "수원"])
+def test_a_malformed_jurisdiction_is_invalid_input(jurisdiction_id: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        known(jurisdiction_id)
+    assert caught.value.field == "jurisdiction_id"
+    assert known(None) is None and known("suwon.gg.kr") == "suwon.gg.kr"
 
 
 def test_address_alone_is_a_location() -> None:

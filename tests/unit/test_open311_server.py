@@ -10,6 +10,7 @@ import pytest
 
 from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.complaints import open311
+from gyeonggi.complaints.jurisdictions import UnknownJurisdiction
 from gyeonggi.complaints.models import CitizenSegment, Complaint
 from gyeonggi.complaints.queries import Window, find_requests, parse_request_query, parse_window
 from gyeonggi.complaints.services import BY_CODE, SERVICES
@@ -249,12 +250,17 @@ def test_one_date_gives_90_days_from_or_up_to_it() -> None:
             {"service_request_id": ",".join(f"GG-20261124-{i:08X}" for i in range(101))},
             "at most 100",
         ),
-        ({"jurisdiction_id": "seoul.go.kr"}, "jurisdiction_id"),
+        ({"jurisdiction_id": "seoul go"}, "jurisdiction_id"),
     ],
 )
 def test_bad_filters_are_400_naming_them(params: dict[str, str], named: str) -> None:
     with pytest.raises(InvalidInput, match=named):
         parse_request_query(params, NOW)
+
+
+def test_an_unknown_jurisdiction_filter_is_not_found() -> None:
+    with pytest.raises(UnknownJurisdiction, match=r"jurisdiction_id: 'seoul\.go\.kr'"):
+        parse_request_query({"jurisdiction_id": "seoul.go.kr"}, NOW)
 
 
 def test_exactly_90_days_is_allowed() -> None:

@@ -97,7 +97,7 @@ def test_parameters_default_to_sixty_days_ending_today() -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"jurisdiction_id": "atlantis.gg.kr"}, "jurisdiction_id"),
+        ({"jurisdiction_id": "atlantis gg"}, "jurisdiction_id"),
         ({"jurisdiction_id": "suwon.gg.kr", "service_code": "graffiti"}, "service_code"),
         ({"service_code": "noise"}, "jurisdiction_id"),
         ({"days": "0"}, "days"),

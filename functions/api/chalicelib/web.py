@@ -79,7 +79,7 @@ def answer(view: Callable[..., Response]) -> Callable[..., Response]:
                 return _internal_error()
             metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
             headers = {}
-            if status == 401 and exc.field != "api_key":
+            if status == 401:  # only bearer tokens are 401; a bad Open311 api_key is 403
                 headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
             return _errors(status, exc.message, headers)
         except Exception:

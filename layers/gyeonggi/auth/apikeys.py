@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from gyeonggi.common.errors import Forbidden, InvalidInput, NotFound
 
 KEY_PREFIX = "gg_"
 _KEY_ID_PREFIX = "ak_"
@@ -218,14 +218,17 @@ class ApiKeyStore:
 
         Raises
         ------
-        Unauthenticated
+        Forbidden
             ``api_key is missing``, ``api_key is not valid`` or ``api_key was revoked``.
+            GeoReport v2 answers ``403`` for a key that is missing or not valid: the key names
+            a client app and grants it the right to post, it authenticates nobody (so no
+            ``401`` and its ``WWW-Authenticate`` challenge).
         """
         if key is None or not key.strip():
-            raise Unauthenticated("api_key is missing", field="api_key")
+            raise Forbidden("api_key is missing", field="api_key")
         # Obvious garbage costs no read (and no read capacity).
         if not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_LENGTH:
-            raise Unauthenticated("api_key is not valid", field="api_key")
+            raise Forbidden("api_key is not valid", field="api_key")
         key_hash = hash_key(key)
         response = self.dynamodb.get_item(
             TableName=self.table_name,
@@ -234,10 +237,10 @@ class ApiKeyStore:
         item = response.get("Item")
         stored = item.get("key_hash", {}).get("S", "") if item else ""
         if not item or not hmac.compare_digest(stored.encode(), key_hash.encode()):
-            raise Unauthenticated("api_key is not valid", field="api_key")
+            raise Forbidden("api_key is not valid", field="api_key")
         record = _record(item)
         if record.revoked:
-            raise Unauthenticated("api_key was revoked", field="api_key")
+            raise Forbidden("api_key was revoked", field="api_key")
         return record
 
     def revoke(self, key_id: str) -> ApiKeyRecord:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from gyeonggi.common import clock
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.complaints.jurisdictions import UnknownJurisdiction
 from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
 
 #: Open311 form fields that are not complaint data.
@@ -33,8 +34,10 @@ def submission_from_form(form: Mapping[str, Sequence[str]]) -> ComplaintSubmissi
 
     Raises
     ------
+    UnknownJurisdiction
+        ``jurisdiction_id`` is well formed but none of the 31 (``404``).
     InvalidInput
-        Naming the first field that is wrong.
+        Naming the first field that is wrong otherwise.
     """
     data: dict[str, Any] = {}
     attributes: dict[str, str | list[str]] = {}
@@ -54,11 +57,22 @@ def submission_from_form(form: Mapping[str, Sequence[str]]) -> ComplaintSubmissi
 
 
 def parse_submission(data: Any) -> ComplaintSubmission:
-    """Validate a submission from JSON-like data, raising ``InvalidInput`` on the first error."""
+    """Validate a submission from JSON-like data.
+
+    Raises
+    ------
+    UnknownJurisdiction
+        ``jurisdiction_id`` is well formed but none of the 31 (GeoReport v2 answers 404).
+    InvalidInput
+        Naming the first field that is wrong otherwise.
+    """
     try:
         return ComplaintSubmission.model_validate(data)
     except ValidationError as exc:
-        raise invalid_input(exc) from None
+        error = invalid_input(exc)
+        if exc.errors()[0]["type"] == UnknownJurisdiction.code:
+            raise UnknownJurisdiction(error.message, field=error.field) from None
+        raise error from None
 
 
 def parse_intake_message(data: str | bytes | Any) -> IntakeMessage:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.errors import InvalidInput, NotFound
+
+#: The shape of every id here, a host name's (letters, digits, dots and hyphens, at most 253
+#: characters). A value of this shape that is none of the 31 names a place this server does
+#: not serve; anything else is not an id at all.
+_ID_SHAPE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +72,43 @@ JURISDICTIONS: tuple[Jurisdiction, ...] = (
 BY_ID: dict[str, Jurisdiction] = {j.id: j for j in JURISDICTIONS}
 
 
+class UnknownJurisdiction(NotFound):
+    """A well-formed ``jurisdiction_id`` that is none of the 31 cities and counties.
+
+    GeoReport v2 answers ``404`` ("jurisdiction_id provided was not found") wherever it takes a
+    ``jurisdiction_id``; a malformed one stays an :class:`InvalidInput` (``400``).
+    """
+
+    code = "unknown_jurisdiction"
+
+
+def unknown_message(jurisdiction_id: str) -> str:
+    """What is wrong with a well-formed ``jurisdiction_id`` that is none of the 31."""
+    return f"{jurisdiction_id!r} is not one of the 31 cities and counties (e.g. 'suwon.gg.kr')"
+
+
+def is_well_formed(jurisdiction_id: str) -> bool:
+    """Whether ``jurisdiction_id`` has the shape of an id (not whether it is one of ours)."""
+    return _ID_SHAPE.fullmatch(jurisdiction_id) is not None
+
+
 def known(jurisdiction_id: str | None) -> str | None:
     """Return ``jurisdiction_id`` if it is one of the 31, ``None`` when it was not given.
 
     Raises
     ------
+    UnknownJurisdiction
+        Naming ``jurisdiction_id`` when it is well formed but none of the 31 (``404``).
     InvalidInput
-        Naming ``jurisdiction_id`` when it is given but unknown (or blank).
+        Naming ``jurisdiction_id`` when it is blank or not shaped like an id (``400``).
     """
-    if jurisdiction_id is None:
-        return None
-    if jurisdiction_id not in BY_ID:
+    if jurisdiction_id is None or jurisdiction_id in BY_ID:
+        return jurisdiction_id
+    if not is_well_formed(jurisdiction_id):
         raise InvalidInput(
-            f"jurisdiction_id: {jurisdiction_id!r} is not one of the 31 cities and counties "
-            "(e.g. 'suwon.gg.kr')",
+            "jurisdiction_id: must be the id of a city or county, e.g. 'suwon.gg.kr'",
             field="jurisdiction_id",
         )
-    return jurisdiction_id
+    raise UnknownJurisdiction(
+        f"jurisdiction_id: {unknown_message(jurisdiction_id)}", field="jurisdiction_id"
+    )

@@ -20,8 +20,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
+from gyeonggi.complaints.jurisdictions import UnknownJurisdiction, is_well_formed, unknown_message
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -86,11 +88,12 @@ class ComplaintSubmission(BaseModel):
     @field_validator("jurisdiction_id")
     @classmethod
     def _known_jurisdiction(cls, value: str) -> str:
-        if value not in JURISDICTIONS:
-            raise ValueError(
-                f"{value!r} is not one of the 31 cities and counties (e.g. 'suwon.gg.kr')"
-            )
-        return value
+        if value in JURISDICTIONS:
+            return value
+        if is_well_formed(value):
+            # An error type of its own: parse_submission answers it 404, as GeoReport v2 does.
+            raise PydanticCustomError(UnknownJurisdiction.code, unknown_message(value))
+        raise ValueError("must be the id of a city or county, e.g. 'suwon.gg.kr'")
 
     @field_validator("service_code")
     @classmethod
