@@ -84,6 +84,8 @@ RETAINED: dict[str, str] = {
 #: Deleted with the stack, and why that loses nothing that matters.
 DELETED: dict[str, str] = {
     "ComplaintForecastsTable": "recomputed from the counts every hour",
+    "ComplaintReceiptsTable": "receipts live an hour and copy what the retained intake queue "
+    "holds until the complaint is stored in the retained complaints table",
     "ComplaintEventsTopic": "holds no message; its subscriptions are all in the template",
     "SafetyAlertsTopic": "holds no message; subscriptions made outside the stack go with it "
     "and must be made again on the new one (retaining it would keep them on a topic nothing "

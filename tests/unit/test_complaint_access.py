@@ -17,6 +17,7 @@ from gyeonggi.complaints.access import (
     read_complaint,
 )
 from gyeonggi.complaints.models import CitizenSegment, Complaint, Contact
+from tests.fakes.complaints import FakeReceipts
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -85,6 +86,7 @@ STORES = (
         Contact(service_request_id=B, account_id="citizen-1"),  # named by an Open311 client
         Contact(service_request_id=C, account_id="citizen-1"),
     ),
+    FakeReceipts(),  # nothing waits to be stored here: tests/unit/test_complaint_receipts.py
 )
 
 
@@ -115,7 +117,7 @@ def test_a_servant_who_is_also_the_citizen_reads_their_own_anywhere() -> None:
 
 
 def test_own_list_leaves_out_open311_filings_and_pages() -> None:
-    complaints, contacts = STORES
+    complaints, contacts, _ = STORES
     page = own_complaints(_who("citizen"), 2, None, complaints, contacts)
     assert [c.service_request_id for c in page.complaints] == [C]  # B came through Open311
     assert page.after == B

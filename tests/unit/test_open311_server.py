@@ -16,6 +16,7 @@ from gyeonggi.complaints.queries import Window, find_requests, parse_request_que
 from gyeonggi.complaints.services import BY_CODE, SERVICES
 from gyeonggi.complaints.store import time_bounds
 from gyeonggi.complaints.updates import RequestUpdate
+from tests.fakes.complaints import FakeReceipts
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -281,6 +282,13 @@ class _FakeStore:
         self.complaints = sorted(complaints, key=lambda c: c.requested_datetime, reverse=True)
         self.calls: list[str] = []
 
+    def get(self, service_request_id: str, jurisdiction_id: str | None = None) -> Complaint:
+        self.calls.append("get")
+        found = [c for c in self.complaints if c.service_request_id == service_request_id]
+        if not found:
+            raise NotFound(f"service request {service_request_id} not found")
+        return found[0]
+
     def get_many(self, ids: tuple[str, ...]) -> list[Complaint]:
         self.calls.append("get_many")
         by_id = {c.service_request_id: c for c in self.complaints}
@@ -340,7 +348,7 @@ def _many() -> list[Complaint]:
 def test_province_wide_merges_both_statuses_newest_first_and_pages() -> None:
     store = _FakeStore(_many())
     query = parse_request_query({"page": "2", "page_size": "3"}, NOW + timedelta(minutes=1))
-    found = find_requests(query, store)
+    found = find_requests(query, store, FakeReceipts())
     assert [c.service_request_id[-1] for c in found] == ["3", "4", "5"]
     assert store.calls == ["status:open", "status:closed"]
 
@@ -350,7 +358,10 @@ def test_jurisdiction_and_status_use_the_jurisdiction_index() -> None:
     query = parse_request_query(
         {"jurisdiction_id": "paju.gg.kr", "status": "open"}, NOW + timedelta(minutes=1)
     )
-    assert [c.service_request_id[-1] for c in find_requests(query, store)] == ["6", "8"]
+    assert [c.service_request_id[-1] for c in find_requests(query, store, FakeReceipts())] == [
+        "6",
+        "8",
+    ]
     assert store.calls == ["jurisdiction:paju.gg.kr"]
 
 
@@ -359,7 +370,10 @@ def test_ids_override_every_other_filter() -> None:
     query = parse_request_query(
         {"service_request_id": "GG-20261124-00000008,GG-20261124-00000001", "status": "open"}, NOW
     )
-    assert [c.service_request_id[-1] for c in find_requests(query, store)] == ["8", "1"]
+    assert [c.service_request_id[-1] for c in find_requests(query, store, FakeReceipts())] == [
+        "8",
+        "1",
+    ]
 
 
 def test_window_cuts_pages() -> None:

@@ -48,7 +48,11 @@ def list_own_complaints() -> Response:
 def get_complaint(service_request_id: str) -> Response:
     principal = web.principal("citizen", "civil-servant")
     readable = read_complaint(
-        principal, service_request_id, resources.complaints(), resources.contacts()
+        principal,
+        service_request_id,
+        resources.complaints(),
+        resources.contacts(),
+        resources.receipts(),
     )
     # An audit line for every read of the restricted store; the logger masks the values.
     web.logger.info(
@@ -60,9 +64,8 @@ def get_complaint(service_request_id: str) -> Response:
         },
     )
     contact = to_item(readable.contact) if readable.contact else None
-    return web.json_response(
-        {"complaint": to_item(readable.complaint), "contact": contact}, headers=web.PRIVATE
-    )
+    body = {"complaint": to_item(readable.complaint), "contact": contact, "stored": readable.stored}
+    return web.json_response(body, headers=web.PRIVATE)
 
 
 @routes.route(

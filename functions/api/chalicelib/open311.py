@@ -10,7 +10,12 @@ from gyeonggi.complaints import open311
 from gyeonggi.complaints.intake import parse_submission, submission_from_form
 from gyeonggi.complaints.jurisdictions import known as known_jurisdiction
 from gyeonggi.complaints.models import ComplaintSubmission
-from gyeonggi.complaints.queries import find_requests, parse_request_query, parse_window
+from gyeonggi.complaints.queries import (
+    find_request,
+    find_requests,
+    parse_request_query,
+    parse_window,
+)
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 from gyeonggi.complaints.services import Locale
 
@@ -96,7 +101,7 @@ def open311_post_request() -> Response:
 @web.answer
 def open311_get_requests() -> Response:
     query = parse_request_query(web.query())
-    found = find_requests(query, resources.complaints())
+    found = find_requests(query, resources.complaints(), resources.receipts())
     return web.open311_document(
         web.requested_format(), "service_requests", open311.service_requests(found, _locale())
     )
@@ -107,9 +112,10 @@ def open311_get_requests() -> Response:
 def open311_get_request(request_file: str) -> Response:
     request_id, fmt = open311.split_file(request_file, "requests")
     jurisdiction_id = known_jurisdiction(web.query().get("jurisdiction_id"))
-    complaint = resources.complaints().get(request_id, jurisdiction_id)
+    # A request just posted answers from its receipt until the workflow has stored it.
+    found = find_request(request_id, jurisdiction_id, resources.complaints(), resources.receipts())
     return web.open311_document(
-        fmt, "service_requests", [open311.service_request(complaint, _locale())]
+        fmt, "service_requests", [open311.service_request(found, _locale())]
     )
 
 

@@ -11,6 +11,7 @@ from functools import cache
 from gyeonggi.auth import ApiKeyStore, AuthSettings, TokenVerifier
 from gyeonggi.complaints.dashboard import VolumeReader
 from gyeonggi.complaints.intake import IntakeQueue
+from gyeonggi.complaints.receipts import ReceiptStore
 from gyeonggi.complaints.store import ComplaintStore, ContactStore
 from gyeonggi.complaints.updates import UpdateStore
 from gyeonggi.safety.incident_store import IncidentStore
@@ -25,6 +26,7 @@ class ApiSettings(AuthSettings):
     intake_dlq_url: str
     intake_failure_queue_url: str
     complaint_updates_table: str
+    complaint_receipts_table: str
     complaint_counts_table: str
     complaint_forecasts_table: str
     incidents_table: str
@@ -56,8 +58,13 @@ def api_keys() -> ApiKeyStore:
 
 
 @cache
+def receipts() -> ReceiptStore:
+    return ReceiptStore(settings().complaint_receipts_table)
+
+
+@cache
 def intake() -> IntakeQueue:
-    return IntakeQueue(settings().intake_queue_url)
+    return IntakeQueue(settings().intake_queue_url, receipts=receipts())
 
 
 @cache

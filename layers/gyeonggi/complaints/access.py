@@ -9,6 +9,9 @@
   in: the contact store's ``account_id`` is their token's ``sub`` (set by the API, never by the
   body). An Open311 client may send any ``account_id``, so those complaints belong to no citizen
   here. Anything else is 404 to a citizen: their complaints are their namespace.
+- A complaint received and not yet stored is read from its receipt by the same rules: the
+  civil servants of its jurisdiction and the citizen who filed it (the receipt's owner digest)
+  see it, without contact details, which are being moved to the restricted store.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 from gyeonggi.auth import CITIZEN, CIVIL_SERVANT, Principal
 from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.complaints.models import Complaint, Contact
+from gyeonggi.complaints.receipts import Receipt, ReceiptReader
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 50
@@ -45,9 +49,14 @@ class ContactReader(Protocol):
 class Readable:
     """A complaint as its reader may see it, and why they may."""
 
-    complaint: Complaint
+    complaint: Complaint | Receipt
     contact: Contact | None
     reason: str  # "jurisdiction" (a civil servant's) or "owner" (the citizen's own)
+
+    @property
+    def stored(self) -> bool:
+        """False while only the receipt exists (and so no contact details can be read)."""
+        return isinstance(self.complaint, Complaint)
 
 
 def owns(complaint: Complaint, contact: Contact | None, principal: Principal) -> bool:
@@ -65,17 +74,25 @@ def read_complaint(
     service_request_id: str,
     complaints: ComplaintReader,
     contacts: ContactReader,
+    receipts: ReceiptReader,
 ) -> Readable:
-    """The complaint and its contact details, if ``principal`` may see them.
+    """The complaint and its contact details, if ``principal`` may see them; a complaint not
+    stored yet from its receipt, without contact details.
 
     Raises
     ------
     NotFound
-        No such complaint (yet), or a citizen asks for one that is not theirs.
+        No such complaint (nor receipt), or a citizen asks for one that is not theirs.
     Forbidden
         A civil servant asks for one outside their jurisdictions (and it is not their own).
     """
-    complaint = complaints.get(service_request_id)
+    try:
+        complaint = complaints.get(service_request_id)
+    except NotFound:
+        receipt = receipts.get(service_request_id)
+        if receipt is None:
+            raise
+        return _read_receipt(principal, receipt)
     servant = principal.has_any_role(CIVIL_SERVANT)
     if servant and principal.may_access(complaint.jurisdiction_id):
         return Readable(complaint, contacts.get_contact(service_request_id), "jurisdiction")
@@ -85,6 +102,18 @@ def read_complaint(
     if servant:
         principal.require_jurisdiction(complaint.jurisdiction_id)
     raise NotFound(f"service request {service_request_id} not found")
+
+
+def _read_receipt(principal: Principal, receipt: Receipt) -> Readable:
+    # The rules of read_complaint, on what the receipt knows: its jurisdiction and owner.
+    servant = principal.has_any_role(CIVIL_SERVANT)
+    if servant and principal.may_access(receipt.jurisdiction_id):
+        return Readable(receipt, None, "jurisdiction")
+    if principal.has_any_role(CITIZEN) and receipt.filed_by(principal.subject):
+        return Readable(receipt, None, "owner")
+    if servant:
+        principal.require_jurisdiction(receipt.jurisdiction_id)
+    raise NotFound(f"service request {receipt.service_request_id} not found")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.complaints.jurisdictions import UnknownJurisdiction
 from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
+from gyeonggi.complaints.receipts import Receipt, ReceiptWriter
 
 #: Open311 form fields that are not complaint data.
 _TRANSPORT_FIELDS = frozenset({"api_key"})
@@ -106,12 +107,27 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
 
 
 class IntakeQueue:
-    """The SQS queue between the API and the intake workflow."""
+    """The SQS queue between the API and the intake workflow.
+
+    Parameters
+    ----------
+    queue_url
+        The intake queue.
+    sqs
+        A boto3 SQS client; made on first use when omitted.
+    receipts
+        Where each complaint's receipt is recorded before it is enqueued, so that its id is
+        readable from the moment the caller has it (:mod:`gyeonggi.complaints.receipts`);
+        the API always gives one.
+    """
 
     sqs = AwsClient("sqs")
 
-    def __init__(self, queue_url: str, sqs: Any | None = None) -> None:
+    def __init__(
+        self, queue_url: str, sqs: Any | None = None, receipts: ReceiptWriter | None = None
+    ) -> None:
         self.queue_url = queue_url
+        self.receipts = receipts
         if sqs is not None:
             self.sqs = sqs
 
@@ -121,7 +137,8 @@ class IntakeQueue:
         channel: Literal["open311", "api"],
         now: datetime | None = None,
     ) -> IntakeMessage:
-        """Assign a request id and enqueue the complaint; the caller answers 201 with the id."""
+        """Assign a request id, record the receipt and enqueue the complaint; the caller
+        answers 201 with the id."""
         now = now or clock.now()
         message = IntakeMessage(
             service_request_id=new_request_id(now),
@@ -129,6 +146,11 @@ class IntakeQueue:
             channel=channel,
             submission=submission,
         )
+        if self.receipts is not None:
+            # Before the message: the workflow may store the complaint before this returns,
+            # but nobody can ask for the id before the receipt exists. Should the send fail,
+            # the caller gets a 500 without the id, and the receipt expires unread.
+            self.receipts.put(Receipt.of(message))
         self.sqs.send_message(
             QueueUrl=self.queue_url,
             MessageBody=json.dumps(to_item(message), ensure_ascii=False),

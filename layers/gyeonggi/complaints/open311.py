@@ -16,6 +16,8 @@ from typing import Any, Literal
 from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.complaints.models import Complaint
 from gyeonggi.complaints.open311_xml import to_xml
+from gyeonggi.complaints.receipts import NOTICE as RECEIVED_NOTICE
+from gyeonggi.complaints.receipts import Receipt
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 from gyeonggi.complaints.services import SERVICES as CATALOGUE
 from gyeonggi.complaints.services import Attribute, Locale, Service
@@ -169,8 +171,14 @@ def find_service(code: str) -> Service:
     return found
 
 
-def service_request(complaint: Complaint, locale: Locale = "en") -> dict[str, Any]:
-    """One element of the ``GET requests`` answer; contact details are never part of it."""
+def service_request(complaint: Complaint | Receipt, locale: Locale = "en") -> dict[str, Any]:
+    """One element of the ``GET requests`` answer; contact details are never part of it.
+
+    A complaint not stored yet is answered from its receipt, as it was submitted, with status
+    ``open`` and the ``service_notice`` of the ``POST`` answer: the only difference a client
+    sees.
+    """
+    received = isinstance(complaint, Receipt)
     return {
         "service_request_id": complaint.service_request_id,
         "status": complaint.status,
@@ -179,7 +187,7 @@ def service_request(complaint: Complaint, locale: Locale = "en") -> dict[str, An
         "service_code": complaint.service_code,
         "description": complaint.description,
         "agency_responsible": complaint.agency_responsible,
-        "service_notice": None,
+        "service_notice": RECEIVED_NOTICE if received else None,
         "requested_datetime": _iso(complaint.requested_datetime),
         "updated_datetime": _iso(complaint.updated_datetime),
         "expected_datetime": None,
@@ -194,7 +202,7 @@ def service_request(complaint: Complaint, locale: Locale = "en") -> dict[str, An
 
 
 def service_requests(
-    complaints: Iterable[Complaint], locale: Locale = "en"
+    complaints: Iterable[Complaint | Receipt], locale: Locale = "en"
 ) -> list[dict[str, Any]]:
     """The ``GET requests`` answer."""
     return [service_request(c, locale) for c in complaints]
@@ -205,7 +213,7 @@ def post_response(service_request_id: str) -> list[dict[str, Any]]:
     return [
         {
             "service_request_id": service_request_id,
-            "service_notice": "Received; it is being classified and routed to the department.",
+            "service_notice": RECEIVED_NOTICE,
             "account_id": None,
         }
     ]

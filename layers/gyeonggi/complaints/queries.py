@@ -8,6 +8,12 @@ window and by the number of records a page needs; nothing on the request path sc
 - Province-wide: the ``by-status`` index (``status``, ``requested_datetime``), one query per
   status asked for (both by default), merged newest first.
 - ``service_request_id``: one ``BatchGetItem``; it overrides every other filter, as the spec says.
+
+Reads by id (``GET requests/{id}``, the ``service_request_id`` filter) also answer a complaint
+received and not yet stored, from its receipt (:mod:`gyeonggi.complaints.receipts`): the id a
+``POST`` gave is never unknown. Lists by date, status, service or jurisdiction show stored
+complaints only: they are read from indexes that lag the table anyway, and a list that misses
+a complaint for a second promised nothing about it.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from gyeonggi.common import clock
-from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.complaints.jurisdictions import known
 from gyeonggi.complaints.models import Complaint
+from gyeonggi.complaints.receipts import Receipt, ReceiptReader
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 #: The spec: a date range "may not span more than 90 days"; also the default window.
@@ -185,6 +192,8 @@ def parse_request_query(params: Mapping[str, str], now: datetime | None = None) 
 class ComplaintReader(Protocol):
     """What the planner needs of the complaints store (``ComplaintStore`` has it)."""
 
+    def get(self, service_request_id: str, jurisdiction_id: str | None = None) -> Complaint: ...
+
     def get_many(self, ids: tuple[str, ...]) -> list[Complaint]: ...
 
     def newest_in_jurisdiction(
@@ -209,10 +218,43 @@ class ComplaintReader(Protocol):
     ) -> list[Complaint]: ...
 
 
-def find_requests(query: RequestQuery, store: ComplaintReader) -> list[Complaint]:
-    """The complaints ``query`` asks for, newest first, cut to its page."""
+def find_request(
+    service_request_id: str,
+    jurisdiction_id: str | None,
+    store: ComplaintReader,
+    receipts: ReceiptReader,
+) -> Complaint | Receipt:
+    """``GET requests/{id}``: the stored complaint, else its receipt while it has one.
+
+    Raises
+    ------
+    NotFound
+        Neither exists, or, asked for in ``jurisdiction_id``, it belongs to another one.
+    """
+    found: Complaint | Receipt | None
+    try:
+        found = store.get(service_request_id)
+    except NotFound:
+        found = receipts.get(service_request_id)
+        if found is None:
+            raise
+    if jurisdiction_id and found.jurisdiction_id != jurisdiction_id:
+        raise NotFound(f"service request {service_request_id} not found in {jurisdiction_id}")
+    return found
+
+
+def find_requests(
+    query: RequestQuery, store: ComplaintReader, receipts: ReceiptReader
+) -> list[Complaint | Receipt]:
+    """The complaints ``query`` asks for, newest first, cut to its page; asked for by id, those
+    not stored yet from their receipts."""
     if query.service_request_ids:
-        return store.get_many(query.service_request_ids)
+        ids = query.service_request_ids
+        stored: list[Complaint | Receipt] = list(store.get_many(ids))
+        missing = [i for i in ids if i not in {c.service_request_id for c in stored}]
+        received = {r.service_request_id: r for r in receipts.get_many(missing)} if missing else {}
+        by_id = {c.service_request_id: c for c in stored} | received
+        return [by_id[i] for i in ids if i in by_id]
     window = query.window
     if query.jurisdiction_id:
         found = store.newest_in_jurisdiction(
