@@ -2,7 +2,9 @@
 
 Routes come from the deployed ``AWS::ApiGateway::RestApi`` body (the paths SAM generated from
 the functions' ``Api`` events), so the local server answers exactly the routes AWS would, and
-invokes the same function through the Lambda API, which runs its handler in-process.
+invokes the same function through the Lambda API, which runs its handler in-process. What API
+Gateway answers itself (an unknown route, a failed function) comes from the same body's gateway
+responses (:mod:`localcloud.gateway_responses`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from localcloud.gateway_responses import GatewayResponses
 
 log = logging.getLogger("localcloud.api")
 
@@ -116,10 +120,12 @@ class ApiServer:
         stage: str,
         host: str = "127.0.0.1",
         port: int = 8000,
+        gateway_responses: GatewayResponses | None = None,
     ) -> None:
         self.routes = routes
         self.lambda_client = lambda_client
         self.stage = stage
+        self.gateway_responses = gateway_responses or GatewayResponses()
         handler = self._handler_class()
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -155,12 +161,8 @@ class ApiServer:
                     route, self.stage, method, raw_path, headers, body, match.groupdict(), source_ip
                 )
                 return self._invoke(route, event)
-        # API Gateway answers unknown resources and methods with 403, not 404.
-        return (
-            403,
-            [("Content-Type", "application/json")],
-            b'{"message":"Missing Authentication Token"}',
-        )
+        # Unknown resources and methods are API Gateway's own answer, as the API customises it.
+        return self.gateway_responses.answer("MISSING_AUTHENTICATION_TOKEN")
 
     def _invoke(
         self, route: Route, event: dict[str, Any]
@@ -171,21 +173,13 @@ class ApiServer:
         payload = response["Payload"].read()
         if response.get("FunctionError"):
             log.error("%s %s failed: %s", event["httpMethod"], event["path"], payload[:500])
-            return (
-                502,
-                [("Content-Type", "application/json")],
-                b'{"message": "Internal server error"}',
-            )
+            return self.gateway_responses.answer("INTEGRATION_FAILURE")
         try:
             result = json.loads(payload)
             status = int(result["statusCode"])
         except (ValueError, KeyError, TypeError):
             log.error("malformed proxy response from %s: %s", route.function_arn, payload[:500])
-            return (
-                502,
-                [("Content-Type", "application/json")],
-                b'{"message": "Internal server error"}',
-            )
+            return self.gateway_responses.answer("INTEGRATION_FAILURE")
         headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers += [(name, str(v)) for v in values if (name, str(v)) not in headers]

@@ -456,15 +456,24 @@ class LocalCloud:
 
     def _start_api(self) -> None:
         from localcloud.api_server import ApiServer, routes_from_body
+        from localcloud.gateway_responses import GatewayResponses
 
         routes = []
+        customised: dict[str, Any] = {}
         for api in self.stack.of_type("AWS::ApiGateway::RestApi"):
             routes += routes_from_body(api.properties.get("Body", {}))
+            customised |= GatewayResponses.from_body(api.properties.get("Body", {})).customised
         stage = str(
             self.stack.template.get("Parameters", {}).get("Stage", {}).get("Default", "dev")
         )
         stage = str(self.parameters.get("Stage", stage))
-        self.api = ApiServer(routes, self.client("lambda"), stage=stage, port=self.api_port or 0)
+        self.api = ApiServer(
+            routes,
+            self.client("lambda"),
+            stage=stage,
+            port=self.api_port or 0,
+            gateway_responses=GatewayResponses(customised),
+        )
         self.api.start()
 
     # ------------------------------------------------------------------ reporting

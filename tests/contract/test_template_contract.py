@@ -553,6 +553,40 @@ def test_every_table_queue_topic_and_bucket_is_encrypted_at_rest() -> None:
     assert not problems, "not encrypted at rest:\n  " + "\n  ".join(problems)
 
 
+#: What API Gateway answers itself that must have Open311's shape, and the status of each.
+_GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": "404",
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
+
+
+def test_api_gateway_answers_in_open311_shape_with_the_status_it_names() -> None:
+    problems = []
+    for logical_id, spec in _of_type(_transformed(), "AWS::ApiGateway::RestApi").items():
+        declared = (
+            _properties(spec).get("Body", {}).get("x-amazon-apigateway-gateway-responses", {})
+        )
+        for response_type, status in _GATEWAY_RESPONSES.items():
+            if response_type not in declared:
+                problems.append(f"{logical_id}: no {response_type} gateway response")
+            elif status and declared[response_type].get("statusCode") != status:
+                problems.append(f"{logical_id}: {response_type} must answer {status}")
+        for response_type, response in declared.items():
+            where = f"{logical_id} {response_type}"
+            try:
+                body = json.loads(response["responseTemplates"]["application/json"])
+                (error,) = body
+                code, description = error["code"], error["description"]
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"{where}: not an Open311 error body in JSON ({exc!r})")
+                continue
+            # Templates are not VTL: the body's code is fixed, so the status must be too.
+            if str(code) != response.get("statusCode") or not description:
+                problems.append(f"{where}: code {code} with status {response.get('statusCode')}")
+    assert not problems, "\n".join(problems)
+
+
 def _policy_documents(transformed: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for logical_id, spec in transformed["Resources"].items():
         props = _properties(spec)

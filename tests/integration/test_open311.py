@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import urllib.error
 import urllib.request
@@ -12,7 +13,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from localcloud.cloud import LocalCloud
-from tests.conftest import load_event
+from localcloud.template import load_template
+from tests.conftest import ROOT, load_event
 from tests.integration.conftest import Http
 
 pytestmark = pytest.mark.integration
@@ -231,6 +233,28 @@ def test_posting_for_an_unknown_jurisdiction_is_404(http: Http, api_key: str) ->
         "POST", "/open311/v2/requests.json", form={**form, "jurisdiction_id": "seoul go"}
     )
     assert malformed.status == 400 and "jurisdiction_id" in malformed.body[0]["description"]
+
+
+def test_unknown_routes_and_documents_without_a_format_answer_open311_404s(http: Http) -> None:
+    # API Gateway's own answer, as template.yaml declares it (not its 403 "Missing
+    # Authentication Token"); the local API server reads the same declaration.
+    api = load_template(ROOT / "template.yaml")["Resources"]["GyeonggiApi"]["Properties"]
+    declared = api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]
+    expected = json.loads(declared["application/json"])
+    assert expected[0]["code"] == 404
+    for method, path in [
+        ("GET", "/open311/v2/services"),
+        ("GET", "/open311/v2/discovery"),
+        ("GET", "/open311/v2/requests"),
+        ("POST", "/open311/v2/requests"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/complaints"),
+    ]:
+        answer = http.request(method, path)
+        assert (answer.status, answer.body) == (404, expected), (method, path)
+    # A document route without its extension reaches the app, which says which to add.
+    bare = http.request("GET", "/open311/v2/requests/GG-20990101-DEADBEEF")
+    assert bare.status == 404 and ".json or .xml" in bare.body[0]["description"]
 
 
 def test_not_found_in_both_formats(http: Http) -> None:

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from localcloud.api_server import ApiServer, Route, proxy_event, routes_from_body
+from localcloud.gateway_responses import EXTENSION, GatewayResponses
 from tests.fakes.aws import FakeLambda
 
 FN = "arn:aws:lambda:ap-northeast-2:123456789012:function:api"
@@ -71,8 +72,15 @@ def test_binary_bodies_are_base64() -> None:
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\xd8"
 
 
-def _server(fake: FakeLambda) -> ApiServer:
-    server = ApiServer(routes_from_body(_body(("/things/{id}", "get"))), fake, stage="dev", port=0)
+def _server(fake: FakeLambda, body: dict[str, Any] | None = None) -> ApiServer:
+    body = body or _body(("/things/{id}", "get"))
+    server = ApiServer(
+        routes_from_body(body),
+        fake,
+        stage="dev",
+        port=0,
+        gateway_responses=GatewayResponses.from_body(body),
+    )
     server.httpd.server_close()  # dispatch() is enough; no socket needed
     return server
 
@@ -84,10 +92,12 @@ def test_dispatch_maps_the_proxy_response() -> None:
     assert fake.events()[0]["pathParameters"] == {"id": "1"}
 
 
-def test_unknown_route_and_method_are_403_like_api_gateway() -> None:
+def test_without_gateway_responses_unknown_routes_are_api_gateways_403() -> None:
     server = _server(FakeLambda({}))
-    assert server.dispatch("GET", "/nothing", {}, b"", "127.0.0.1")[0] == 403
-    assert server.dispatch("DELETE", "/things/1", {}, b"", "127.0.0.1")[0] == 403
+    for method, path in (("GET", "/nothing"), ("DELETE", "/things/1")):
+        status, headers, body = server.dispatch(method, path, {}, b"", "127.0.0.1")
+        assert (status, body) == (403, b'{"message": "Missing Authentication Token"}')
+        assert ("Content-Type", "application/json") in headers
 
 
 def test_function_error_or_malformed_response_is_502() -> None:
@@ -96,3 +106,35 @@ def test_function_error_or_malformed_response_is_502() -> None:
         _server(FakeLambda({"body": "no status"})).dispatch("GET", "/things/1", {}, b"", "x")[0]
         == 502
     )
+
+
+NOT_FOUND = '[{"code":404,"description":"no such resource"}]'
+FAILED = '[{"code":502,"description":"failed"}]'
+CUSTOMISED = {
+    "MISSING_AUTHENTICATION_TOKEN": {
+        "statusCode": "404",
+        "responseTemplates": {"application/json": NOT_FOUND},
+        "responseParameters": {
+            "gatewayresponse.header.Cache-Control": "'no-store'",
+            "gatewayresponse.header.X-Echo": "method.request.header.x-echo",  # not emulated
+        },
+    },
+    "DEFAULT_5XX": {"statusCode": "502", "responseTemplates": {"application/json": FAILED}},
+}
+
+
+def test_unknown_routes_and_failed_functions_answer_as_the_api_customises_them() -> None:
+    body = _body(("/things/{id}", "get")) | {EXTENSION: CUSTOMISED}
+    server = _server(FakeLambda({}, error=True), body)
+    for method, path in (("GET", "/nothing"), ("GET", "/things"), ("POST", "/things/1")):
+        status, headers, raw = server.dispatch(method, path, {}, b"", "127.0.0.1")
+        assert (status, raw.decode()) == (404, NOT_FOUND)
+        assert headers == [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+    # A failed function: no INTEGRATION_FAILURE of its own here, so DEFAULT_5XX answers.
+    assert server.dispatch("GET", "/things/1", {}, b"", "x")[::2] == (502, FAILED.encode())
+
+
+def test_a_type_left_alone_takes_its_familys_default_and_keeps_the_status_it_names() -> None:
+    family = {"DEFAULT_4XX": {"responseTemplates": {"application/json": "[]"}}}
+    assert GatewayResponses(family).answer("MISSING_AUTHENTICATION_TOKEN")[::2] == (403, b"[]")
+    assert GatewayResponses(family).answer("INTEGRATION_FAILURE")[0] == 502
