@@ -27,7 +27,7 @@ from tests.integration.conftest import Http
 pytestmark = pytest.mark.integration
 
 SM = "ComplaintIntakeStateMachine"
-ROUNDS = 3  # posts per test; each is read at once, as a client does
+ROUNDS = 2  # posts per test; each is read at once, as a client does (CI time is scarce)
 PERSONAL = ("reader@example.kr", "010-9876-5432", "Jiwoo", "Park")
 
 
