@@ -61,6 +61,7 @@ def get_complaint(service_request_id: str) -> Response:
             "reader": principal.subject,
             "service_request_id": service_request_id,
             "access": readable.reason,
+            "stored": readable.stored,  # False: read from the receipt, no contact details yet
         },
     )
     contact = to_item(readable.contact) if readable.contact else None
