@@ -18,7 +18,7 @@ CHECKOV       := 3.3.30
 CHECKOV_VENV  ?= .local/checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV)
 
-.PHONY: dev demo up test validate checkov imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
+.PHONY: dev tools demo up test validate checkov imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 dev: $(STAMP)                 ## create the virtual environment and install everything
+
+# The linters that live in virtual environments of their own (below); CI installs them while
+# LocalStack starts, `make test` installs them on first use.
+tools: $(SAM_STAMP) $(CHECKOV_STAMP) ## install the SAM CLI and checkov into .local/
 
 demo: $(STAMP)                ## deploy into the local cloud, drive the complaint chain, report
 	$(BIN)/gyeonggi local demo
