@@ -198,7 +198,7 @@ def test_open311_bad_field_is_400_naming_it(
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(b"{not json", "not valid JSON"), (b"[1, 2]", "JSON object"), (b"", "not valid JSON")],
+    [(b"{not json", "is not JSON"), (b"[1, 2]", "JSON object"), (b"", "is not JSON")],
 )
 def test_native_bad_body_is_400(cloud: LocalCloud, http: Http, raw: bytes, expected: str) -> None:
     token = cloud.mint_token("citizen")
