@@ -203,13 +203,13 @@ class ApiKeyStore:
         )
         return IssuedKey(key=key, record=record)
 
-    def verify(self, key: str | None) -> ApiKeyRecord:
+    def verify(self, key: object) -> ApiKeyRecord:
         """Check an ``api_key`` value and return its record.
 
         Parameters
         ----------
         key
-            The ``api_key`` form field as received (``None`` when absent).
+            The ``api_key`` form field or JSON property as received (``None`` when absent).
 
         Returns
         -------
@@ -218,9 +218,14 @@ class ApiKeyStore:
 
         Raises
         ------
+        InvalidInput
+            When a JSON body's ``api_key`` is not a string.
         Unauthenticated
             ``api_key is missing``, ``api_key is not valid`` or ``api_key was revoked``.
         """
+        if key is not None and not isinstance(key, str):
+            # A JSON body may hold anything: a number or a list is no key, and no 500 either.
+            raise InvalidInput("api_key: must be a string", field="api_key")
         if key is None or not key.strip():
             raise Unauthenticated("api_key is missing", field="api_key")
         # Obvious garbage costs no read (and no read capacity).
