@@ -107,9 +107,10 @@ def open311_get_requests() -> Response:
 def open311_get_request(request_file: str) -> Response:
     request_id, fmt = open311.split_file(request_file, "requests")
     jurisdiction_id = known_jurisdiction(web.query().get("jurisdiction_id"))
+    locale = _locale()  # a wrong query is a 400 whether or not the request exists
     complaint = resources.complaints().get(request_id, jurisdiction_id)
     return web.open311_document(
-        fmt, "service_requests", [open311.service_request(complaint, _locale())]
+        fmt, "service_requests", [open311.service_request(complaint, locale)]
     )
 
 

@@ -76,6 +76,12 @@ def known(jurisdiction_id: str | None) -> str | None:
     """
     if jurisdiction_id is None:
         return None
+    # Given empty is a mistake, not "the whole province" (which is leaving it out).
+    if not jurisdiction_id.strip():
+        raise InvalidInput(
+            "jurisdiction_id: is empty; leave it out for the whole province",
+            field="jurisdiction_id",
+        )
     if jurisdiction_id not in BY_ID:
         raise InvalidInput(
             f"jurisdiction_id: {jurisdiction_id!r} is not one of the 31 cities and counties "
