@@ -69,3 +69,18 @@ def single_line(value: str) -> str:
 def multi_line(value: str) -> str:
     """:func:`check_text` for a field that may span lines (a description, a note)."""
     return check_text(value, multiline=True)
+
+
+def all_visible(value: str) -> str:
+    """``value`` itself if every character of it shows: an address (e-mail, URL) has no
+    spaces, zero-width or control characters, and one that does is a typo or a spoof.
+
+    Raises
+    ------
+    ValueError
+        Naming the first character that does not show.
+    """
+    for char in value:
+        if not is_visible(char):
+            raise ValueError(f"holds U+{ord(char):04X}, which does not show")
+    return value

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from gyeonggi.common.text import multi_line, single_line
+from gyeonggi.common.text import all_visible, multi_line, single_line
 from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 
@@ -51,7 +51,7 @@ Longitude = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-180, le
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(single_line(value)):
+    if not _EMAIL.match(all_visible(value)):
         raise ValueError("is not an e-mail address")
     return value
 
@@ -63,7 +63,7 @@ def _phone(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", single_line(value)):
+    if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", all_visible(value)):
         raise ValueError("must be an http or https URL")
     return value
 
