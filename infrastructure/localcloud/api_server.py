@@ -293,6 +293,9 @@ class ApiServer:
                 # a fault of this server a logged 502, never a dropped connection.
                 try:
                     body = read_body(self.headers, self.rfile)
+                except ConnectionError:
+                    self.close_connection = True  # the client left: nobody to answer
+                    return
                 except (Refused, TimeoutError) as exc:
                     refused = exc if isinstance(exc, Refused) else Refused(408, "Request Timeout")
                     # Where the next request starts is unknown now: answer, then close.

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from localcloud import api_server
 from localcloud.api_server import (
     MAX_PAYLOAD_BYTES,
     ApiServer,
@@ -240,3 +241,20 @@ def test_a_fault_of_the_server_itself_is_a_502_not_a_dropped_connection() -> Non
     finally:
         server.stop()
     assert response.status == 502
+
+
+def test_a_client_that_stalls_mid_body_is_answered_408(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_server, "_CLIENT_TIMEOUT", 0.3)
+    fake = FakeLambda({"statusCode": 200, "body": "{}"})
+    server = ApiServer(routes_from_body(_body(("/things/{id}", "post"))), fake, stage="dev", port=0)
+    server.start()
+    host, port = server.httpd.server_address[:2]
+    try:
+        with socket.create_connection((str(host), port), timeout=10) as sock:
+            # Two of the ten bytes promised, and then nothing (the write side stays open).
+            sock.sendall(b"POST /things/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}")
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+    finally:
+        server.stop()
+    assert response.status == 408 and fake.calls == []
