@@ -30,6 +30,8 @@ BUILT_IN: dict[str, tuple[int, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     # The function raised, timed out, or answered something that is not a proxy response.
     "INTEGRATION_FAILURE": (502, "Internal server error"),
+    # A body past the payload limit (10 MB for REST APIs).
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
 }
 
 Answer = tuple[int, list[tuple[str, str]], bytes]

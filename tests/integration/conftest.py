@@ -141,6 +141,30 @@ def api_key(cloud: LocalCloud) -> str:
     return cloud.issue_api_key("integration tests")
 
 
+# The role whose token reaches furthest comes first: province scope sees every jurisdiction and
+# complex, so a 403 or 404 is never the token's doing.
+_REACH = ("civil-servant", "operator", "citizen")
+
+
+def role_for(security: list[dict[str, list[str]]]) -> str | None:
+    """The role of the token to send to an operation with ``security`` (OpenAPI), or None for
+    a public one."""
+    accepted = {
+        role for requirement in security for roles in requirement.values() for role in roles
+    }
+    return next((role for role in _REACH if role in accepted), None)
+
+
+@pytest.fixture(scope="package")
+def tokens(cloud: LocalCloud) -> dict[str, str]:
+    """A token per role, province-wide for civil servants and operators."""
+    return {
+        "citizen": cloud.mint_token("citizen", subject="citizen-of-the-property-tests"),
+        "civil-servant": cloud.mint_token("civil-servant", province=True),
+        "operator": cloud.mint_token("operator", province=True),
+    }
+
+
 @dataclass
 class Published:
     """One message a topic delivered: its body and its message attributes."""

@@ -100,7 +100,9 @@ def test_open311_post_is_stored_without_personal_data_and_published(
 
 
 def test_open311_post_accepts_json_too(cloud: LocalCloud, http: Http, api_key: str) -> None:
-    body = {**{k: v for k, v in FORM.items() if not k.startswith("attribute")}, "lat": 37.2}
+    # In JSON, numbers are JSON numbers (a form carries them as text).
+    fields = {k: v for k, v in FORM.items() if not k.startswith("attribute")}
+    body = {**fields, "lat": 37.2636, "long": 127.0286}
     answer = http.request(
         "POST", "/open311/v2/requests.json", json_body={**body, "api_key": api_key}
     )
@@ -198,7 +200,7 @@ def test_open311_bad_field_is_400_naming_it(
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(b"{not json", "not valid JSON"), (b"[1, 2]", "JSON object"), (b"", "not valid JSON")],
+    [(b"{not json", "is not JSON"), (b"[1, 2]", "JSON object"), (b"", "is not JSON")],
 )
 def test_native_bad_body_is_400(cloud: LocalCloud, http: Http, raw: bytes, expected: str) -> None:
     token = cloud.mint_token("citizen")
@@ -336,6 +338,7 @@ def test_a_redelivery_after_the_execution_finished_is_a_no_op(cloud: LocalCloud)
     request_id = message["service_request_id"]
     cloud.invoke("IntakeFunction", _sqs_event(message))
     assert cloud.wait_for_execution(SM, request_id)["status"] == "SUCCEEDED"
+
     # and whose triage, which runs after intake and adds the routing, has written it too
     def triaged() -> dict[str, Any] | None:
         item = _item(cloud, "ComplaintsTable", request_id)

@@ -87,6 +87,16 @@ def test_missing_key(store: ApiKeyStore, key: str | None) -> None:
     assert info.value.field == "api_key"
 
 
+@pytest.mark.parametrize("key", [5, 1.5, True, ["gg_x"], {"key": "gg_x"}])
+def test_a_key_that_is_not_a_string_is_invalid_input_not_a_crash(
+    store: ApiKeyStore, key: object
+) -> None:
+    # A JSON body's api_key can be any JSON value.
+    with pytest.raises(InvalidInput, match="api_key: must be a string") as info:
+        store.verify(key)
+    assert info.value.field == "api_key"
+
+
 @pytest.mark.parametrize(
     "key",
     ["gg_" + "A" * 43, "not-even-prefixed", "gg_" + "x" * 500],

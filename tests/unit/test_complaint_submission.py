@@ -17,13 +17,18 @@ from gyeonggi.complaints.jurisdictions import BY_ID, JURISDICTIONS, UnknownJuris
 from gyeonggi.complaints.privacy import age_band
 from gyeonggi.complaints.services import SERVICES
 
-VALID = {
+VALID: dict[str, object] = {
     "jurisdiction_id": "suwon.gg.kr",
     "service_code": "road-damage",
-    "lat": "37.2636",
-    "long": "127.0286",
+    "lat": 37.2636,
+    "long": 127.0286,
     "description": "Pothole",
 }
+
+
+def _form(data: dict[str, object]) -> dict[str, list[str]]:
+    """``data`` as a form carries it: text."""
+    return {k: [str(v)] for k, v in data.items()}
 
 
 def test_there_are_31_jurisdictions_and_15_services_with_unique_ids() -> None:
@@ -34,7 +39,7 @@ def test_there_are_31_jurisdictions_and_15_services_with_unique_ids() -> None:
 
 
 def test_form_fields_and_attributes_are_read() -> None:
-    form = {k: [v] for k, v in VALID.items()}
+    form = _form(VALID)
     form["attribute[size]"] = ["large"]
     form["attribute[hazards]"] = ["water", "traffic"]
     form["api_key"] = ["gg_secret"]
@@ -44,7 +49,7 @@ def test_form_fields_and_attributes_are_read() -> None:
 
 
 def test_a_field_given_twice_is_refused() -> None:
-    form = {k: [v] for k, v in VALID.items()} | {"description": ["a", "b"]}
+    form = _form(VALID) | {"description": ["a", "b"]}
     with pytest.raises(InvalidInput, match="description: must be given once"):
         submission_from_form(form)
 
@@ -55,7 +60,7 @@ def test_a_field_given_twice_is_refused() -> None:
         ({"jurisdiction_id": "busan go"}, "jurisdiction_id: must be the id of a city or county"),
         ({"jurisdiction_id": " "}, "jurisdiction_id: must be the id of a city or county"),
         ({"service_code": "x"}, "service_code: 'x' is not a service_code"),
-        ({"lat": "91"}, "lat: Input should be less than or equal to 90"),
+        ({"lat": 91}, "lat: Input should be less than or equal to 90"),
         ({"long": None}, "lat and long must be given together"),
         ({"lat": None, "long": None}, "a location is required: lat and long, or address_string"),
         ({"description": ""}, "description: String should have at least 1 character"),
@@ -67,7 +72,7 @@ def test_a_field_given_twice_is_refused() -> None:
         ({"service_code": None}, "service_code: is required"),
     ],
 )
-def test_each_problem_is_named(change: dict[str, str | None], message: str) -> None:
+def test_each_problem_is_named(change: dict[str, object], message: str) -> None:
     data = {k: v for k, v in (VALID | change).items() if v is not None}
     with pytest.raises(InvalidInput) as caught:
         parse_submission(data)
@@ -81,7 +86,7 @@ def test_a_well_formed_unknown_jurisdiction_is_not_found(jurisdiction_id: str) -
         parse_submission(VALID | {"jurisdiction_id": jurisdiction_id})
     assert caught.value.field == "jurisdiction_id"
     assert caught.value.message.startswith(f"jurisdiction_id: {jurisdiction_id!r} is not one")
-    form = {k: [v] for k, v in (VALID | {"jurisdiction_id": jurisdiction_id}).items()}
+    form = {k: [str(v)] for k, v in (VALID | {"jurisdiction_id": jurisdiction_id}).items()}
     with pytest.raises(UnknownJurisdiction):
         submission_from_form(form)
     with pytest.raises(UnknownJurisdiction):

@@ -367,6 +367,19 @@ def test_anomaly_function_sample_batch(aws: dict[str, Any]) -> None:
     assert [m["kind"] for m in _drain(aws, "evidence")] == ["fault_stuck"]
 
 
+def test_anomaly_batch_skips_a_body_too_deep_or_too_long_to_parse(aws: dict[str, Any]) -> None:
+    # Such a record once raised RecursionError or ValueError past the skip and failed the batch.
+    app = _module("sensor_anomalies")
+    event = load_event("sensor_anomalies/sqs_batch.json")
+    first = event["Records"][0]
+    bad = ["[" * 50_000 + "]" * 50_000, '{"value": ' + "9" * 5000 + "}", '{"value": NaN}']
+    extra = [{**first, "messageId": f"bad-{i}", "body": body} for i, body in enumerate(bad)]
+    event = {**event, "Records": [*event["Records"], *extra]}
+    assert app.handler(event, CTX) == {"batchItemFailures": []}
+    kinds = sorted((m["kind"], m["sensor_id"]) for m in _drain(aws, "evidence"))
+    assert kinds == [("anomaly", "lel-0101"), ("fault_stuck", "lel-0104")]
+
+
 def test_anomaly_function_reports_only_the_failed_sensor(aws: dict[str, Any]) -> None:
     app = _module("sensor_anomalies")
     event = load_event("sensor_anomalies/sqs_batch.json")

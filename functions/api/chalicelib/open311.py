@@ -112,11 +112,10 @@ def open311_get_requests() -> Response:
 def open311_get_request(request_file: str) -> Response:
     request_id, fmt = open311.split_file(request_file, "requests")
     jurisdiction_id = known_jurisdiction(web.query().get("jurisdiction_id"))
+    locale = _locale()  # a wrong query is a 400 whether or not the request exists
     # A request just posted answers from its receipt until the workflow has stored it.
     found = find_request(request_id, jurisdiction_id, resources.complaints(), resources.receipts())
-    return web.open311_document(
-        fmt, "service_requests", [open311.service_request(found, _locale())]
-    )
+    return web.open311_document(fmt, "service_requests", [open311.service_request(found, locale)])
 
 
 @routes.route("/open311/v2/servicerequestupdates.json", methods=["GET"])

@@ -11,10 +11,10 @@ from chalice import Blueprint, Response
 from chalicelib import resources, web
 from gyeonggi.auth import Principal
 from gyeonggi.common import clock
-from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.common.errors import NotFound
 from gyeonggi.safety.incident_rules import Incident
 from gyeonggi.safety.incident_service import Answer, answer
-from gyeonggi.safety.incident_view import parse_status, view
+from gyeonggi.safety.incident_view import parse_note, parse_status, view
 
 routes = Blueprint(__name__)
 
@@ -52,10 +52,7 @@ def _note() -> str | None:
     """The optional ``{"note": "..."}`` of an operator's answer (an empty body is no note)."""
     if not (web.request().raw_body or b"").strip():
         return None
-    note = web.body_object().get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        raise InvalidInput("note: must be text of at most 2000 characters", field="note")
-    return note
+    return parse_note(web.body_json())
 
 
 def _answer_incident(principal: Principal, incident_id: str, outcome: Answer) -> Response:

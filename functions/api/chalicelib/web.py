@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -20,6 +19,7 @@ from chalicelib import resources
 from gyeonggi.auth import KeySetUnavailable, Principal
 from gyeonggi.common.errors import (
     Conflict,
+    ContentTooLarge,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -27,6 +27,7 @@ from gyeonggi.common.errors import (
     Unauthenticated,
     UnsupportedFormat,
 )
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
 
@@ -36,7 +37,9 @@ logger, tracer, metrics = observability()
 # read the request being answered, whichever group's view is running.
 blueprint = Blueprint(__name__)
 
+# The first type an error is an instance of decides: a subclass before its base.
 _STATUS: dict[type[DomainError], int] = {
+    ContentTooLarge: 413,
     InvalidInput: 400,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -138,12 +141,8 @@ def principal(*roles: str) -> Principal:
 
 
 def body_json() -> Any:
-    """The body, parsed as JSON."""
-    raw = request().raw_body or b""
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("body: is not valid JSON") from None
+    """The body, parsed as JSON within ``MAX_REQUEST_BYTES`` and ``MAX_DEPTH`` (413 or 400)."""
+    return json_body(request().raw_body or b"", limit=MAX_REQUEST_BYTES, what="body")
 
 
 def body_object() -> dict[str, Any]:
@@ -155,13 +154,9 @@ def body_object() -> dict[str, Any]:
 
 
 def body_form() -> dict[str, list[str]]:
-    """The body, parsed as an ``application/x-www-form-urlencoded`` form."""
-    raw = request().raw_body or b""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        return parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("body: is not a valid UTF-8 form") from None
+    """The body, parsed as an ``application/x-www-form-urlencoded`` form within
+    ``MAX_REQUEST_BYTES`` (413 or 400)."""
+    return form_body(request().raw_body or b"", limit=MAX_REQUEST_BYTES)
 
 
 # ------------------------------------------------------------------ answers

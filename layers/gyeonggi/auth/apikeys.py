@@ -203,13 +203,13 @@ class ApiKeyStore:
         )
         return IssuedKey(key=key, record=record)
 
-    def verify(self, key: str | None) -> ApiKeyRecord:
+    def verify(self, key: object) -> ApiKeyRecord:
         """Check an ``api_key`` value and return its record.
 
         Parameters
         ----------
         key
-            The ``api_key`` form field as received (``None`` when absent).
+            The ``api_key`` form field or JSON property as received (``None`` when absent).
 
         Returns
         -------
@@ -218,12 +218,17 @@ class ApiKeyStore:
 
         Raises
         ------
+        InvalidInput
+            When a JSON body's ``api_key`` is not a string.
         Forbidden
             ``api_key is missing``, ``api_key is not valid`` or ``api_key was revoked``.
             GeoReport v2 answers ``403`` for a key that is missing or not valid: the key names
             a client app and grants it the right to post, it authenticates nobody (so no
             ``401`` and its ``WWW-Authenticate`` challenge).
         """
+        if key is not None and not isinstance(key, str):
+            # A JSON body may hold anything: a number or a list is no key, and no 500 either.
+            raise InvalidInput("api_key: must be a string", field="api_key")
         if key is None or not key.strip():
             raise Forbidden("api_key is missing", field="api_key")
         # Obvious garbage costs no read (and no read capacity).

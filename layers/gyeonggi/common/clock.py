@@ -14,6 +14,13 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 #: Korean Standard Time (UTC+9, no daylight saving): the day a complaint is counted on.
 KST = timezone(timedelta(hours=9), "KST")
 
+#: The times this system reads, from its callers or its stores. ``datetime`` ends at the years
+#: 1 and 9999, so a time near either end overflows when a zone is applied or a window of days
+#: is added to it (an ``OverflowError``, not a ``ValueError``); within these bounds every such
+#: step stays representable, and the year keeps four digits (the stores compare times as text).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
 
 def now() -> datetime:
     """The current time, aware, in UTC."""
@@ -26,14 +33,27 @@ def aware(moment: datetime, assume: tzinfo = UTC) -> datetime:
 
 
 def parse_iso(text: str, assume: tzinfo = UTC) -> datetime:
-    """An ISO 8601 timestamp (``Z`` or an offset, or none: then ``assume``).
+    """An ISO 8601 timestamp (``Z`` or an offset, or none: then ``assume``), from
+    :data:`EARLIEST` (inclusive) to :data:`LATEST` (exclusive).
 
     Raises
     ------
     ValueError
-        When ``text`` is not an ISO 8601 timestamp.
+        When ``text`` is not an ISO 8601 timestamp, or is outside those years.
     """
-    return aware(datetime.fromisoformat(text), assume)
+    moment = aware(datetime.fromisoformat(text), assume)
+    if not in_range(moment):
+        last = LATEST.year - 1
+        raise ValueError(f"{text!r} is outside the years {EARLIEST.year} to {last} (UTC)")
+    return moment
+
+
+def in_range(moment: datetime) -> bool:
+    """Whether ``moment`` (a naive one taken as UTC) is from :data:`EARLIEST` to before
+    :data:`LATEST`."""
+    # Aware comparison subtracts the offsets without building a shifted datetime, so it cannot
+    # overflow even at the year 1 or 9999.
+    return EARLIEST <= aware(moment) < LATEST
 
 
 def from_epoch_ms(ms: float) -> datetime:

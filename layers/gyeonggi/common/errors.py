@@ -23,6 +23,15 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class ContentTooLarge(InvalidInput):
+    """A body past the size the entry point reads (HTTP 413).
+
+    An ``InvalidInput`` too: a queue consumer fails such a record like any other malformed one.
+    """
+
+    code = "content_too_large"
+
+
 class UnsupportedFormat(DomainError):
     """The request is in a format this operation does not read (HTTP 415)."""
 

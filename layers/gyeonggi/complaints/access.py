@@ -23,6 +23,7 @@ from typing import Protocol
 
 from gyeonggi.auth import CITIZEN, CIVIL_SERVANT, Principal
 from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.common.numbers import whole_number
 from gyeonggi.complaints.models import Complaint, Contact
 from gyeonggi.complaints.receipts import Receipt, ReceiptReader
 
@@ -133,13 +134,7 @@ def parse_page(params: Mapping[str, str]) -> tuple[int, str | None]:
         Naming the parameter that is wrong.
     """
     raw_limit = params.get("limit")
-    limit = DEFAULT_PAGE
-    if raw_limit is not None:
-        if not raw_limit.isascii() or not raw_limit.isdigit() or len(raw_limit) > 3:
-            raise InvalidInput(f"limit: must be a whole number from 1 to {MAX_PAGE}", field="limit")
-        limit = int(raw_limit)
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput(f"limit: must be a whole number from 1 to {MAX_PAGE}", field="limit")
+    limit = DEFAULT_PAGE if raw_limit is None else whole_number(raw_limit, "limit", 1, MAX_PAGE)
     after = params.get("after")
     if after is not None and not _REQUEST_ID.fullmatch(after):
         raise InvalidInput(

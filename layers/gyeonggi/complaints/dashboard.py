@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from gyeonggi.common import clock
 from gyeonggi.common.aws import DynamoTable, from_dynamo
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.numbers import whole_number
 from gyeonggi.complaints.counts import series_key
 from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
 from gyeonggi.complaints.jurisdictions import known as known_jurisdiction
@@ -96,12 +98,7 @@ def parse_volume_query(
     if require_series and service_code is None:
         raise InvalidInput("service_code: needed, the chart shows one series", field="service_code")
     raw_days = params.get("days")
-    try:
-        days = DEFAULT_DAYS if raw_days is None else int(raw_days)
-    except ValueError:
-        days = 0
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days: an integer from 1 to {MAX_DAYS}", field="days")
+    days = DEFAULT_DAYS if raw_days is None else whole_number(raw_days, "days", 1, MAX_DAYS)
     raw_end = params.get("end")
     try:
         end = today if raw_end is None else date.fromisoformat(raw_end)
@@ -109,6 +106,10 @@ def parse_volume_query(
         raise InvalidInput("end: a date as YYYY-MM-DD", field="end") from None
     if end > today:
         raise InvalidInput(f"end: may not be after today ({today.isoformat()})", field="end")
+    # The view reads days before end and forecasts after it: near the year 1 that overflows.
+    earliest = clock.EARLIEST.date()
+    if end < earliest:
+        raise InvalidInput(f"end: may not be before {earliest.isoformat()}", field="end")
     return VolumeQuery(jurisdiction_id, service_code, days, end)
 
 

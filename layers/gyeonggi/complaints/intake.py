@@ -13,12 +13,15 @@ from pydantic import ValidationError
 from gyeonggi.common import clock
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.numbers import decimal_number
 from gyeonggi.complaints.jurisdictions import UnknownJurisdiction
 from gyeonggi.complaints.models import ComplaintSubmission, IntakeMessage, to_item
 from gyeonggi.complaints.receipts import Receipt, ReceiptWriter
 
 #: Open311 form fields that are not complaint data.
 _TRANSPORT_FIELDS = frozenset({"api_key"})
+#: Form fields the model takes as numbers (a form carries only text).
+_NUMBER_FIELDS = frozenset({"lat", "long"})
 
 
 def new_request_id(now: datetime | None = None) -> str:
@@ -31,7 +34,9 @@ def submission_from_form(form: Mapping[str, Sequence[str]]) -> ComplaintSubmissi
     """Read an Open311 ``application/x-www-form-urlencoded`` POST into a submission.
 
     ``attribute[code]=value`` fields become ``attributes``; a repeated attribute becomes a list
-    (the spec's multivaluelist).
+    (the spec's multivaluelist). ``lat`` and ``long`` are numbers as JSON writes them: not
+    ``1_0``, `` 1``, ``nan`` or ``0x1``, which Python's ``float()`` would read. A field given
+    empty is wrong, as in JSON, not absent.
 
     Raises
     ------
@@ -51,6 +56,9 @@ def submission_from_form(form: Mapping[str, Sequence[str]]) -> ComplaintSubmissi
             continue
         if len(values) != 1:
             raise InvalidInput(f"{key}: must be given once", field=key)
+        if key in _NUMBER_FIELDS:
+            data[key] = decimal_number(values[0], key)
+            continue
         data[key] = values[0]
     if attributes:
         data["attributes"] = attributes

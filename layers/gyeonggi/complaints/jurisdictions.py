@@ -102,7 +102,15 @@ def known(jurisdiction_id: str | None) -> str | None:
     InvalidInput
         Naming ``jurisdiction_id`` when it is blank or not shaped like an id (``400``).
     """
-    if jurisdiction_id is None or jurisdiction_id in BY_ID:
+    if jurisdiction_id is None:
+        return None
+    # Given empty is a mistake, not "the whole province" (which is leaving it out).
+    if not jurisdiction_id.strip():
+        raise InvalidInput(
+            "jurisdiction_id: is empty; leave it out for the whole province",
+            field="jurisdiction_id",
+        )
+    if jurisdiction_id in BY_ID:
         return jurisdiction_id
     if not is_well_formed(jurisdiction_id):
         raise InvalidInput(

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from gyeonggi.common.text import all_visible, multi_line, single_line
 from gyeonggi.complaints.jurisdictions import BY_ID as JURISDICTIONS
 from gyeonggi.complaints.jurisdictions import UnknownJurisdiction, is_well_formed, unknown_message
 from gyeonggi.complaints.services import BY_CODE as SERVICES
@@ -33,11 +34,26 @@ Gender = Literal["female", "male", "other", "undisclosed"]
 AgeBand = Literal["0-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+", "unknown"]
 Status = Literal["open", "closed"]
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(single_line),
+]
+# Text that may span lines; a string of zero-width spaces has a length but nothing to read.
+Description = Annotated[
+    str, StringConstraints(min_length=1, max_length=4000), AfterValidator(multi_line)
+]
+Address = Annotated[
+    str, StringConstraints(min_length=1, max_length=500), AfterValidator(multi_line)
+]
+# Strict: JSON's true is not 1.0 and "37.5" is not a number (forms convert their text first,
+# in ``intake.submission_from_form``); finite, so NaN never reaches a range check.
+Latitude = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-90, le=90)]
+Longitude = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-180, le=180)]
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.match(all_visible(value)):
         raise ValueError("is not an e-mail address")
     return value
 
@@ -49,7 +65,7 @@ def _phone(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", value):
+    if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", all_visible(value)):
         raise ValueError("must be an http or https URL")
     return value
 
@@ -59,7 +75,8 @@ class CitizenProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    # Strict: a year is a JSON integer (not true, not "1987", not 1987.0).
+    birth_year: int | None = Field(default=None, strict=True, ge=1900, le=2100)
     gender: Gender = "undisclosed"
     consent_analytics: bool = False
 
@@ -71,10 +88,10 @@ class ComplaintSubmission(BaseModel):
 
     jurisdiction_id: str
     service_code: str
-    description: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    long: float | None = Field(default=None, ge=-180, le=180)
-    address_string: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    description: Description
+    lat: Latitude | None = None
+    long: Longitude | None = None
+    address_string: Address | None = None
     email: Annotated[str, AfterValidator(_email)] | None = None
     phone: Annotated[str, AfterValidator(_phone)] | None = None
     first_name: ShortText | None = None

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from gyeonggi.common import clock
 from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.common.numbers import whole_number
 from gyeonggi.complaints.jurisdictions import known
 from gyeonggi.complaints.models import Complaint
 from gyeonggi.complaints.receipts import Receipt, ReceiptReader
@@ -92,8 +93,10 @@ def _moment(params: Mapping[str, str], name: str) -> datetime | None:
         # Dates without an offset are Korean time, the province's.
         moment = clock.parse_iso(raw.strip(), assume=clock.KST)
     except ValueError:
+        # Bounded years too: the window below shifts zones and adds 90 days.
         raise InvalidInput(
-            f"{name}: must be an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00+09:00",
+            f"{name}: must be an ISO 8601 date or date-time from {clock.EARLIEST.year} to "
+            f"{clock.LATEST.year - 1}, e.g. 2026-11-01T00:00:00+09:00",
             field=name,
         ) from None
     return moment
@@ -101,15 +104,7 @@ def _moment(params: Mapping[str, str], name: str) -> datetime | None:
 
 def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: must be a whole number", field=name) from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name}: must be between {low} and {high}", field=name)
-    return value
+    return default if raw is None else whole_number(raw, name, low, high)
 
 
 def parse_window(params: Mapping[str, str], now: datetime | None = None) -> Window:

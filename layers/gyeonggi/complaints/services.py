@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Literal
 
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.numbers import decimal_number
+from gyeonggi.common.text import check_text, has_visible
 
 Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
 Locale = Literal["en", "ko"]
@@ -74,7 +76,8 @@ class Attribute:
         values = value if isinstance(value, list) else [value]
         if self.datatype != "multivaluelist" and len(values) != 1:
             raise InvalidInput(f"{name}: must be given once", field=name)
-        if self.required and not any(v.strip() for v in values):
+        # Zero-width or filler characters alone are as blank as spaces.
+        if self.required and not any(has_visible(v) for v in values):
             raise InvalidInput(f"{name}: is required", field=name)
         for item in values:
             _check_one(self, name, item)
@@ -87,12 +90,7 @@ def _check_one(attribute: Attribute, name: str, item: str) -> None:
             allowed = ", ".join(v.key for v in attribute.values)
             raise InvalidInput(f"{name}: {item!r} is not one of {allowed}", field=name)
     elif kind == "number":
-        try:
-            number = float(item)
-        except ValueError:
-            raise InvalidInput(f"{name}: must be a number", field=name) from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise InvalidInput(f"{name}: must be a finite number", field=name)
+        decimal_number(item, name)
     elif kind == "datetime":
         try:
             moment = datetime.fromisoformat(item)
@@ -100,10 +98,16 @@ def _check_one(attribute: Attribute, name: str, item: str) -> None:
             raise InvalidInput(f"{name}: must be an ISO 8601 date and time", field=name) from None
         if moment.tzinfo is None:
             raise InvalidInput(f"{name}: needs a time zone (e.g. +09:00)", field=name)
-    elif kind == "string" and len(item) > _MAX_STRING:
-        raise InvalidInput(f"{name}: must be at most {_MAX_STRING} characters", field=name)
-    elif kind == "text" and len(item) > _MAX_TEXT:
-        raise InvalidInput(f"{name}: must be at most {_MAX_TEXT} characters", field=name)
+    elif kind in ("string", "text"):
+        longest = _MAX_STRING if kind == "string" else _MAX_TEXT
+        if len(item) > longest:
+            raise InvalidInput(f"{name}: must be at most {longest} characters", field=name)
+        # An optional answer may be left empty; one given must be readable text.
+        if item:
+            try:
+                check_text(item, multiline=kind == "text")
+            except ValueError as exc:
+                raise InvalidInput(f"{name}: {exc}", field=name) from None
 
 
 _DATATYPE_HINTS: dict[str, str] = {

@@ -29,6 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, T
 from gyeonggi.common import clock
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput, NotFound
+from gyeonggi.common.text import multi_line
 from gyeonggi.complaints.intake import invalid_input
 from gyeonggi.complaints.models import Status, _http_url
 from gyeonggi.complaints.queries import Window
@@ -50,7 +51,10 @@ class UpdateSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: Status
-    status_notes: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    status_notes: (
+        Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(multi_line)]
+        | None
+    ) = None
     media_url: Annotated[str, AfterValidator(_http_url)] | None = None
 
 

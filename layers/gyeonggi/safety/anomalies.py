@@ -26,7 +26,6 @@ every complex for them (:mod:`gyeonggi.safety.heartbeats`).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ import numpy as np
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
 from gyeonggi.common.clock import from_epoch_ms
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import json_body
 from gyeonggi.safety.alarms import DEFAULT_LIMITS
 from gyeonggi.safety.evidence import Evidence, EvidenceSender, evidence_id
 from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
@@ -300,7 +300,7 @@ class AnomalyBatch:
         ids_by_sensor: dict[tuple[str, str, str], list[str]] = {}
         for record in records:
             try:
-                reading = parse_telemetry(json.loads(record["body"]))
+                reading = parse_telemetry(json_body(record["body"]))
                 check_clock_skew(reading, now)
             except (InvalidInput, ValueError, TypeError):
                 # Not a failure: the alarm path dead-letters malformed readings with the reason.

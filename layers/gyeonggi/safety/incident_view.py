@@ -2,7 +2,7 @@
 
 :func:`view` leaves out the task token and the bookkeeping; :func:`alert_of` is the
 notification's body (and the state machine's ``$.alert``); :func:`parse_status` reads the
-list's ``status`` filter.
+list's ``status`` filter and :func:`parse_note` an operator's answer.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.text import check_text
 from gyeonggi.safety.incident_rules import CLOSED_STATUS, OPEN_STATUS, Incident
 
 
@@ -42,9 +43,42 @@ def alert_of(incident: Incident, level: int | None = None) -> dict[str, Any]:
 
 
 def parse_status(value: str | None) -> str:
-    """The ``status`` query parameter: ``open`` (default) or ``closed``."""
-    if value in (None, ""):
+    """The ``status`` query parameter: ``open`` (when absent) or ``closed``.
+
+    Raises
+    ------
+    InvalidInput
+        For any other value; ``status=`` too: an empty value is a mistake, not the default.
+    """
+    if value is None:
         return OPEN_STATUS
     if value not in (OPEN_STATUS, CLOSED_STATUS):
-        raise InvalidInput("status must be open or closed", field="status")
-    return str(value)
+        raise InvalidInput(f"status: {value!r} is not open or closed", field="status")
+    return value
+
+
+#: The longest note an operator's answer carries.
+MAX_NOTE = 2000
+
+
+def parse_note(body: Any) -> str | None:
+    """The optional ``note`` of an operator's answer (``{"note": "..."}``; ``None`` for none).
+
+    Raises
+    ------
+    InvalidInput
+        When the body is not an object, or the note is not readable text of at most
+        :data:`MAX_NOTE` characters.
+    """
+    if not isinstance(body, dict):
+        raise InvalidInput("body: must be a JSON object")
+    note = body.get("note")
+    if note is None:
+        return None
+    problem = f"must be text of at most {MAX_NOTE} characters"
+    if isinstance(note, str) and len(note) <= MAX_NOTE:
+        try:
+            return check_text(note, multiline=True)
+        except ValueError as exc:
+            problem = str(exc)
+    raise InvalidInput(f"note: {problem}", field="note")
