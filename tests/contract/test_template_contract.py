@@ -504,6 +504,14 @@ def test_every_dead_letter_and_failure_queue_pages_the_operators() -> None:
             props.get("DeadLetterConfig", {}).get("TargetArn"),
         )
         waiting |= {t for t in map(_referenced_logical_id, targets) if t in queues}
+    # So do asynchronous invocations' on-failure destinations and topic rules' error actions.
+    for spec in _of_type(transformed, "AWS::Lambda::EventInvokeConfig").values():
+        failure = _properties(spec).get("DestinationConfig", {}).get("OnFailure", {})
+        waiting |= {t for t in [_referenced_logical_id(failure.get("Destination"))] if t in queues}
+    for spec in _of_type(transformed, "AWS::IoT::TopicRule").values():
+        error_action = _properties(spec).get("TopicRulePayload", {}).get("ErrorAction", {})
+        url = error_action.get("Sqs", {}).get("QueueUrl")
+        waiting |= {t for t in [_referenced_logical_id(url)] if t in queues}
     watched: dict[str, list[Any]] = {}
     for spec in _of_type(transformed, "AWS::CloudWatch::Alarm").values():
         props = _properties(spec)
