@@ -662,3 +662,18 @@ def test_the_alarm_path_reserves_concurrency_only_when_asked() -> None:
         )
         resolved[value] = resolver.resolve({"ReservedConcurrentExecutions": spec})
     assert resolved == {0: {}, 300: {"ReservedConcurrentExecutions": 300}}
+
+
+def test_the_incident_function_knows_its_queues_last_receive_and_dead_letter_queue() -> None:
+    """It pages evidence on the last receive before SQS would dead-letter it unseen: the count
+    and the queue it is given must be the evidence queue's own redrive policy."""
+    source = _source()
+    fn = _of_type(source, "AWS::Serverless::Function")["IncidentFunction"]
+    env = _properties(fn)["Environment"]["Variables"]
+    (event,) = _properties(fn)["Events"].values()
+    queue = _referenced_logical_id(event["Properties"]["Queue"])
+    redrive = _properties(_of_type(source, "AWS::SQS::Queue")[str(queue)])["RedrivePolicy"]
+    assert int(env["EVIDENCE_MAX_RECEIVES"]) == int(redrive["maxReceiveCount"])
+    assert _referenced_logical_id(env["EVIDENCE_DLQ_URL"]) == _referenced_logical_id(
+        redrive["deadLetterTargetArn"]
+    )
