@@ -229,3 +229,26 @@ def test_a_complex_gone_dark_is_found_by_the_sweep_and_opens_an_incident(
     # A stale sweep is not retried (the next one is a minute away): EventInvokeConfig is honoured.
     sweep = cloud.runner.functions[cloud.physical_id("HeartbeatSweepFunction")]
     assert sweep.async_retries == 0
+
+
+def test_a_reading_the_rule_cannot_hand_on_waits_in_the_rule_error_queue(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Lambda refusing the rule's invoke (throttled, or the function's permission gone)
+    def throttled(**kwargs: Any) -> Any:
+        raise RuntimeError("TooManyRequestsException: Rate Exceeded")
+
+    monkeypatch.setattr(cloud.bridge._lambda, "invoke", throttled)
+    sensor = f"gas-{secrets.token_hex(3)}"
+    payload = json.dumps({"kind": "co", "value": 900, "unit": "ppm", "ts": "2026-11-24T10:00Z"})
+    topic = f"gyeonggi/safety/banwol/{sensor}/telemetry"
+    _publish(cloud, topic, payload.encode())
+    # Then IoT Core's error record, with the payload as published, is in the rule's error queue
+    (error,) = cloud.wait_for(
+        lambda: messages_on(cloud, "TelemetryRuleErrorQueue", sensor), what="the error record"
+    )
+    record = json.loads(error["Body"])
+    assert record["ruleName"] and record["topic"] == topic
+    assert base64.b64decode(record["base64OriginalPayload"]).decode() == payload
+    (failure,) = record["failures"]
+    assert failure["failedAction"] == "LambdaAction" and "Rate Exceeded" in failure["errorMessage"]
