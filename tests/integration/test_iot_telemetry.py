@@ -92,7 +92,8 @@ def test_a_payload_that_is_no_json_object_reaches_the_dead_letter_queue_with_the
     # that AWS IoT would drop; the alarm path rejects it with the reason and the bytes.
     sensor = f"gas-{secrets.token_hex(3)}"
     parse_errors = cloud.bridge.stats["parse_errors"]
-    _publish(cloud, f"gyeonggi/safety/banwol/{sensor}/telemetry", payload)
+    # The bridge's own entry point: MQTT itself is the other tests' (a second a publish).
+    cloud.bridge.publish_local(f"gyeonggi/safety/banwol/{sensor}/telemetry", payload)
     (dead,) = cloud.wait_for(lambda: _dead_letters(cloud, sensor), what="the rejection")
     body = json.loads(dead["Body"])
     assert body["reason"].startswith(reason)
@@ -242,7 +243,7 @@ def test_a_reading_the_rule_cannot_hand_on_waits_in_the_rule_error_queue(
     sensor = f"gas-{secrets.token_hex(3)}"
     payload = json.dumps({"kind": "co", "value": 900, "unit": "ppm", "ts": "2026-11-24T10:00Z"})
     topic = f"gyeonggi/safety/banwol/{sensor}/telemetry"
-    _publish(cloud, topic, payload.encode())
+    cloud.bridge.publish_local(topic, payload.encode())
     # Then IoT Core's error record, with the payload as published, is in the rule's error queue
     (error,) = cloud.wait_for(
         lambda: messages_on(cloud, "TelemetryRuleErrorQueue", sensor), what="the error record"
