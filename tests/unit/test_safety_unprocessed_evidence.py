@@ -8,11 +8,14 @@ and what is left for the platform's operators.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from gyeonggi.common.errors import Conflict, InvalidInput
@@ -67,8 +70,9 @@ def test_malformed_evidence_is_paged_at_once_and_dead_lettered_with_the_reason()
         "[1, 2]",
         json.dumps({**GAS, "complex_id": "no such id!", "severity": "apocalyptic"}),
         json.dumps({**GAS, "complex_id": "x" * 65, "severity": None}),
+        json.dumps({**GAS, "complex_id": ["banwol"], "severity": ["alarm"]}),
     ],
-    ids=["not-json", "array", "bad-id-and-severity", "long-id"],
+    ids=["not-json", "array", "bad-id-and-severity", "long-id", "lists"],
 )
 def test_evidence_nobody_can_place_goes_to_everyone_at_the_highest_severity(body: str) -> None:
     service, alerts, _ = _service()
@@ -77,6 +81,34 @@ def test_evidence_nobody_can_place_goes_to_everyone_at_the_highest_severity(body
     (page,) = alerts.published
     assert page["complex_id"] is None  # no attribute: only subscriptions for every complex
     assert page["severity"] == "critical" and page["level"] == 3
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=10,
+)
+
+
+@given(
+    body=st.one_of(
+        st.text(max_size=200),
+        st.builds(json.dumps, _JSON),
+        st.builds(
+            lambda extra: json.dumps({**GAS, **extra}),
+            st.dictionaries(st.sampled_from(["complex_id", "severity", "source", "ts"]), _JSON),
+        ),
+    )
+)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+def test_any_message_makes_a_page_with_attributes_a_subscription_can_match(body: str) -> None:
+    service, alerts, dead = _service()
+    service.take(body, InvalidInput("whatever it is"), receive_count=1, message_id="m")
+    (page,) = alerts.published
+    assert page["severity"] in ("warning", "alarm", "critical") and page["level"] == 3
+    assert page["complex_id"] is None or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", page["complex_id"])
+    assert len(json.dumps(page, ensure_ascii=False).encode()) < 256 * 1024
+    assert dead.kept[0][0] == body
 
 
 def test_a_message_cut_short_still_reaches_its_complex() -> None:

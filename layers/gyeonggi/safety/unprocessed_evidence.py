@@ -86,7 +86,9 @@ class Unprocessed:
             "complex_id": complex_id
             if isinstance(complex_id, str) and _COMPLEX_ID.fullmatch(complex_id)
             else None,
-            "severity": severity if severity in SEVERITY_RANK else "critical",
+            "severity": severity
+            if isinstance(severity, str) and severity in SEVERITY_RANK
+            else "critical",
             "level": PAGE_LEVEL,
             "reason": self.reason,
             "error": self.error,
