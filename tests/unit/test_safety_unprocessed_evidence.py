@@ -8,7 +8,6 @@ and what is left for the platform's operators.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,11 +67,11 @@ def test_malformed_evidence_is_paged_at_once_and_dead_lettered_with_the_reason()
     [
         "not json {",
         "[1, 2]",
-        json.dumps({**GAS, "complex_id": "no such id!", "severity": "apocalyptic"}),
-        json.dumps({**GAS, "complex_id": "x" * 65, "severity": None}),
+        json.dumps({**GAS, "complex_id": " ", "severity": "apocalyptic"}),
+        json.dumps({**GAS, "complex_id": "x" * 257, "severity": None}),
         json.dumps({**GAS, "complex_id": ["banwol"], "severity": ["alarm"]}),
     ],
-    ids=["not-json", "array", "bad-id-and-severity", "long-id", "lists"],
+    ids=["not-json", "array", "blank-id-bad-severity", "long-id", "lists"],
 )
 def test_evidence_nobody_can_place_goes_to_everyone_at_the_highest_severity(body: str) -> None:
     service, alerts, _ = _service()
@@ -106,7 +105,7 @@ def test_any_message_makes_a_page_with_attributes_a_subscription_can_match(body:
     service.take(body, InvalidInput("whatever it is"), receive_count=1, message_id="m")
     (page,) = alerts.published
     assert page["severity"] in ("warning", "alarm", "critical") and page["level"] == 3
-    assert page["complex_id"] is None or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", page["complex_id"])
+    assert page["complex_id"] is None or 0 < len(page["complex_id"].strip()) <= 256
     assert len(json.dumps(page, ensure_ascii=False).encode()) < 256 * 1024
     assert dead.kept[0][0] == body
 

@@ -24,3 +24,5 @@ def json_body(body: str | bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise InvalidInput(f"the message body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the message body is JSON nested too deeply") from None

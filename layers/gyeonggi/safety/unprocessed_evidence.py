@@ -16,10 +16,10 @@ Paging publishes the raw evidence and the reason to ``IncidentAlertsTopic`` with
 ``event_type`` ``EvidenceUnprocessed`` and the attributes subscriptions filter on
 (:mod:`gyeonggi_tools.safety.subscriptions`):
 
-- ``complex_id``: the evidence's, when it names one an id can be (from the text of a message
-  cut short, when it is there: the page then reaches that complex's staff as well); otherwise
-  left out, so only the subscriptions for every complex (the province's duty officers) hear
-  it, since nobody can tell whose it is;
+- ``complex_id``: the evidence's, when it names one (from the text of a message cut short, when
+  it is there: the page then reaches that complex's staff as well); otherwise left out, so only
+  the subscriptions for every complex (the province's duty officers) hear it, since nobody can
+  tell whose it is. Either way those subscriptions hear it;
 - ``severity``: the evidence's, when it has a valid one; otherwise ``critical``: an alarm we
   cannot read is taken at its worst;
 - ``level``: ``3``. Nobody can acknowledge a direct page and no workflow escalates it, so it
@@ -47,7 +47,7 @@ from typing import Any
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
-from gyeonggi.safety.evidence import SEVERITY_RANK
+from gyeonggi.safety.evidence import MAX_ID_CHARS, SEVERITY_RANK
 from gyeonggi.safety.ports import AlertPublisher, EvidenceDeadLetters
 
 #: The alert's ``event_type``: not an incident alert (there is no incident to acknowledge).
@@ -57,10 +57,8 @@ PAGE_LEVEL = 3
 #: Characters of the raw evidence a page carries. JSON escapes at most six bytes a character,
 #: so the page stays under SNS's 256 KB whatever the message held (evidence is under 1 KB).
 MAX_EVIDENCE_CHARS = 32_000
-#: What a complex id can be (the topic level, the subscriptions' filter values).
-_COMPLEX_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: The complex id in the text of a message that is no longer JSON (cut short, say).
-_COMPLEX_ID_IN_TEXT = re.compile(r'"complex_id"\s*:\s*"([A-Za-z0-9_-]{1,64})"')
+_COMPLEX_ID_IN_TEXT = re.compile(r'"complex_id"\s*:\s*"([^"\\]{1,' + str(MAX_ID_CHARS) + "})\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +81,10 @@ class Unprocessed:
         truncated = len(self.body) > MAX_EVIDENCE_CHARS
         return {
             "event_type": UNPROCESSED,
+            # Any id a subscription might name: one that none does still reaches the
+            # subscriptions for every complex, which a missing attribute reaches too.
             "complex_id": complex_id
-            if isinstance(complex_id, str) and _COMPLEX_ID.fullmatch(complex_id)
+            if isinstance(complex_id, str) and 0 < len(complex_id.strip()) <= MAX_ID_CHARS
             else None,
             "severity": severity
             if isinstance(severity, str) and severity in SEVERITY_RANK
