@@ -26,3 +26,24 @@ def json_body(body: str | bytes) -> Any:
         raise InvalidInput(f"the message body is not JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput("the message body is JSON nested too deeply") from None
+
+
+def require_encodable(data: Any, what: str, field: str | None = None) -> None:
+    """Refuse decoded JSON that cannot be written back as UTF-8 JSON.
+
+    JSON escapes can spell an unpaired UTF-16 surrogate (``"\\ud800"``), which Python decodes
+    but no store or queue can encode; a write of it would fail however often it was retried.
+
+    Raises
+    ------
+    InvalidInput
+        ``what`` holds such text, or is nested deeper than the encoder goes.
+    """
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{what}: text with an unpaired UTF-16 surrogate escape", field=field
+        ) from None
+    except RecursionError:
+        raise InvalidInput(f"{what}: JSON nested too deeply", field=field) from None

@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol, cast
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.clock import parse_iso
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import require_encodable
 
 Source = Literal["sensor", "camera"]
 Severity = Literal["warning", "alarm", "critical"]
@@ -112,11 +113,7 @@ def parse_evidence(data: Any) -> Evidence:
     """
     if not isinstance(data, dict):
         raise InvalidInput("the evidence must be a JSON object")
-    try:
-        # JSON escapes can spell a lone UTF-16 surrogate (\ud800): no store can encode it.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput("the evidence holds text with an unpaired surrogate") from None
+    require_encodable(data, "the evidence")
     data = _storable(data)
     source = data.get("source")
     if not isinstance(source, str) or source not in SOURCE_ID_FIELDS:

@@ -33,6 +33,7 @@ from pydantic import (
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.clock import aware, now
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import require_encodable
 
 SensorKind = Literal["lel", "co", "h2s", "nh3", "cl2", "flame", "smoke", "temperature"]
 
@@ -159,17 +160,11 @@ def decode_rule_message(message: Any) -> dict[str, Any]:
         ) from None
     try:
         reading = json.loads(text)
-        # JSON escapes can spell a lone UTF-16 surrogate (\ud800), which no store or queue
-        # can encode: refused here, not by the write that would fail on it later.
-        json.dumps(reading, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # before ValueError, of which it is one
-        raise InvalidInput(
-            "payload: text with an unpaired UTF-16 surrogate escape", field="payload"
-        ) from None
     except ValueError as exc:
         raise InvalidInput(f"payload: not JSON ({exc})", field="payload") from None
     except RecursionError:
         raise InvalidInput("payload: JSON nested too deeply", field="payload") from None
+    require_encodable(reading, "payload", field="payload")
     if not isinstance(reading, dict):
         raise InvalidInput(f"payload: a JSON {_json_type(reading)}, not an object", field="payload")
     return {

@@ -58,7 +58,7 @@ PAGE_LEVEL = 3
 #: so the page stays under SNS's 256 KB whatever the message held (evidence is under 1 KB).
 MAX_EVIDENCE_CHARS = 32_000
 #: The complex id in the text of a message that is no longer JSON (cut short, say).
-_COMPLEX_ID_IN_TEXT = re.compile(r'"complex_id"\s*:\s*"([^"\\]{1,' + str(MAX_ID_CHARS) + "})\"")
+_COMPLEX_ID_IN_TEXT = re.compile(r'"complex_id"\s*:\s*"([^"\\]{1,' + str(MAX_ID_CHARS) + '})"')
 
 
 @dataclass(frozen=True, slots=True)
