@@ -702,7 +702,7 @@ _EXAMPLES = itertools.count()
     kind=st.sampled_from(["co", "temperature", "flame"]),
 )
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     database=None,
