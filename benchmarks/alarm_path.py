@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -34,6 +35,14 @@ _READING = {"kind": "co", "unit": "ppm", "complex_id": "bench", "battery": 90}
 def _reading(sensor: str, i: int, value: float) -> dict[str, Any]:
     ts = datetime.now(UTC) - timedelta(seconds=600 - i * 0.01)
     return {**_READING, "sensor_id": sensor, "value": value, "ts": ts.isoformat()}
+
+
+def _message(sensor: str, i: int, value: float) -> dict[str, Any]:
+    """What the telemetry topic rule invokes the function with for ``_reading``'s payload:
+    the bytes as published (base64) and the topic's ids."""
+    reading = _reading(sensor, i, value)
+    ids = {k: reading.pop(k) for k in ("complex_id", "sensor_id")}
+    return {"payload": base64.b64encode(json.dumps(reading).encode()).decode(), **ids}
 
 
 # Child of the cold-start measurement: argv = code dir, module, first reading, second reading.
@@ -96,7 +105,7 @@ def _cold_start(options: Options) -> dict[bool, dict[str, list[float]]]:
                 if not tracing:
                     env["POWERTOOLS_TRACE_DISABLED"] = "true"
                 sensor = f"cold-{i}-{int(tracing)}"
-                readings = [json.dumps(_reading(sensor, k, v)) for k, v in ((0, 80.0), (1, 81.0))]
+                readings = [json.dumps(_message(sensor, k, v)) for k, v in ((0, 80.0), (1, 81.0))]
                 proc = subprocess.run(
                     [sys.executable, "-c", _COLD_CHILD, str(fn.code_dir), fn.module, *readings],
                     cwd=fn.code_dir,
@@ -155,7 +164,7 @@ def _in_cloud(options: Options) -> tuple[list[float], list[float], list[float]]:
         n = min(options.requests, 200)
         for i in range(options.warmup + n):
             started = time.perf_counter()
-            cloud.invoke("TelemetryFunction", _reading("invoke", i, 1.0 + (i % 3) * 0.1))
+            cloud.invoke("TelemetryFunction", _message("invoke", i, 1.0 + (i % 3) * 0.1))
             if i >= options.warmup:
                 invokes.append(time.perf_counter() - started)
 
@@ -265,7 +274,7 @@ def _handler_alone(options: Options) -> list[float]:
         n = min(options.requests, 500)
         for i in range(options.warmup + n):
             started = time.perf_counter()
-            app.handler(_reading("alone", i, 1.0 + (i % 3) * 0.1), Ctx())
+            app.handler(_message("alone", i, 1.0 + (i % 3) * 0.1), Ctx())
             if i >= options.warmup:
                 out.append(time.perf_counter() - started)
     return out

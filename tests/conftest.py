@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,30 @@ EVENTS = ROOT / "events"
 def load_event(relative: str) -> Any:
     """A sample event from ``events/`` (the same files ``sam local invoke -e`` takes)."""
     return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+def rule_message(
+    reading: Mapping[str, Any] | bytes,
+    complex_id: str | None = None,
+    sensor_id: str | None = None,
+) -> dict[str, Any]:
+    """What the telemetry topic rule hands the functions for one MQTT message.
+
+    ``TelemetryRule`` selects ``encode(*, 'base64') AS payload, topic(3) AS complex_id,
+    topic(4) AS sensor_id``. ``reading`` is the payload (bytes as published, or a mapping sent
+    as JSON); ``complex_id`` and ``sensor_id`` are the topic's, taken from the mapping when not
+    given (a device's payload never carries them in production: the topic does).
+    """
+    if isinstance(reading, Mapping):
+        body = dict(reading)
+        complex_id = complex_id or body.pop("complex_id", None)
+        sensor_id = sensor_id or body.pop("sensor_id", None)
+        reading = json.dumps(body).encode()
+    return {
+        "payload": base64.b64encode(reading).decode("ascii"),
+        "complex_id": complex_id,
+        "sensor_id": sensor_id,
+    }
 
 
 def _is_loopback(address: Any) -> bool:

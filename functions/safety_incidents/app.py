@@ -1,9 +1,11 @@
 """Opens or joins a safety incident per piece of evidence taken off the evidence queue.
 
 Each message is one sensor alarm or camera detection (:mod:`gyeonggi.safety.evidence`). A
-malformed message fails alone (partial batch response) and reaches the dead-letter queue after
-three receives; a concurrent change to the same incident fails the message too, and the
-redelivery joins the incident as it is now.
+record that fails does so alone (partial batch response); a concurrent change to the same
+incident fails the message too, and the redelivery joins the incident as it is now. Evidence
+that cannot be processed still reaches a person (:mod:`gyeonggi.safety.unprocessed_evidence`):
+a malformed message at once, any other failure on the record's last receive, is paged directly
+on the alerts topic with the raw evidence and the reason, then kept on the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from gyeonggi.safety.evidence import parse_evidence
 from gyeonggi.safety.incident_service import ingest
 from gyeonggi.safety.incident_store import IncidentStore
 from gyeonggi.safety.incident_workflow import IncidentAlerts, IncidentWorkflow
+from gyeonggi.safety.unprocessed_evidence import EvidenceDeadLetterQueue, UnprocessedEvidence
 
 logger, tracer, metrics = observability()
 
@@ -33,17 +36,43 @@ class IncidentSettings(Settings):
     incidents_table: str
     state_machine_arn: str
     alerts_topic_arn: str
+    evidence_dlq_url: str
+    #: The evidence queue's maxReceiveCount (its RedrivePolicy): a failure then is the last.
+    evidence_max_receives: int
 
 
 settings = IncidentSettings.from_env()
 store = IncidentStore(settings.incidents_table)
 workflow = IncidentWorkflow(settings.state_machine_arn)
 alerts = IncidentAlerts(settings.alerts_topic_arn)
+unprocessed = UnprocessedEvidence(
+    alerts, EvidenceDeadLetterQueue(settings.evidence_dlq_url), settings.evidence_max_receives
+)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str | None:
+    try:
+        return take_evidence(record)
+    except Exception as exc:
+        paged = unprocessed.take(
+            record.body,
+            exc,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            message_id=record.message_id,
+        )
+        if paged is None:
+            raise  # a later receive may process it
+        metrics.add_metric(name="EvidencePagedDirectly", unit="Count", value=1)
+        logger.error(
+            "evidence not processed: paged directly and dead-lettered",
+            extra={"reason": paged.reason, "error": paged.error, "receives": paged.receive_count},
+        )
+        return None
+
+
+def take_evidence(record: SQSRecord) -> str | None:
     data = json_body(record.body)
     evidence = parse_evidence(data)
     result = ingest(evidence, store, workflow, alerts, clock.now())

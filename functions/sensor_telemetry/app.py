@@ -1,15 +1,20 @@
 """The alarm path: one sensor reading from the IoT topic rule -> alarm state -> evidence.
 
-Per reading: validate (malformed or clock-skewed readings go to the dead-letter queue with the
-reason, never crash the function), read the sensor's state (one GetItem), evaluate the alarms
-(:func:`gyeonggi.safety.alarms.evaluate`, pure), send one evidence message per alarm event to
-the SafetyEvidenceQueue, then write the state back conditioned on its version.
+Per reading: decode the rule's message (the payload as published, base64, and the topic's
+ids) and validate it (a payload that is no JSON object, a malformed or clock-skewed reading
+goes to the dead-letter queue with the reason, never crashes the function), read the sensor's
+state (one GetItem), evaluate the alarms (:func:`gyeonggi.safety.alarms.evaluate`, pure), send
+one evidence message per alarm event to the SafetyEvidenceQueue, then write the state back
+conditioned on its version.
 
 Why evidence before the state write: if the write then fails, the retry (IoT invokes
 asynchronously; Lambda retries twice) re-evaluates the same reading and sends the same events
 again with the same ``detail.evidence_id``. The other order could lose an alarm: a state
 written with the reading in it makes every retry a no-op. A duplicate is the consumer's to
-drop; a lost gas alarm is nobody's to find.
+drop; a lost gas alarm is nobody's to find. A state store that fails (``StateNotLoaded``,
+``StateNotSaved``) fails the invocation after the evidence went out; after Lambda's two
+retries, the function's on-failure destination (``TelemetryDeadLetterQueue``) keeps the event
+with the error type and message.
 
 No numpy, scikit-learn or cv2 here (a test checks it in a fresh interpreter): statistical
 anomalies run on batches in ``functions/sensor_anomalies``.
@@ -27,7 +32,7 @@ from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
-from gyeonggi.safety.alarm_path import AlarmPath
+from gyeonggi.safety.alarm_path import AlarmPath, StateNotLoaded, StateNotSaved
 from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueue
 from gyeonggi.safety.heartbeats import ComplexRegister
 from gyeonggi.safety.sensor_state import AlarmStateStore
@@ -35,6 +40,7 @@ from gyeonggi.safety.telemetry import (
     RejectedReadings,
     Telemetry,
     check_clock_skew,
+    decode_rule_message,
     parse_telemetry,
 )
 
@@ -88,7 +94,12 @@ alarm_path = AlarmPath(store, configs, send_evidence, complexes)
 
 def process(reading: Telemetry, received_at: datetime) -> dict[str, Any]:
     """Evaluate and persist one valid reading; returns what happened."""
-    outcome = alarm_path.handle(reading, received_at)
+    try:
+        outcome = alarm_path.handle(reading, received_at)
+    except (StateNotLoaded, StateNotSaved) as exc:
+        metrics.add_metric(name="StateStoreFailed", unit="Count", value=1)
+        logger.error("sensor state store failed; evidence sent", extra={"reason": str(exc)})
+        raise
     if outcome.unregistered:
         metrics.add_metric(name="ComplexRegisterFailed", unit="Count", value=1)
     if outcome.conflicts:
@@ -106,13 +117,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     received_at = clock.now()
     started = time.perf_counter()
     try:
-        reading = parse_telemetry(event)
+        data = decode_rule_message(event)
     except InvalidInput as exc:
         return _reject(event, exc.message, "TelemetryRejected")
     try:
+        reading = parse_telemetry(data)
+    except InvalidInput as exc:
+        return _reject(data, exc.message, "TelemetryRejected")
+    try:
         check_clock_skew(reading, received_at)
     except InvalidInput as exc:
-        return _reject(event, exc.message, "TelemetryClockSkew")
+        return _reject(data, exc.message, "TelemetryClockSkew")
     result = process(reading, received_at)
     metrics.add_metric(
         name="AlarmPathMs", unit="Milliseconds", value=(time.perf_counter() - started) * 1000

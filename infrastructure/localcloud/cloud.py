@@ -377,10 +377,18 @@ class LocalCloud:
     def _register_functions(self) -> None:
         issuer_env = self.issuer.environment() if self.issuer else {}
         lambda_client = self.client("lambda")
+        invoke_configs = self.stack.of_type("AWS::Lambda::EventInvokeConfig")
         retries = {
             r.properties["FunctionName"]: int(r.properties["MaximumRetryAttempts"])
-            for r in self.stack.of_type("AWS::Lambda::EventInvokeConfig")
+            for r in invoke_configs
             if "MaximumRetryAttempts" in r.properties
+        }
+        on_failure = {
+            r.properties["FunctionName"]: r.properties["DestinationConfig"]["OnFailure"][
+                "Destination"
+            ]
+            for r in invoke_configs
+            if "OnFailure" in r.properties.get("DestinationConfig", {})
         }
         for resource in self.stack.of_type("AWS::Lambda::Function"):
             artifact = self.stack.artifacts.get(resource.logical_id)
@@ -399,6 +407,7 @@ class LocalCloud:
                     artifact.source,
                     extra,
                     dead_letter_arn=dead_letter,
+                    on_failure_arn=on_failure.get(resource.physical_id),
                     async_retries=retries.get(resource.physical_id, 2),
                 )
             )
@@ -406,7 +415,7 @@ class LocalCloud:
 
     def _send_dead_letter(self, target_arn: str, body: str, attributes: dict[str, str]) -> None:
         if ":sqs:" not in target_arn:
-            log.error("dead-letter target %s is not a queue; event dropped", target_arn)
+            log.error("failure target %s is not a queue; event dropped", target_arn)
             return
         queue_name = target_arn.rsplit(":", 1)[-1]
         sqs = self.client("sqs")

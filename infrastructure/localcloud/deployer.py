@@ -514,7 +514,10 @@ class Deployer:
     def _event_invoke_config(self, r: Resource) -> None:
         r.physical_id = f"{r.properties['FunctionName']}:{r.properties.get('Qualifier', '$LATEST')}"
         r.status = "emulated"
-        r.note = "MaximumRetryAttempts honoured by the local runner; destinations are not"
+        r.note = (
+            "MaximumRetryAttempts and OnFailure destinations (SQS) honoured by the local "
+            "runner; OnSuccess destinations and MaximumEventAgeInSeconds are not"
+        )
 
     def _event_source_mapping(self, r: Resource) -> None:
         p = r.properties

@@ -10,10 +10,18 @@ rule's actions the way IoT Core does:
 * ``Sqs`` -> ``sqs_client.send_message(QueueUrl=url, MessageBody=...)``, base64-encoded when
   ``UseBase64`` is true.
 
-A failed action (an exception, or a ``FunctionError`` in the invoke response) sends the rule's
-``ErrorAction``, if any, the error record IoT Core sends: ``ruleName``, ``topic``,
+A failed action (an exception, a ``FunctionError`` in the invoke response, or a payload the
+action cannot carry: ``SELECT *`` passes a payload that is no JSON object on as bytes, and a
+Lambda action takes JSON only) sends the rule's ``ErrorAction``, if any, the error record IoT
+Core sends (developer guide, "Error handling (error action)"): ``ruleName``, ``topic``,
 ``cloudwatchTraceId``, ``clientId``, ``base64OriginalPayload`` and ``failures`` (one entry per
-failed action with ``failedAction``, ``failedResource`` and ``errorMessage``).
+failed action with ``failedAction``, ``failedResource`` and ``errorMessage``), one record per
+rule and message.
+
+A rule whose SELECT reads fields of a payload that is no JSON object is not evaluated at all:
+AWS counts it in the rule's ``ParseError`` metric and runs neither the actions nor the error
+action (which covers failed actions only). The bridge does the same and counts it in
+``stats["parse_errors"]``; a rule that must see every payload selects ``encode(*, 'base64')``.
 
 Everything the emulation cannot honour (unsupported SQL, action types other than Lambda and SQS,
 unknown SQL versions) raises :class:`UnsupportedTopicRule` from the constructor, naming the rule,
@@ -212,7 +220,7 @@ class TopicRuleBridge:
             "dispatched": 0,
             "failed": 0,
             "error_actions": 0,
-            "dropped_not_json": 0,
+            "parse_errors": 0,
         }
         self._counter_lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
@@ -241,8 +249,9 @@ class TopicRuleBridge:
         ``received``: messages seen (MQTT or :meth:`publish_local`); ``matched``: rule
         evaluations whose topic matched and WHERE held; ``dispatched``: actions that succeeded;
         ``failed``: actions that failed (exception or ``FunctionError``, error actions
-        included); ``error_actions``: error records sent successfully; ``dropped_not_json``:
-        rule evaluations skipped because the query reads a payload that is not a JSON object.
+        included); ``error_actions``: error records sent successfully; ``parse_errors``: rule
+        evaluations skipped because the SELECT reads fields of a payload that is no JSON object
+        (AWS's ``ParseError`` metric: no action, no error action).
         """
         with self._counter_lock:
             return dict(self._counters)
@@ -294,18 +303,18 @@ class TopicRuleBridge:
                 document, decoded = decode_payload(payload), True
             try:
                 output = rule.query.evaluate_document(
-                    topic, document, client_id=client_id, timestamp_ms=timestamp_ms
+                    topic, document, raw=payload, client_id=client_id, timestamp_ms=timestamp_ms
                 )
             except Exception:
                 log.exception("topic rule %s: evaluating a message on %s failed", rule.name, topic)
                 self._count("failed")
                 continue
             if output is None:
-                if document is None and rule.query.reads_payload:
-                    self._count("dropped_not_json")
+                if document is None and rule.query.needs_object:
+                    self._count("parse_errors")
                     log.warning(
-                        "topic rule %s: payload on %s is not a JSON object; message dropped "
-                        "(%d bytes)",
+                        "topic rule %s: ParseError: the payload on %s is not a JSON object and "
+                        "the SELECT reads its fields; no action runs, as in AWS IoT (%d bytes)",
                         rule.name,
                         topic,
                         len(payload),
@@ -317,9 +326,17 @@ class TopicRuleBridge:
         return matched
 
     def _run_actions(
-        self, rule: _Rule, topic: str, payload: bytes, client_id: str, output: dict[str, Any]
+        self,
+        rule: _Rule,
+        topic: str,
+        payload: bytes,
+        client_id: str,
+        output: dict[str, Any] | bytes,
     ) -> None:
-        message = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(output, bytes):
+            message = output  # SELECT * of a payload that is no JSON object: its bytes
+        else:
+            message = json.dumps(output, separators=(",", ":"), ensure_ascii=False).encode()
         failures: list[dict[str, str]] = []
         for action in rule.actions:
             error = self._perform(action, message)
@@ -353,7 +370,7 @@ class TopicRuleBridge:
                 "base64OriginalPayload": base64.b64encode(payload).decode("ascii"),
                 "failures": failures,
             }
-            error = self._perform(rule.error_action, json.dumps(record, ensure_ascii=False))
+            error = self._perform(rule.error_action, json.dumps(record).encode())
             if error is None:
                 self._count("error_actions")
             else:
@@ -366,22 +383,33 @@ class TopicRuleBridge:
                     error,
                 )
 
-    def _perform(self, action: _Action, message: str) -> str | None:
+    def _perform(self, action: _Action, message: bytes) -> str | None:
         """Run one action; return ``None`` on success, else the error message."""
         try:
             if action.kind == "Lambda":
+                try:
+                    json.loads(message)
+                except ValueError:
+                    # Lambda's Invoke takes a JSON document; AWS IoT's Lambda action does not
+                    # turn bytes into one (the developer guide's "Working with binary payloads").
+                    return (
+                        "the payload is not JSON, and a Lambda action takes JSON only (select "
+                        "encode(*, 'base64') to pass bytes on)"
+                    )
                 response = self._lambda.invoke(
-                    FunctionName=action.resource,
-                    InvocationType="Event",
-                    Payload=message.encode("utf-8"),
+                    FunctionName=action.resource, InvocationType="Event", Payload=message
                 )
                 function_error = (response or {}).get("FunctionError")
                 if function_error:
                     return f"Lambda function error ({function_error}): {_read_body(response)}"
                 return None
-            body = message
             if action.use_base64:
-                body = base64.b64encode(message.encode("utf-8")).decode("ascii")
+                body = base64.b64encode(message).decode("ascii")
+            else:
+                try:
+                    body = message.decode("utf-8")
+                except UnicodeDecodeError:
+                    return "the payload is not UTF-8 text (set UseBase64 to send bytes to SQS)"
             self._sqs.send_message(QueueUrl=action.resource, MessageBody=body)
             return None
         except Exception as exc:

@@ -16,6 +16,7 @@ Grammar (keywords are case-insensitive)::
     operand    := literal | field | call | "(" expr ")" | "-" number
     field      := identifier ("." identifier)*
     call       := topic() | topic(n) | timestamp() | clientid() | isUndefined(expr) | isNull(expr)
+                | encode(*, 'base64')
     literal    := 'string' | "string" | number | TRUE | FALSE
 
 Everything else (other functions, arithmetic, ``CASE``, ``SELECT VALUE``, nested ``SELECT``,
@@ -40,11 +41,18 @@ Evaluation follows the AWS documentation:
   value (defined and not ``null``), the reading a rule author means by "the field is present".
   ``x IS [NOT] UNDEFINED`` and ``isUndefined(x)`` test presence; ``isNull(x)`` is AWS's function.
 
-Payloads that are not a JSON object (binary data, invalid JSON, a bare JSON array or scalar): AWS
-would hand ``SELECT *`` the raw bytes, which a Lambda action cannot take. Here
-:meth:`IotQuery.evaluate` returns ``None`` for such a payload whenever the query reads the
-payload at all (``*`` or any field reference), and callers should log the drop. A query that reads
-only ``topic()``, ``timestamp()``, ``clientid()`` and literals still evaluates.
+Payloads that are not a JSON object (binary data, invalid JSON, a bare JSON array or scalar), as
+AWS IoT treats them (developer guide: "Working with binary payloads", the ``*`` operator of "JSON
+extensions", the rule metric ``ParseError``):
+
+* ``SELECT *`` alone hands the raw bytes on (:meth:`IotQuery.evaluate` returns ``bytes``); a
+  WHERE clause that reads a field sees ``Undefined``. What an action makes of bytes is the
+  action's: a Lambda action needs JSON and fails, so the rule's error action gets the message.
+* ``encode(*, 'base64')`` reads the payload as bytes and works on anything.
+* Any other SELECT that reads the payload (a field, or ``*`` with more items: keys cannot be
+  added to bytes) cannot be evaluated: AWS counts a ``ParseError``, logs it and runs neither the
+  actions nor the error action (which covers failed actions only). Here the result is ``None``
+  and :attr:`IotQuery.needs_object` tells the caller it was that, not a false WHERE.
 
 An unaliased SELECT item must be a field reference (its key is the last path segment, as in
 ``SELECT a.b`` -> ``{"b": ...}``); functions and other expressions need ``AS alias``, because AWS's
@@ -53,6 +61,7 @@ generated key names are not something to rely on.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -72,7 +81,14 @@ __all__ = [
     "validate_topic_filter",
 ]
 
-SUPPORTED_FUNCTIONS: Final = ("topic", "timestamp", "clientid", "isUndefined", "isNull")
+SUPPORTED_FUNCTIONS: Final = (
+    "topic",
+    "timestamp",
+    "clientid",
+    "isUndefined",
+    "isNull",
+    "encode",
+)
 
 
 class UnsupportedIotSql(ValueError):
@@ -271,6 +287,7 @@ class _Context:
     document: dict[str, Any] | None
     client_id: str
     timestamp_ms: int | None
+    raw: bytes = b""
     _levels: list[str] | None = None
 
     @property
@@ -343,6 +360,14 @@ class _Timestamp(_Expr):
 class _ClientId(_Expr):
     def evaluate(self, ctx: _Context) -> Any:
         return ctx.client_id
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodeBase64(_Expr):
+    """``encode(*, 'base64')``: the payload's bytes, whatever they are (no JSON needed)."""
+
+    def evaluate(self, ctx: _Context) -> Any:
+        return base64.b64encode(ctx.raw).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +473,10 @@ class IotQuery:
     where
         The WHERE condition, or ``None``.
     reads_payload
-        Whether the query needs the payload to be a JSON object (``*`` or a field reference).
+        Whether the query reads the payload as JSON (``*`` or a field reference anywhere).
+    needs_object
+        Whether its SELECT cannot be evaluated on a payload that is no JSON object (a field,
+        or ``*`` beside other items): AWS's ``ParseError``. ``SELECT *`` alone can.
     """
 
     sql: str
@@ -456,6 +484,12 @@ class IotQuery:
     items: tuple[SelectItem, ...]
     where: _Expr | None
     reads_payload: bool = field(default=False)
+    needs_object: bool = field(default=False)
+
+    @property
+    def star_only(self) -> bool:
+        """``SELECT *`` with nothing beside it: bytes pass through as they came."""
+        return len(self.items) == 1 and self.items[0].expr is None
 
     def matches_topic(self, topic: str) -> bool:
         """Tell whether a message on ``topic`` reaches this rule (MQTT wildcard semantics).
@@ -479,7 +513,7 @@ class IotQuery:
         *,
         client_id: str = "",
         timestamp_ms: int | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any] | bytes | None:
         """Run the rule on one message.
 
         Parameters
@@ -496,14 +530,19 @@ class IotQuery:
 
         Returns
         -------
-        dict or None
-            The outgoing payload, or ``None`` when the topic does not match, the WHERE clause is
-            not true, or the query reads a payload that is not a JSON object.
+        dict, bytes or None
+            The outgoing payload: a JSON object, or the payload's bytes for ``SELECT *`` on a
+            payload that is no JSON object; ``None`` when the topic does not match, the WHERE
+            clause is not true, or the SELECT :attr:`needs_object` and the payload is none.
         """
         if not self.matches_topic(topic):
             return None
+        if isinstance(payload, Mapping):
+            raw = json.dumps(payload).encode("utf-8")
+        else:
+            raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
         return self.evaluate_document(
-            topic, decode_payload(payload), client_id=client_id, timestamp_ms=timestamp_ms
+            topic, decode_payload(payload), raw=raw, client_id=client_id, timestamp_ms=timestamp_ms
         )
 
     def evaluate_document(
@@ -511,9 +550,10 @@ class IotQuery:
         topic: str,
         document: dict[str, Any] | None,
         *,
+        raw: bytes = b"",
         client_id: str = "",
         timestamp_ms: int | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any] | bytes | None:
         """Run the rule on a payload already decoded by :func:`decode_payload`.
 
         The topic is not matched again (the caller routes by :meth:`matches_topic`), so that a
@@ -525,19 +565,24 @@ class IotQuery:
             The topic the message was published on.
         document
             The decoded JSON object, or ``None`` for a payload that is not one.
+        raw
+            The payload's bytes, as published (what ``SELECT *`` passes on for a payload that
+            is no JSON object, and what ``encode(*, 'base64')`` encodes).
         client_id, timestamp_ms
             As for :meth:`evaluate`.
 
         Returns
         -------
-        dict or None
+        dict, bytes or None
             As for :meth:`evaluate`. Nested values are shared with ``document``, not copied.
         """
-        if document is None and self.reads_payload:
+        if document is None and self.needs_object:
             return None
-        ctx = _Context(topic, document, client_id, timestamp_ms)
+        ctx = _Context(topic, document, client_id, timestamp_ms, raw)
         if self.where is not None and _to_boolean(self.where.evaluate(ctx)) is not True:
             return None
+        if document is None and self.star_only:
+            return raw
         result: dict[str, Any] = {}
         for item in self.items:
             if item.expr is None:
@@ -729,7 +774,10 @@ class _Parser:
         reads = any(i.expr is None or i.expr.reads_payload() for i in items) or (
             where is not None and where.reads_payload()
         )
-        return IotQuery(self.sql, topic_filter, tuple(items), where, reads)
+        needs_object = any(i.expr is not None and i.expr.reads_payload() for i in items) or (
+            len(items) > 1 and any(i.expr is None for i in items)
+        )
+        return IotQuery(self.sql, topic_filter, tuple(items), where, reads, needs_object)
 
     def parse_item(self) -> SelectItem:
         start = self.token
@@ -883,6 +931,8 @@ class _Parser:
             index = None if self.is_punct(")") else self._topic_index()
             self.expect_punct(")")
             return _Topic(index)
+        if lowered == "encode":
+            return self._encode(name_token)
         args: list[_Expr] = []
         if not self.is_punct(")"):
             if self.token.kind == "OP" and self.token.value == "*":
@@ -899,6 +949,24 @@ class _Parser:
         if len(args) != 1:
             raise self.error(f"{name}() takes exactly one argument", name_token)
         return _Is(args[0], "UNDEFINED" if lowered == "isundefined" else "NULL", False)
+
+    def _encode(self, name_token: _Token) -> _Expr:
+        # Only the form a rule uses to pass any payload on as bytes: encode(*, 'base64').
+        if not (self.token.kind == "OP" and self.token.value == "*"):
+            raise self.error(
+                f"{name_token.value}() is supported locally only as encode(*, 'base64')",
+                name_token,
+            )
+        self.advance()
+        self.expect_punct(",")
+        if self.token.kind != "STRING" or self.token.value != "base64":
+            raise self.error(
+                f"{name_token.value}() is supported locally only as encode(*, 'base64')",
+                name_token,
+            )
+        self.advance()
+        self.expect_punct(")")
+        return _EncodeBase64()
 
     def _topic_index(self) -> int:
         token = self.token

@@ -39,8 +39,12 @@ class LocalFunction:
     logical_id: str
     source_dir: Path
     extra_environment: dict[str, str] = field(default_factory=dict)
-    #: Where asynchronous invocations that failed every attempt go (``DeadLetterConfig``).
+    #: Where asynchronous invocations that failed every attempt go (``DeadLetterConfig``): the
+    #: event, with the error in message attributes.
     dead_letter_arn: str | None = None
+    #: The on-failure destination of asynchronous invocations (``EventInvokeConfig``): an
+    #: invocation record with the event and the error in its body.
+    on_failure_arn: str | None = None
     #: Lambda retries a failed asynchronous invocation twice by default.
     async_retries: int = 2
 
@@ -117,6 +121,34 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def _failure_record(
+    fn: Any, request_id: str, attempts: int, event: str, error: dict[str, Any]
+) -> dict[str, Any]:
+    """Lambda's invocation record for an asynchronous invocation that failed every attempt
+    (the Lambda developer guide, "Capturing records of Lambda asynchronous invocations")."""
+    try:
+        request_payload: Any = json.loads(event)
+    except ValueError:
+        request_payload = event
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{fn.function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": request_payload,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": error,
+    }
+
+
 class InProcessRunner:
     """Loads each function's module once (its cold start) and calls its handler."""
 
@@ -130,7 +162,8 @@ class InProcessRunner:
         self._left_behind: set[str] = set()
         self._original: Any = None
         self._original_invoke: Any = None
-        #: Sends ``(target_arn, body, attributes)`` to a dead-letter queue; set by the cloud.
+        #: Sends ``(target_arn, body, attributes)`` to a queue (a dead-letter queue, an
+        #: on-failure destination); set by the cloud.
         self.dead_letter_sender: Any = None
 
     # -- wiring into moto
@@ -225,7 +258,8 @@ class InProcessRunner:
 
     def invoke_async(self, fn: Any, body: Any) -> None:
         """An ``Event`` invocation: the caller is answered at once (202) and never sees the
-        function's error; Lambda retries, then sends the event to the dead-letter queue."""
+        function's error; Lambda retries, then sends the event to the dead-letter queue and an
+        invocation record to the on-failure destination (whichever are configured)."""
         local = self.functions.get(fn.function_name)
         attempts = 1 + (local.async_retries if local else 0)
         for _ in range(attempts):
@@ -233,18 +267,24 @@ class InProcessRunner:
             if not errored:
                 return
         log.warning("%s failed %d asynchronous attempts", fn.function_name, attempts)
-        if local and local.dead_letter_arn and self.dead_letter_sender is not None:
-            error = json.loads(payload)
-            event = body if isinstance(body, str) else json.dumps(body)
+        if local is None or self.dead_letter_sender is None:
+            return
+        error = json.loads(payload)
+        event = body if isinstance(body, str) else json.dumps(body)
+        request_id = self.invocations[-1].request_id
+        if local.dead_letter_arn:
             self.dead_letter_sender(
                 local.dead_letter_arn,
                 event,
                 {
-                    "RequestID": self.invocations[-1].request_id,
+                    "RequestID": request_id,
                     "ErrorCode": "200",
                     "ErrorMessage": str(error.get("errorMessage", ""))[:1000],
                 },
             )
+        if local.on_failure_arn:
+            record = _failure_record(fn, request_id, attempts, event, error)
+            self.dead_letter_sender(local.on_failure_arn, json.dumps(record, default=str), {})
 
     def _handler(self, fn: Any, local: LocalFunction) -> Any:
         module_path, _, attribute = fn.handler.rpartition(".")

@@ -79,6 +79,8 @@ RETAINED: dict[str, str] = {
     "SafetyEvidenceQueue": "alarms and detections not yet turned into an incident",
     "SafetyEvidenceDeadLetterQueue": "safety evidence that could not open an incident",
     "IncidentFailureQueue": "incidents whose alert workflow failed (`gyeonggi safety redrive`)",
+    "TelemetryRuleErrorQueue": "readings IoT Core could not hand to the alarm path, payload "
+    "included: the only copy of readings nobody evaluated",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -100,7 +102,8 @@ DELETED: dict[str, str] = {
     "HeartbeatSweepDeadLetterQueue": "failed sweeps; the next minute's sweep redoes the work",
     "TelemetryBatchQueue": "readings for pre-alarms, worthless after minutes",
     "TelemetryBatchDeadLetterQueue": "as TelemetryBatchQueue",
-    "TelemetryDeadLetterQueue": "rejected readings: a device to fix, not an alarm to raise",
+    "TelemetryDeadLetterQueue": "rejected readings (a device to fix, not an alarm to raise) and "
+    "readings whose state write failed after their evidence went out",
     "CctvAnalysisDeadLetterQueue": "upload events; the segments stay in the retained bucket and "
     "can be analysed again",
     "ComplaintIntakeLogs": "execution errors only (no execution data); its fixed name would "

@@ -504,6 +504,14 @@ def test_every_dead_letter_and_failure_queue_pages_the_operators() -> None:
             props.get("DeadLetterConfig", {}).get("TargetArn"),
         )
         waiting |= {t for t in map(_referenced_logical_id, targets) if t in queues}
+    # So do asynchronous invocations' on-failure destinations and topic rules' error actions.
+    for spec in _of_type(transformed, "AWS::Lambda::EventInvokeConfig").values():
+        failure = _properties(spec).get("DestinationConfig", {}).get("OnFailure", {})
+        waiting |= {t for t in [_referenced_logical_id(failure.get("Destination"))] if t in queues}
+    for spec in _of_type(transformed, "AWS::IoT::TopicRule").values():
+        error_action = _properties(spec).get("TopicRulePayload", {}).get("ErrorAction", {})
+        url = error_action.get("Sqs", {}).get("QueueUrl")
+        waiting |= {t for t in [_referenced_logical_id(url)] if t in queues}
     watched: dict[str, list[Any]] = {}
     for spec in _of_type(transformed, "AWS::CloudWatch::Alarm").values():
         props = _properties(spec)
@@ -688,3 +696,18 @@ def test_the_alarm_path_reserves_concurrency_only_when_asked() -> None:
         )
         resolved[value] = resolver.resolve({"ReservedConcurrentExecutions": spec})
     assert resolved == {0: {}, 300: {"ReservedConcurrentExecutions": 300}}
+
+
+def test_the_incident_function_knows_its_queues_last_receive_and_dead_letter_queue() -> None:
+    """It pages evidence on the last receive before SQS would dead-letter it unseen: the count
+    and the queue it is given must be the evidence queue's own redrive policy."""
+    source = _source()
+    fn = _of_type(source, "AWS::Serverless::Function")["IncidentFunction"]
+    env = _properties(fn)["Environment"]["Variables"]
+    (event,) = _properties(fn)["Events"].values()
+    queue = _referenced_logical_id(event["Properties"]["Queue"])
+    redrive = _properties(_of_type(source, "AWS::SQS::Queue")[str(queue)])["RedrivePolicy"]
+    assert int(env["EVIDENCE_MAX_RECEIVES"]) == int(redrive["maxReceiveCount"])
+    assert _referenced_logical_id(env["EVIDENCE_DLQ_URL"]) == _referenced_logical_id(
+        redrive["deadLetterTargetArn"]
+    )

@@ -21,6 +21,7 @@ from gyeonggi.safety.ports import (
     AlarmStates,
     AlertPublisher,
     ComplexRegistry,
+    EvidenceDeadLetters,
     IncidentRecords,
     IncidentWorkflowPort,
 )
@@ -165,6 +166,16 @@ class FakeComplexRegistry:
         self.first_seen.setdefault(complex_id, now)
 
 
+class FakeEvidenceDeadLetters:
+    """The evidence dead-letter queue: each raw message with its attributes, in order."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[str, dict[str, Any]]] = []
+
+    def keep(self, body: str, *, reason: str, error: str, paged: bool) -> None:
+        self.kept.append((body, {"reason": reason, "error": error, "paged": paged}))
+
+
 # mypy checks each fake against the port the services take it as.
 _incidents: IncidentRecords = FakeIncidentStore()
 _workflow: IncidentWorkflowPort = FakeWorkflow()
@@ -172,3 +183,4 @@ _alerts: AlertPublisher = FakeAlerts()
 _states: AlarmStates = FakeAlarmStates()
 _configs: AlarmConfigSource = FakeAlarmConfigs()
 _complexes: ComplexRegistry = FakeComplexRegistry()
+_dead_letters: EvidenceDeadLetters = FakeEvidenceDeadLetters()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -75,10 +76,29 @@ def test_malformed_reading_is_rejected_to_the_dead_letter_queue(cloud: LocalClou
     assert _state(cloud, f"banwol#{sensor}") is None
 
 
-def test_non_json_payload_is_counted_not_crashing_the_bridge(cloud: LocalCloud) -> None:
-    before = cloud.bridge.stats["dropped_not_json"]
-    _publish(cloud, "gyeonggi/safety/banwol/gas-x/telemetry", b"\x00\x01 not json")
-    assert cloud.bridge.stats["dropped_not_json"] == before + 1
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"\x00\x01 not json", "payload: not JSON"),
+        (b"[41, 42]", "payload: a JSON array, not an object"),
+        (b"\xc3\x28", "payload: not UTF-8 text"),
+    ],
+    ids=["binary", "array", "not-utf8"],
+)
+def test_a_payload_that_is_no_json_object_reaches_the_dead_letter_queue_with_the_reason(
+    cloud: LocalCloud, payload: bytes, reason: str
+) -> None:
+    # The rule passes every payload on as published (encode(*, 'base64')): none is a ParseError
+    # that AWS IoT would drop; the alarm path rejects it with the reason and the bytes.
+    sensor = f"gas-{secrets.token_hex(3)}"
+    parse_errors = cloud.bridge.stats["parse_errors"]
+    # The bridge's own entry point: MQTT itself is the other tests' (a second a publish).
+    cloud.bridge.publish_local(f"gyeonggi/safety/banwol/{sensor}/telemetry", payload)
+    (dead,) = cloud.wait_for(lambda: _dead_letters(cloud, sensor), what="the rejection")
+    body = json.loads(dead["Body"])
+    assert body["reason"].startswith(reason)
+    assert base64.b64decode(body["payload"]["payload"]) == payload
+    assert cloud.bridge.stats["parse_errors"] == parse_errors
 
 
 def test_topics_outside_the_rule_are_not_routed(cloud: LocalCloud) -> None:
@@ -210,3 +230,26 @@ def test_a_complex_gone_dark_is_found_by_the_sweep_and_opens_an_incident(
     # A stale sweep is not retried (the next one is a minute away): EventInvokeConfig is honoured.
     sweep = cloud.runner.functions[cloud.physical_id("HeartbeatSweepFunction")]
     assert sweep.async_retries == 0
+
+
+def test_a_reading_the_rule_cannot_hand_on_waits_in_the_rule_error_queue(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Lambda refusing the rule's invoke (throttled, or the function's permission gone)
+    def throttled(**kwargs: Any) -> Any:
+        raise RuntimeError("TooManyRequestsException: Rate Exceeded")
+
+    monkeypatch.setattr(cloud.bridge._lambda, "invoke", throttled)
+    sensor = f"gas-{secrets.token_hex(3)}"
+    payload = json.dumps({"kind": "co", "value": 900, "unit": "ppm", "ts": "2026-11-24T10:00Z"})
+    topic = f"gyeonggi/safety/banwol/{sensor}/telemetry"
+    cloud.bridge.publish_local(topic, payload.encode())
+    # Then IoT Core's error record, with the payload as published, is in the rule's error queue
+    (error,) = cloud.wait_for(
+        lambda: messages_on(cloud, "TelemetryRuleErrorQueue", sensor), what="the error record"
+    )
+    record = json.loads(error["Body"])
+    assert record["ruleName"] and record["topic"] == topic
+    assert base64.b64decode(record["base64OriginalPayload"]).decode() == payload
+    (failure,) = record["failures"]
+    assert failure["failedAction"] == "LambdaAction" and "Rate Exceeded" in failure["errorMessage"]

@@ -15,7 +15,14 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from tests.conftest import load_event
-from tests.integration.conftest import Http, Published, TopicTap, listed_incident, scaled_time
+from tests.integration.conftest import (
+    Http,
+    Published,
+    TopicTap,
+    listed_incident,
+    messages_on,
+    scaled_time,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -227,16 +234,69 @@ def test_operator_routes_answer_401_403_404_409_and_400(
     assert http.request("POST", f"{path}/ack", token=operator).status == 409
 
 
-def test_incident_function_sample_batch_fails_only_the_malformed_record(
-    cloud: LocalCloud,
+def test_incident_function_sample_batch_pages_the_malformed_record_directly(
+    cloud: LocalCloud, alerts: TopicTap
 ) -> None:
+    malformed = "5afe0000-0000-4000-8000-000000000003"
     response, errored = cloud.invoke(
         "IncidentFunction", load_event("safety_incidents/sqs_batch_with_malformed.json")
     )
-    assert not errored
-    assert response == {
-        "batchItemFailures": [{"itemIdentifier": "5afe0000-0000-4000-8000-000000000003"}]
-    }
+    # No retry can mend it: paged at once, kept on the dead-letter queue, the record done.
+    assert not errored and response == {"batchItemFailures": []}
+    (page,) = _pages(cloud, alerts, malformed)
+    assert page.attributes["event_type"] == "EvidenceUnprocessed"
+    assert page.attributes["complex_id"] == "sample-banwol-sihwa"
+    assert page.attributes["level"] == "3" and page.body["error"] == "InvalidInput"
+    assert _dead_lettered(cloud, '"sample-banwol-sihwa"')
+
+
+def _pages(cloud: LocalCloud, tap: TopicTap, message_id: str) -> list[Published]:
+    def probe() -> list[Published] | None:
+        tap.drain()
+        found = [p for p in tap.backlog if p.body.get("message_id") == message_id]
+        return found or None
+
+    return cloud.wait_for(probe, 10, interval=0.05, what=f"the direct page of {message_id}")
+
+
+def _dead_lettered(cloud: LocalCloud, marker: str) -> list[dict[str, Any]]:
+    found = messages_on(cloud, "SafetyEvidenceDeadLetterQueue", marker)
+    for message in found:
+        attributes = message["MessageAttributes"]
+        assert attributes["paged"]["StringValue"] == "true" and attributes["reason"]
+    return found
+
+
+def test_evidence_that_keeps_failing_is_paged_on_its_last_receive_then_dead_lettered(
+    cloud: LocalCloud, alerts: TopicTap
+) -> None:
+    # Given a complex whose open-incident pointer is corrupt (no incident named): every
+    # attempt to join its incident fails, whatever the evidence
+    complex_id = _complex()
+    cloud.client("dynamodb").put_item(
+        TableName=cloud.physical_id("IncidentsTable"),
+        Item={"incident_id": {"S": f"complex#{complex_id}"}},
+    )
+    # When a gas alarm of that complex arrives on the evidence queue
+    _send(cloud, _gas(complex_id))
+    # Then after three receives (the queue's maxReceiveCount) it is paged to the complex's
+    # subscribers with the raw evidence and the reason, once, and kept for the operators
+    page = cloud.wait_for(
+        lambda: [p for p in (alerts.drain(), alerts.backlog)[1]
+                 if p.attributes.get("complex_id") == complex_id] or None,
+        15, interval=0.1, what="the direct page",
+    )[0]  # fmt: skip
+    assert page.attributes["event_type"] == "EvidenceUnprocessed"
+    assert page.attributes["severity"] == "alarm" and page.body["receive_count"] == 3
+    assert json.loads(page.body["evidence"])["complex_id"] == complex_id
+    (kept,) = cloud.wait_for(lambda: _dead_lettered(cloud, complex_id), what="the DLQ copy")
+    assert json.loads(kept["Body"]) == _gas(complex_id)
+    incident = "IncidentFunction"
+    attempts = [
+        c for c in cloud.runner.calls(cloud.physical_id(incident))
+        if complex_id in json.dumps(c.event)
+    ]  # fmt: skip
+    assert len(attempts) == 3  # bounded: no further receive
 
 
 def test_steps_function_sample_event_fails_for_an_unknown_incident(cloud: LocalCloud) -> None:

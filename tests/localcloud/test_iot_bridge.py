@@ -19,7 +19,8 @@ DLQ_URL = "https://sqs.ap-northeast-2.amazonaws.com/123456789012/telemetry-dlq"
 QUEUE_URL = "https://sqs.ap-northeast-2.amazonaws.com/123456789012/readings"
 TOPIC = "gyeonggi/safety/banwol/gas-017/telemetry"
 
-# The shape of the template's TelemetryRule, intrinsics resolved.
+# A rule that reads the payload's fields (the template's TelemetryRule before it selected
+# encode(*, 'base64')), intrinsics resolved: most tests are about routing JSON objects.
 TELEMETRY_RULE: dict[str, Any] = {
     "Description": "Sensor telemetry from industrial complexes to the telemetry function.",
     "AwsIotSqlVersion": "2016-03-23",
@@ -81,7 +82,7 @@ def test_lambda_action_gets_the_rule_output_asynchronously() -> None:
         "dispatched": 1,
         "failed": 0,
         "error_actions": 0,
-        "dropped_not_json": 0,
+        "parse_errors": 0,
     }
 
 
@@ -140,16 +141,79 @@ def test_several_rules_and_actions_with_where() -> None:
     assert b.stats["dispatched"] == 6
 
 
-def test_payload_that_is_not_json_is_dropped_with_a_warning(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    "payload", [b"\x00\x01 raw frame", b"[1, 2]", b'"text"', b"42", b'{"v": 4', b"\xff{}"]
+)
+def test_a_select_reading_fields_of_no_json_object_is_a_parse_error_as_in_aws(
+    caplog: pytest.LogCaptureFixture, payload: bytes
 ) -> None:
-    lam = FakeLambda()
-    b = bridge(lam=lam)
+    # AWS IoT counts a ParseError and runs neither the actions nor the error action (which
+    # covers failed actions only): the message is gone, which is why the template's rule
+    # selects encode(*, 'base64').
+    lam, sqs = FakeLambda(), FakeSqs()
+    b = bridge(lam=lam, sqs=sqs)
     with caplog.at_level(logging.WARNING, logger="localcloud.iot_bridge"):
-        assert b.publish_local(TOPIC, b"\x00\x01 raw frame") == []
+        assert b.publish_local(TOPIC, payload) == []
+    assert lam.calls == [] and sqs.messages == []
+    assert b.stats["parse_errors"] == 1 and b.stats["error_actions"] == 0
+    assert "ParseError" in caplog.text
+
+
+# The template's TelemetryRule: the payload as bytes (base64) and the topic's ids.
+ENCODED_RULE = rule(
+    Sql="SELECT encode(*, 'base64') AS payload, topic(3) AS complex_id, topic(4) AS sensor_id "
+    "FROM 'gyeonggi/safety/+/+/telemetry'"
+)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"kind": "co", "value": 41}', b"\x00\x01 raw frame", b"[1, 2]", b"42", b"\xff\xfe", b""],
+)
+def test_the_template_rule_hands_every_payload_on_as_published(payload: bytes) -> None:
+    lam = FakeLambda()
+    b = bridge(("TelemetryRule", ENCODED_RULE), lam=lam)
+    assert b.publish_local(TOPIC, payload) == ["TelemetryRule"]
+    (event,) = lam.events()
+    assert event == {
+        "payload": base64.b64encode(payload).decode(),
+        "complex_id": "banwol",
+        "sensor_id": "gas-017",
+    }
+    assert b.stats["parse_errors"] == 0
+
+
+def test_select_star_passes_bytes_on_and_a_lambda_action_refuses_them() -> None:
+    # SELECT * alone hands a payload that is no JSON object on as bytes; a Lambda action takes
+    # JSON only, so it fails and the error action gets IoT Core's record with the reason.
+    lam, sqs = FakeLambda(), FakeSqs()
+    star = rule(Sql="SELECT * FROM 'gyeonggi/safety/+/+/telemetry'")
+    b = bridge(("Star", star), lam=lam, sqs=sqs)
+    assert b.publish_local(TOPIC, b"\x00\x01 raw frame") == ["Star"]
     assert lam.calls == []
-    assert b.stats["dropped_not_json"] == 1
-    assert "not a JSON object" in caplog.text
+    record = json.loads(sqs.bodies(DLQ_URL)[0])
+    assert base64.b64decode(record["base64OriginalPayload"]) == b"\x00\x01 raw frame"
+    (failure,) = record["failures"]
+    assert failure["failedAction"] == "LambdaAction"
+    assert "not JSON" in failure["errorMessage"]
+    # A JSON array or number is JSON: the function gets it as it is.
+    assert b.publish_local(TOPIC, b"[1, 2]") == ["Star"]
+    assert lam.events() == [[1, 2]]
+
+
+def test_select_star_bytes_reach_sqs_as_text_or_base64() -> None:
+    sqs = FakeSqs()
+    star = "SELECT * FROM 'gyeonggi/safety/+/+/telemetry'"
+    plain = rule(Sql=star, Actions=[{"Sqs": {"QueueUrl": QUEUE_URL, "RoleArn": "r"}}])
+    encoded = rule(
+        Sql=star, Actions=[{"Sqs": {"QueueUrl": QUEUE_URL, "RoleArn": "r", "UseBase64": True}}]
+    )
+    b = bridge(("Plain", plain), ("Encoded", encoded), sqs=sqs)
+    b.publish_local(TOPIC, b"not json")
+    b.publish_local(TOPIC, b"\xff\xfe")
+    assert sqs.bodies(QUEUE_URL) == ["not json", "bm90IGpzb24=", "//4="]
+    (failure,) = json.loads(sqs.bodies(DLQ_URL)[0])["failures"]
+    assert "not UTF-8" in failure["errorMessage"]  # the plain action cannot carry 0xff
 
 
 def test_a_rule_that_does_not_read_the_payload_works_on_binary() -> None:

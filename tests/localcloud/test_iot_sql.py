@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -17,14 +18,17 @@ from localcloud.iot_sql import (
 )
 
 TELEMETRY_SQL = (
-    "SELECT *, topic(3) AS complex_id, topic(4) AS sensor_id FROM 'gyeonggi/safety/+/+/telemetry'"
+    "SELECT encode(*, 'base64') AS payload, topic(3) AS complex_id, topic(4) AS sensor_id "
+    "FROM 'gyeonggi/safety/+/+/telemetry'"
 )
 TOPIC = "gyeonggi/safety/banwol/gas-017/telemetry"
 
 
 def run(sql: str, payload: object, topic: str = "t/x") -> dict | None:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return parse_iot_sql(sql).evaluate(topic, body, timestamp_ms=1_700_000_000_000)
+    out = parse_iot_sql(sql).evaluate(topic, body, timestamp_ms=1_700_000_000_000)
+    assert not isinstance(out, bytes)  # these tests send JSON objects
+    return out
 
 
 def where(condition: str, payload: object) -> bool:
@@ -39,8 +43,15 @@ def test_parses_the_project_telemetry_rule() -> None:
     query = parse_iot_sql(TELEMETRY_SQL)
     assert query.topic_filter == "gyeonggi/safety/+/+/telemetry"
     assert query.where is None
-    assert [item.key for item in query.items] == [None, "complex_id", "sensor_id"]
-    assert query.reads_payload
+    assert [item.key for item in query.items] == ["payload", "complex_id", "sensor_id"]
+    # It reads the payload as bytes: any payload evaluates, JSON or not.
+    assert not query.reads_payload and not query.needs_object
+    for raw in (b'{"v": 1}', b"\xff\xfe binary", b"[1]", b""):
+        assert query.evaluate(TOPIC, raw) == {
+            "payload": base64.b64encode(raw).decode(),
+            "complex_id": "banwol",
+            "sensor_id": "gas-017",
+        }
 
 
 def test_keywords_are_case_insensitive_and_whitespace_free_form() -> None:
@@ -103,7 +114,11 @@ def test_evaluate_returns_none_when_the_topic_does_not_match() -> None:
 
 
 def test_select_star_with_topic_segments() -> None:
-    out = parse_iot_sql(TELEMETRY_SQL).evaluate(TOPIC, b'{"gas": "CO", "value": 41.5}')
+    sql = (
+        "SELECT *, topic(3) AS complex_id, topic(4) AS sensor_id "
+        "FROM 'gyeonggi/safety/+/+/telemetry'"
+    )
+    out = parse_iot_sql(sql).evaluate(TOPIC, b'{"gas": "CO", "value": 41.5}')
     assert out == {"gas": "CO", "value": 41.5, "complex_id": "banwol", "sensor_id": "gas-017"}
 
 
@@ -154,7 +169,7 @@ def test_timestamp_and_clientid() -> None:
     }
     before = time.time_ns() // 1_000_000
     out = query.evaluate("t/x", b"{}")
-    assert out is not None and before <= out["ts"] <= time.time_ns() // 1_000_000
+    assert isinstance(out, dict) and before <= out["ts"] <= time.time_ns() // 1_000_000
     assert out["cid"] == ""
 
 
@@ -170,8 +185,13 @@ def test_whole_number_decimals_in_payloads_become_ints() -> None:
 )
 def test_non_object_payloads_give_nothing_when_the_payload_is_read(payload: bytes) -> None:
     assert decode_payload(payload) is None
-    assert parse_iot_sql("SELECT * FROM 't/x'").evaluate("t/x", payload) is None
-    assert parse_iot_sql("SELECT a FROM 't/x'").evaluate("t/x", payload) is None
+    # SELECT * alone passes the bytes on (what an action makes of them is the action's) ...
+    assert parse_iot_sql("SELECT * FROM 't/x'").evaluate("t/x", payload) == payload
+    assert parse_iot_sql("SELECT * FROM 't/x' WHERE a = 1").evaluate("t/x", payload) is None
+    # ... a SELECT reading fields, or adding keys to *, cannot be evaluated (AWS's ParseError).
+    for sql in ("SELECT a FROM 't/x'", "SELECT *, topic(1) AS t FROM 't/x'"):
+        query = parse_iot_sql(sql)
+        assert query.needs_object and query.evaluate("t/x", payload) is None
     # A query that never reads the payload still works.
     query = parse_iot_sql("SELECT topic() AS t FROM 't/x' WHERE topic(1) = 't'")
     assert not query.reads_payload
@@ -291,7 +311,8 @@ def test_undefined_is_a_singleton_without_truth_value() -> None:
         ("SELECT md5(deviceid) AS h FROM 'a'", "md5()"),
         ("SELECT get(a, 0) AS x FROM 'a'", "get()"),
         ("SELECT newuuid() AS id FROM 'a'", "newuuid()"),
-        ("SELECT encode(*, 'base64') AS data FROM 'a'", "encode()"),
+        ("SELECT encode(a, 'base64') AS data FROM 'a'", "encode(*, 'base64')"),
+        ("SELECT encode(*, 'hex') AS data FROM 'a'", "encode(*, 'base64')"),
         ("SELECT * FROM 'a' WHERE abs(v) > 1", "abs()"),
         ("SELECT VALUE color FROM 'a'", "SELECT VALUE"),
         ("SELECT (SELECT v FROM e) AS s FROM 'a'", "nested SELECT"),

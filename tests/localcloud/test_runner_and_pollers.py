@@ -232,3 +232,27 @@ def test_async_invocation_retries_then_dead_letters(function_dir: Path) -> None:
     assert attrs["ErrorMessage"] == "bad event"
     runner.invoke_async(_fn("fn", TABLE="t"), json.dumps({"n": 1}))
     assert len(sent) == 1 and len(runner.calls("fn")) == 4
+
+
+def test_async_invocation_that_fails_every_attempt_sends_lambdas_record_on_failure(
+    function_dir: Path,
+) -> None:
+    # An on-failure destination (EventInvokeConfig) gets the event with the error, not the
+    # event alone as a dead-letter queue does.
+    runner = InProcessRunner({})
+    runner.register(
+        LocalFunction("fn", "Fn", function_dir, on_failure_arn="arn:aws:sqs:r:1:failures")
+    )
+    sent: list[tuple[str, str, dict[str, str]]] = []
+    runner.dead_letter_sender = lambda arn, body, attrs: sent.append((arn, body, attrs))
+    runner.invoke_async(_fn("fn", TABLE="t"), json.dumps({"boom": True}))
+    ((arn, body, attrs),) = sent
+    record = json.loads(body)
+    assert arn == "arn:aws:sqs:r:1:failures" and attrs == {}
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestContext"]["requestId"] == runner.calls("fn")[-1].request_id
+    assert record["requestPayload"] == {"boom": True}
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorMessage"] == "bad event"
+    assert record["responsePayload"]["errorType"]

@@ -26,7 +26,7 @@ from localcloud.localstack import (
     localstack_client,
     localstack_resource,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, rule_message
 
 Aws = Callable[[str], Any]
 
@@ -98,10 +98,11 @@ GAS_LEAK_COMPLEX = f"ls-banwol-{secrets.token_hex(2)}"
 def gas_leak(stack: dict[str, Any], aws: Aws) -> dict[str, Any]:
     """A CO reading far above the alarm level, sent as soon as the stack is up.
 
-    Sent to the telemetry function as the IoT topic rule sends it (an asynchronous invoke:
-    the rule itself is a paid LocalStack feature). Started before every other test so that
-    the safety-alert workflow's first real-time acknowledgement wait (120 s) runs while they
-    do; ``test_safety_on_localstack`` checks where it got to.
+    Sent to the telemetry function as the IoT topic rule sends it (an asynchronous invoke of
+    the payload, base64, with the topic's ids: the rule itself is a paid LocalStack feature).
+    Started before every other test so that the safety-alert workflow's first real-time
+    acknowledgement wait (120 s) runs while they do; ``test_safety_on_localstack`` checks where
+    it got to.
     """
     reading = {
         "kind": "co",
@@ -114,7 +115,7 @@ def gas_leak(stack: dict[str, Any], aws: Aws) -> dict[str, Any]:
     answer = aws("lambda").invoke(
         FunctionName=stack["resources"]["TelemetryFunction"],
         InvocationType="Event",
-        Payload=json.dumps(reading).encode(),
+        Payload=json.dumps(rule_message(reading)).encode(),
     )
     assert answer["StatusCode"] == 202
     return {"reading": reading, "sent_at": datetime.now(UTC)}

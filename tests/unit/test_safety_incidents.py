@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
 from gyeonggi.safety.evidence import Evidence, parse_evidence
@@ -292,3 +296,66 @@ def test_an_unknown_incident_is_not_found(store: IncidentStore) -> None:
         store.get("inc-nope")
     with pytest.raises(NotFound):
         store.get("complex#banwol")
+
+
+# ------------------------------------------------------------------ any message: refused or kept
+
+_ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**45), 10**45)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from([1e300, -1e-300, "\ud800", "x" * 300, "", " "])
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_EXAMPLE_IDS = itertools.count()
+
+
+@given(
+    damage=st.dictionaries(
+        st.sampled_from(["source", "complex_id", "sensor_id", "kind", "severity", "ts", "gas",
+                         "value", "limit", "detail"]),
+        _ANY_JSON,
+        max_size=3,
+    ),
+)  # fmt: skip
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # One moto table for every example: each uses a complex of its own.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_any_message_is_refused_with_a_reason_or_stored_never_an_error_on_every_receive(
+    store: IncidentStore, damage: dict[str, Any]
+) -> None:
+    # The incident run: NaN in value, 1e300 in detail, a surrogate, a list for a severity...
+    # each is InvalidInput (paged at once) or evidence the incidents table keeps.
+    data = {**gas_evidence(complex_id=f"any-{next(_EXAMPLE_IDS)}"), **damage}
+    try:
+        evidence = parse_evidence(json.loads(json.dumps(data)))
+    except InvalidInput as exc:
+        assert exc.message
+        return
+    result = ingest(evidence, store, FakeWorkflow(), FakeAlerts(), T0)
+    assert result.outcome in ("opened", "ignored")
+
+
+def test_what_dynamodb_cannot_store_is_read_as_absent_and_the_evidence_kept() -> None:
+    deep: Any = "bottom"
+    for _ in range(40):
+        deep = {"d": deep}
+    data = gas_evidence(value=float("nan"), limit=1e300, detail={"": 1, "z": -math.inf, "n": deep})
+    evidence = parse_evidence(json.loads(json.dumps(data)))
+    assert (evidence.value, evidence.limit) == (None, None)
+    assert evidence.detail is not None and "" not in evidence.detail
+    assert evidence.detail["z"] is None
+    depth, level = 0, evidence.detail["n"]
+    while isinstance(level, dict):
+        depth, level = depth + 1, level["d"]
+    assert depth < 32 and level is None

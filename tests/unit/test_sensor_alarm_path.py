@@ -8,6 +8,7 @@ alarm function checked in a fresh interpreter.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import subprocess
@@ -21,11 +22,13 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from gyeonggi.safety.alarm_configs import ComplexAlarmConfigs
 from gyeonggi.safety.alarm_evidence import alarm_evidence, evidence_severity
-from gyeonggi.safety.alarm_path import AlarmPath
+from gyeonggi.safety.alarm_path import AlarmPath, StateNotLoaded, StateNotSaved
 from gyeonggi.safety.alarms import AlarmConfig, AlarmConfigError, AlarmEvent, Reading, evaluate
 from gyeonggi.safety.anomalies import (
     Z_FLAG,
@@ -39,7 +42,7 @@ from gyeonggi.safety.evidence import Evidence, EvidenceNotAccepted, EvidenceQueu
 from gyeonggi.safety.heartbeats import ComplexRegister, HeartbeatSweep, HeartbeatWatch
 from gyeonggi.safety.sensor_state import AlarmStateStore
 from gyeonggi.safety.telemetry import parse_telemetry
-from tests.conftest import load_event
+from tests.conftest import load_event, rule_message
 from tests.fakes.safety import FakeAlarmConfigs, FakeAlarmStates, FakeComplexRegistry
 from tests.unit.conftest import LambdaContext
 
@@ -140,7 +143,7 @@ def test_gas_ramp_sends_low_then_high_evidence_and_keeps_state(aws: dict[str, An
     start = NOW - timedelta(minutes=5)
     kinds = []
     for i, value in enumerate((2.0, 8.0, 12.0, 16.0, 22.0)):
-        result = app.handler(_reading(value, start + timedelta(seconds=10 * i)), CTX)
+        result = app.handler(rule_message(_reading(value, start + timedelta(seconds=10 * i))), CTX)
         assert result["accepted"] is True
         kinds += result["events"]
     assert "threshold_low" in kinds and "threshold_high" in kinds
@@ -159,7 +162,7 @@ def test_gas_ramp_sends_low_then_high_evidence_and_keeps_state(aws: dict[str, An
 
 def test_duplicate_reading_changes_nothing(aws: dict[str, Any]) -> None:
     app = _module("sensor_telemetry")
-    event = _reading(15.0, NOW)
+    event = rule_message(_reading(15.0, NOW))
     app.handler(event, CTX)
     assert app.handler(event, CTX)["stale"] is True
     assert [m["kind"] for m in _drain(aws, "evidence")] == ["threshold_low"]
@@ -167,13 +170,16 @@ def test_duplicate_reading_changes_nothing(aws: dict[str, Any]) -> None:
 
 def test_clock_skew_is_rejected_to_the_dead_letter_queue(aws: dict[str, Any]) -> None:
     app = _module("sensor_telemetry")
-    result = app.handler(_reading(30.0, NOW + timedelta(minutes=10)), CTX)
+    result = app.handler(rule_message(_reading(30.0, NOW + timedelta(minutes=10))), CTX)
     assert result["accepted"] is False and "clock skew" in result["reason"]
     (dead,) = _drain(aws, "dlq")
     assert dead["reason"].startswith("ts:") and dead["payload"]["sensor_id"] == "gas-1"
     assert _drain(aws, "evidence") == []
     # four minutes ahead is within the tolerance
-    assert app.handler(_reading(1.0, NOW + timedelta(minutes=4)), CTX)["accepted"] is True
+    assert (
+        app.handler(rule_message(_reading(1.0, NOW + timedelta(minutes=4))), CTX)["accepted"]
+        is True
+    )
 
 
 def test_sample_clock_skew_event_is_rejected(aws: dict[str, Any]) -> None:
@@ -184,7 +190,7 @@ def test_sample_clock_skew_event_is_rejected(aws: dict[str, Any]) -> None:
 
 def test_conflicting_write_is_retried_once_on_fresh_state(aws: dict[str, Any]) -> None:
     app = _module("sensor_telemetry")
-    app.handler(_reading(5.0, NOW - timedelta(seconds=30)), CTX)
+    app.handler(rule_message(_reading(5.0, NOW - timedelta(seconds=30))), CTX)
     real_save = app.store.save
     calls = []
 
@@ -200,7 +206,7 @@ def test_conflicting_write_is_retried_once_on_fresh_state(aws: dict[str, Any]) -
         return bool(real_save(reading, state, **kw))
 
     app.store.save = racing_save
-    assert app.handler(_reading(7.0, NOW - timedelta(seconds=10)), CTX)["accepted"]
+    assert app.handler(rule_message(_reading(7.0, NOW - timedelta(seconds=10))), CTX)["accepted"]
     assert calls == [1, 2]
     item = aws["dynamodb"].Table(TABLE).get_item(Key={"sensor_key": "banwol#gas-1"})["Item"]
     assert item["version"] == 3 and item["value"] == 7
@@ -392,7 +398,7 @@ def test_anomaly_function_reports_only_the_failed_sensor(aws: dict[str, Any]) ->
 
     app.batch.states.save = failing
     failures = app.handler(event, CTX)["batchItemFailures"]
-    bodies = {r["messageId"]: json.loads(r["body"]) for r in event["Records"][:-1]}
+    bodies = {r["messageId"]: json.loads(r["body"]) for r in event["Records"][:-1]}  # ids in clear
     assert failures and {bodies[f["itemIdentifier"]]["sensor_id"] for f in failures} == {"lel-0102"}
 
 
@@ -452,7 +458,7 @@ def test_register_is_idempotent_and_written_once_per_container(aws: dict[str, An
 
 def test_alarm_function_registers_the_complex_it_hears_from(aws: dict[str, Any]) -> None:
     app = _module("sensor_telemetry")
-    app.handler(_reading(2.0, NOW - timedelta(seconds=5)), CTX)
+    app.handler(rule_message(_reading(2.0, NOW - timedelta(seconds=5))), CTX)
     assert list(app.complexes.complex_ids()) == ["banwol"]
 
 
@@ -465,7 +471,7 @@ def test_alarm_is_not_held_back_by_a_failing_register(
         raise RuntimeError("throttled")
 
     monkeypatch.setattr(app.complexes, "ensure", broken)
-    result = app.handler(_reading(25.0, NOW - timedelta(seconds=5)), CTX)
+    result = app.handler(rule_message(_reading(25.0, NOW - timedelta(seconds=5))), CTX)
     assert result["accepted"] is True and "threshold_high" in result["events"]
     assert any(m["kind"] == "threshold_high" for m in _drain(aws, "evidence"))
 
@@ -562,3 +568,194 @@ def test_alarm_path_sends_evidence_before_it_writes_the_state() -> None:
     assert seen_by_send == [0] and states.load("banwol#co-1").version == 1
     assert complexes.first_seen == {"banwol": NOW}
     assert path.handle(reading, NOW).stale  # a redelivery changes nothing
+
+
+# ------------------------------------------------------------------ failing state stores
+
+
+class _BrokenStates(FakeAlarmStates):
+    """A state store whose reads or writes fail as DynamoDB can (throttled, a bad item)."""
+
+    def __init__(self, *, load: bool = False, save: bool = False) -> None:
+        super().__init__()
+        self.fail_load, self.fail_save = load, save
+
+    def load(self, sensor_key: str) -> Any:
+        if self.fail_load:
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return super().load(sensor_key)
+
+    def save(self, reading: Any, state: Any, **kwargs: Any) -> bool:
+        if self.fail_save:
+            raise RuntimeError("ValidationException: item too large")
+        return super().save(reading, state, **kwargs)
+
+
+def _collecting() -> tuple[list[Evidence], Any]:
+    sent: list[Evidence] = []
+
+    def send(evidence: Sequence[Evidence], /) -> int:
+        sent.extend(evidence)
+        return len(evidence)
+
+    return sent, send
+
+
+def test_a_state_write_that_fails_costs_no_alarm_and_says_why() -> None:
+    # Given a store that refuses every write (not a version conflict)
+    states, (sent, send) = _BrokenStates(save=True), _collecting()
+    path = AlarmPath(states, FakeAlarmConfigs(), send)
+    reading = parse_telemetry(_reading(900.0, NOW, sensor="co-1", kind="co"))
+    # When a reading far above the CO alarm level arrives, and Lambda tries it three times
+    for _ in range(3):
+        with pytest.raises(StateNotSaved, match=r"banwol#co-1: .*ValidationException"):
+            path.handle(reading, NOW)
+    # Then its alarm went out every time, with one id the incident function keeps once
+    assert {e.kind for e in sent} == {"threshold_high"}
+    assert len({e.detail["evidence_id"] for e in sent if e.detail}) == 1
+
+
+def test_a_state_that_cannot_be_read_is_judged_without_it_and_nothing_is_written() -> None:
+    states, (sent, send) = _BrokenStates(load=True), _collecting()
+    path = AlarmPath(states, FakeAlarmConfigs(), send)
+    reading = parse_telemetry(_reading(900.0, NOW, sensor="co-2", kind="co"))
+    with pytest.raises(StateNotLoaded, match="judged without it, 1 event"):
+        path.handle(reading, NOW)
+    assert [e.kind for e in sent] == ["threshold_high"]
+    states.fail_load = False
+    assert states.load("banwol#co-2").version == 0  # nothing written over the unread state
+
+
+def test_the_function_fails_the_invocation_after_the_evidence_went_out(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _module("sensor_telemetry")
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("ValidationException")
+
+    monkeypatch.setattr(app.store, "save", broken)
+    with pytest.raises(StateNotSaved):
+        app.handler(rule_message(_reading(900.0, NOW, sensor="co-3", kind="co")), CTX)
+    assert [m["kind"] for m in _drain(aws, "evidence")] == ["threshold_high"]
+
+
+# ------------------------------------------------------------------ what the rule hands on
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"[1, 2]", "payload: a JSON array, not an object"),
+        (b'"co 41 ppm"', "payload: a JSON string, not an object"),
+        (b"41", "payload: a JSON number, not an object"),
+        (b"null", "payload: a JSON null, not an object"),
+        (b"\x00\x01\x02binary", "payload: not JSON"),
+        (b"\xff\xfe{}", "payload: not UTF-8 text (byte 0xff at offset 0)"),
+        (b'{"kind": "co", "value": 4', "payload: not JSON (Expecting"),
+        (b"", "payload: not JSON"),
+        (b'{"firmware": "\\ud800"}', "payload: text with an unpaired UTF-16 surrogate escape"),
+        (b"[" * 100_000 + b"]" * 100_000, "payload: JSON nested too deeply"),
+    ],
+    ids=["array", "string", "number", "null", "binary", "not-utf8", "truncated", "empty",
+         "lone-surrogate", "deep"],
+)  # fmt: skip
+def test_a_payload_that_is_no_json_object_is_rejected_with_the_reason_and_its_bytes(
+    aws: dict[str, Any], payload: bytes, reason: str
+) -> None:
+    app = _module("sensor_telemetry")
+    message = rule_message(payload, "banwol", "gas-9")
+    result = app.handler(message, CTX)
+    assert result["accepted"] is False and result["reason"].startswith(reason)
+    (dead,) = _drain(aws, "dlq")
+    assert dead["reason"] == result["reason"]
+    assert dead["payload"] == message  # the bytes exactly as published, base64
+
+
+def test_the_topic_names_the_sensor_whatever_the_payload_claims(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    spoofed = _reading(2.0, NOW, sensor="gas-7") | {"complex_id": "other", "sensor_id": "x"}
+    result = app.handler(rule_message(spoofed, "banwol", "gas-7"), CTX)
+    assert result["sensor_key"] == "banwol#gas-7"
+
+
+def test_a_bare_nan_or_an_integer_past_float_range_is_a_fault(aws: dict[str, Any]) -> None:
+    app = _module("sensor_telemetry")
+    for n, text in enumerate((b"NaN", b"-Infinity", b"1e400", b"1" + b"0" * 400)):
+        body = b'{"kind": "co", "unit": "ppm", "ts": "%s", "value": %s}' % (
+            NOW.isoformat().encode(),
+            text,
+        )
+        result = app.handler(rule_message(body, "banwol", f"co-nan-{n}"), CTX)
+        assert result == {
+            "accepted": True,
+            "sensor_key": f"banwol#co-nan-{n}",
+            "events": ["fault_out_of_range"],
+        }
+    item = aws["dynamodb"].Table(TABLE).get_item(Key={"sensor_key": "banwol#co-nan-0"})["Item"]
+    assert "value" not in item and "fault_out_of_range" in item["active"]
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**400), 10**400),
+    st.sampled_from(["NaN", "Infinity", "-inf", "1e309", "1e-400", " 12 ", "0x10", "", "high"]),
+    st.floats(min_value=-1e-300, max_value=1e-300),
+    st.none(),
+    st.booleans(),
+)
+
+
+_EXAMPLES = itertools.count()
+
+
+@given(
+    value=_NUMBERS,
+    battery=st.one_of(st.none(), _NUMBERS),
+    kind=st.sampled_from(["co", "temperature", "flame"]),
+)
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # One moto account for every example: each writes its own sensor's item.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_any_value_is_accepted_or_rejected_and_the_state_write_never_fails(
+    aws: dict[str, Any], value: Any, battery: Any, kind: str
+) -> None:
+    # DynamoDB (boto3's serializer) refuses NaN, infinity and magnitudes past 1e126 or below
+    # 1e-130: whatever a device sends, the write must be one it takes.
+    app = _module("sensor_telemetry")
+    unit = {"co": "ppm", "temperature": "C", "flame": "bool"}[kind]
+    reading = {"kind": kind, "value": value, "unit": unit, "ts": NOW.isoformat()}
+    if battery is not None:
+        reading["battery"] = battery
+    body = json.dumps(reading, allow_nan=True).encode()
+    sensor = f"any-{next(_EXAMPLES)}"
+    result = app.handler(rule_message(body, "banwol", sensor), CTX)  # never raises
+    if result["accepted"]:
+        item = aws["dynamodb"].Table(TABLE).get_item(Key={"sensor_key": f"banwol#{sensor}"})
+        assert item["Item"]["version"] == 1
+    else:
+        assert result["reason"]
+
+
+def test_the_anomaly_path_skips_readings_no_transducer_gives(aws: dict[str, Any]) -> None:
+    app = _module("sensor_anomalies")
+    records = []
+    for n, value in enumerate(("NaN", "1e300", "-1e300", "Infinity")):
+        body = b'{"kind": "co", "unit": "ppm", "ts": "%s", "value": %s}' % (
+            (NOW - timedelta(seconds=n)).isoformat().encode(),
+            value.encode(),
+        )
+        message = rule_message(body, "banwol", "co-broken")
+        records.append({"messageId": f"m{n}", "body": json.dumps(message)})
+    assert app.handler({"Records": records}, CTX) == {"batchItemFailures": []}
+    assert (
+        not aws["dynamodb"]
+        .Table(TABLE)
+        .get_item(Key={"sensor_key": "banwol#co-broken"})
+        .get("Item")
+    )

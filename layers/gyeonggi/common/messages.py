@@ -173,3 +173,24 @@ def _check_strings(data: Any, what: str) -> None:
             stack.extend(value)
         elif isinstance(value, str) and _SURROGATE.search(value):
             raise InvalidInput(f"{what}: a string holds a lone surrogate (\\uD800-\\uDFFF)")
+
+
+def require_encodable(data: Any, what: str, field: str | None = None) -> None:
+    """Refuse decoded JSON that cannot be written back as UTF-8 JSON.
+
+    JSON escapes can spell an unpaired UTF-16 surrogate (``"\\ud800"``), which Python decodes
+    but no store or queue can encode; a write of it would fail however often it was retried.
+
+    Raises
+    ------
+    InvalidInput
+        ``what`` holds such text, or is nested deeper than the encoder goes.
+    """
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{what}: text with an unpaired UTF-16 surrogate escape", field=field
+        ) from None
+    except RecursionError:
+        raise InvalidInput(f"{what}: JSON nested too deeply", field=field) from None

@@ -25,6 +25,16 @@ class StateConflict(RuntimeError):
     """Another invocation changed the sensor's state twice while this one retried."""
 
 
+class StateNotLoaded(RuntimeError):
+    """The sensor's state could not be read. The reading was judged without it (as a new
+    sensor's) and that evidence went out; nothing was written."""
+
+
+class StateNotSaved(RuntimeError):
+    """The sensor's state could not be written (not a version conflict); its evidence had
+    already gone out."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmOutcome:
     """What the alarm path did with one reading."""
@@ -51,7 +61,11 @@ class AlarmPath:
 
     Evidence goes out before the state is written: if the write fails, the retry re-evaluates
     the same reading and repeats the same evidence ids, which the incident function drops; the
-    other order could lose an alarm.
+    other order could lose an alarm. A state that cannot be read or written never costs an
+    alarm either: the reading is judged against the set points without its history, the
+    evidence goes out, and a typed error (:class:`StateNotLoaded`, :class:`StateNotSaved`)
+    fails the invocation so that Lambda retries it (twice) and its failure destination keeps
+    the reading with the reason.
     """
 
     def __init__(
@@ -67,7 +81,15 @@ class AlarmPath:
         self.complexes = complexes
 
     def handle(self, reading: Any, received_at: datetime) -> AlarmOutcome:
-        """Raises ``StateConflict`` when the state changed twice while evaluating."""
+        """Evaluate one valid reading, send its evidence, save the sensor's state.
+
+        Raises
+        ------
+        StateConflict
+            The state changed twice while evaluating.
+        StateNotLoaded, StateNotSaved
+            The state store failed; the evidence went out first.
+        """
         outcome = self._evaluate(reading, received_at)
         if self.complexes is None:
             return outcome
@@ -84,7 +106,18 @@ class AlarmPath:
         config = self.configs.get(reading.complex_id)
         received_ms = round(received_at.timestamp() * 1000)
         for attempt in (0, 1):
-            stored = self.store.load(reading.sensor_key)
+            try:
+                stored = self.store.load(reading.sensor_key)
+            except Exception as exc:
+                # Without its history the reading is still judged against the set points (a
+                # new sensor's view: no exposure windows, no rise, no clearing), and nothing is
+                # written over a state that could not be read.
+                _, events = evaluate(None, reading, config)
+                self.send_evidence([alarm_evidence(e, received_at=received_at) for e in events])
+                raise StateNotLoaded(
+                    f"{reading.sensor_key}: sensor state not read ({_cause(exc)}); "
+                    f"judged without it, {len(events)} event(s) sent"
+                ) from exc
             state, events = evaluate(stored.state, reading, config)
             if stored.state is not None and state is stored.state:
                 # A duplicate or late delivery: evaluate() changed nothing, nothing to write.
@@ -92,12 +125,23 @@ class AlarmPath:
             previous_ts = stored.state.last_ts_ms if stored.state else None
             interval = smoothed_interval(stored.interval_s, previous_ts, state.last_ts_ms)
             self.send_evidence([alarm_evidence(e, received_at=received_at) for e in events])
-            if self.store.save(
-                reading,
-                state,
-                expected_version=stored.version,
-                received_ms=received_ms,
-                interval_s=interval,
-            ):
+            try:
+                saved = self.store.save(
+                    reading,
+                    state,
+                    expected_version=stored.version,
+                    received_ms=received_ms,
+                    interval_s=interval,
+                )
+            except Exception as exc:
+                raise StateNotSaved(
+                    f"{reading.sensor_key}: sensor state not written ({_cause(exc)}) after "
+                    f"its {len(events)} event(s) were sent"
+                ) from exc
+            if saved:
                 return AlarmOutcome(reading.sensor_key, tuple(events), conflicts=attempt)
         raise StateConflict(f"{reading.sensor_key}: state changed twice while evaluating")
+
+
+def _cause(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -76,8 +76,9 @@ STATE_VERSION = 2
 _READABLE_VERSIONS = frozenset({1, 2})
 
 _STEL_WINDOW_MS = 15 * 60 * 1000
-#: A detector pinned at full scale reads at or a little past its range; twice the full scale is
-#: no reading a transducer gives (a corrupt encoding, 1e300), so it is a fault, not an alarm.
+#: A detector pinned at full scale reads at or a little past its range; twice the full scale, in
+#: either direction, is no reading a transducer gives (a corrupt encoding, 1e300, -1e300), so it
+#: is a fault, not an alarm.
 ABSURD_RANGE_FACTOR = 2.0
 _TWA_WINDOW_MS = 8 * 60 * 60 * 1000
 
@@ -546,6 +547,17 @@ def _held_level(value: float, current: int, limits: KindLimits, ratio: float) ->
     return 0
 
 
+def plausible(value: float, limits: KindLimits) -> bool:
+    """Whether a transducer of this kind could give ``value`` at all.
+
+    NaN, infinity and anything more than :data:`ABSURD_RANGE_FACTOR` times the larger end of
+    the range in magnitude are not readings but a broken sensor or encoder: the alarm path
+    raises ``fault_out_of_range`` for them, and no path stores or averages them.
+    """
+    bound = ABSURD_RANGE_FACTOR * max(abs(limits.range_min), abs(limits.range_max))
+    return math.isfinite(value) and abs(value) <= bound
+
+
 def evaluate(
     state: SensorState | None,
     reading: ReadingLike,
@@ -630,7 +642,7 @@ def evaluate(
 
     # A value no transducer can give (NaN, infinity, far past full scale) is a broken sensor or
     # a broken encoder, never a gas level: a fault, and nothing of it is stored or averaged.
-    if not math.isfinite(value) or value > limits.range_max * ABSURD_RANGE_FACTOR:
+    if not plausible(value, limits):
         transition("fault_out_of_range", True, "warning", limits.range_max)
         new.hold_value = None  # fail safe: no exposure credit, no clearing of a standing alarm
         return new, events

@@ -39,9 +39,9 @@ from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
 from gyeonggi.common.clock import from_epoch_ms
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.messages import json_body
-from gyeonggi.safety.alarms import DEFAULT_LIMITS
+from gyeonggi.safety.alarms import DEFAULT_LIMITS, plausible
 from gyeonggi.safety.evidence import Evidence, EvidenceSender, evidence_id
-from gyeonggi.safety.telemetry import check_clock_skew, parse_telemetry
+from gyeonggi.safety.telemetry import check_clock_skew, decode_rule_message, parse_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -300,10 +300,15 @@ class AnomalyBatch:
         ids_by_sensor: dict[tuple[str, str, str], list[str]] = {}
         for record in records:
             try:
-                reading = parse_telemetry(json_body(record["body"]))
+                reading = parse_telemetry(decode_rule_message(json_body(record["body"])))
                 check_clock_skew(reading, now)
             except (InvalidInput, ValueError, TypeError):
                 # Not a failure: the alarm path dead-letters malformed readings with the reason.
+                outcome.skipped += 1
+                continue
+            if not plausible(reading.value, DEFAULT_LIMITS[reading.kind]):
+                # A broken sensor's NaN or 1e300 is the alarm path's fault_out_of_range; in the
+                # statistics it would only poison the median (and the state write).
                 outcome.skipped += 1
                 continue
             ts_ms = round(reading.ts.timestamp() * 1000)

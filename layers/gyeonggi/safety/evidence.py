@@ -16,13 +16,18 @@ The message on ``SafetyEvidenceQueue`` is a JSON object::
      "gas": ..., "value": ..., "limit": ..., "detail": {...}}
 
 ``gas``, ``value``, ``limit`` and ``detail`` are left out when a producer has none (a missing
-field and ``null`` read the same).
+field and ``null`` read the same). The incident's timeline keeps each piece of evidence in
+DynamoDB, so :func:`parse_evidence` reads what DynamoDB cannot store (a number such as NaN,
+infinity or 1e300, a map key ``""``, nesting past its 32 levels) as absent, anywhere in the
+message: it says nothing, and the evidence around it must still open its incident rather than
+fail on every receive.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +36,7 @@ from typing import Any, Literal, Protocol, cast
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.clock import parse_iso
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.messages import require_encodable
 
 Source = Literal["sensor", "camera"]
 Severity = Literal["warning", "alarm", "critical"]
@@ -39,6 +45,12 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITI
 #: The field that names the source, per kind of source.
 SOURCE_ID_FIELDS: dict[str, str] = {"sensor": "sensor_id", "camera": "camera_id"}
 _OPTIONAL = ("gas", "value", "limit", "detail")
+#: Ids and kinds: far longer than any producer's, far shorter than a DynamoDB key may be.
+MAX_ID_CHARS = 256
+#: The magnitudes DynamoDB stores (and 0); an integer of more than 38 digits it cannot.
+_DYNAMO_MIN, _DYNAMO_MAX, _DYNAMO_INT = 1e-130, 1e125, 10**38
+#: Levels of nesting DynamoDB stores; the timeline keeps evidence two levels down.
+_DYNAMO_DEPTH = 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +113,19 @@ def parse_evidence(data: Any) -> Evidence:
     """
     if not isinstance(data, dict):
         raise InvalidInput("the evidence must be a JSON object")
+    require_encodable(data, "the evidence")
+    data = _storable(data)
     source = data.get("source")
-    if source not in SOURCE_ID_FIELDS:
+    if not isinstance(source, str) or source not in SOURCE_ID_FIELDS:
         raise InvalidInput("source must be sensor or camera", field="source")
     id_field = SOURCE_ID_FIELDS[source]
     for name in ("complex_id", id_field, "kind"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise InvalidInput(f"{name} is missing", field=name)
+        if len(data[name]) > MAX_ID_CHARS:
+            raise InvalidInput(f"{name} is longer than {MAX_ID_CHARS} characters", field=name)
     severity = data.get("severity")
-    if severity not in SEVERITY_RANK:
+    if not isinstance(severity, str) or severity not in SEVERITY_RANK:
         raise InvalidInput("severity must be warning, alarm or critical", field="severity")
     try:
         # A device clock without a zone is taken as UTC rather than the function's local time.
@@ -139,6 +155,25 @@ def parse_evidence(data: Any) -> Evidence:
         limit=numbers["limit"],
         detail=detail,
     )
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """``value`` as DynamoDB can store it: a number it cannot, or anything nested deeper than its
+    32 levels, is ``None``; a map entry without a name (``""``) is left out."""
+    if depth >= _DYNAMO_DEPTH and isinstance(value, dict | list):
+        return None
+    if isinstance(value, dict):
+        return {key: _storable(item, depth + 1) for key, item in value.items() if key}
+    if isinstance(value, list):
+        return [_storable(item, depth + 1) for item in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _DYNAMO_INT else None
+    if isinstance(value, float):
+        storable = value == 0 or (math.isfinite(value) and _DYNAMO_MIN <= abs(value) < _DYNAMO_MAX)
+        return value if storable else None
+    return value
 
 
 def evidence_id(*parts: object) -> str:

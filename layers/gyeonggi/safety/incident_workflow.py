@@ -65,11 +65,15 @@ class IncidentAlerts:
             self.sns = sns
 
     def publish(self, alert: dict[str, Any]) -> None:
+        """Publish ``alert`` with its filter attributes; one it has no value for is left out
+        (a subscription filtering on it then does not match: a page of unknown complex
+        reaches the subscriptions for every complex only)."""
         self.sns.publish(
             TopicArn=self.topic_arn,
             Message=json.dumps(alert, ensure_ascii=False),
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": str(alert[name])}
                 for name in ("event_type", "complex_id", "severity", "level")
+                if alert.get(name) is not None
             },
         )

@@ -7,7 +7,10 @@ contract suite (``tests/unit/test_store_contracts.py``) checks that both behave 
 - :class:`IncidentRecords`: :class:`.incident_store.IncidentStore`; taken by
   :mod:`.incident_service` and :mod:`.incident_steps`.
 - :class:`IncidentWorkflowPort`: :class:`.incident_workflow.IncidentWorkflow`; the same two.
-- :class:`AlertPublisher`: :class:`.incident_workflow.IncidentAlerts`; :mod:`.incident_service`.
+- :class:`AlertPublisher`: :class:`.incident_workflow.IncidentAlerts`; :mod:`.incident_service`
+  and :mod:`.unprocessed_evidence`.
+- :class:`EvidenceDeadLetters`: :class:`.unprocessed_evidence.EvidenceDeadLetterQueue`;
+  :mod:`.unprocessed_evidence`.
 - :class:`AlarmStates`: :class:`.sensor_state.AlarmStateStore`; :mod:`.alarm_path`.
 - :class:`AlarmConfigSource`: :class:`.alarm_configs.ComplexAlarmConfigs`; :mod:`.alarm_path`.
 - :class:`ComplexRegistry`: :class:`.heartbeats.ComplexRegister`; :mod:`.alarm_path`.
@@ -80,7 +83,18 @@ class IncidentWorkflowPort(Protocol):
 class AlertPublisher(Protocol):
     """The incident alerts topic."""
 
-    def publish(self, alert: dict[str, Any]) -> None: ...
+    def publish(self, alert: dict[str, Any]) -> None:
+        """Publish ``alert``; its ``event_type``, ``complex_id``, ``severity`` and ``level``
+        become the message attributes subscriptions filter on (a ``None`` one is left out)."""
+        ...
+
+
+class EvidenceDeadLetters(Protocol):
+    """The evidence queue's dead-letter queue, for evidence the incident function gave up on."""
+
+    def keep(self, body: str, *, reason: str, error: str, paged: bool) -> None:
+        """Keep the raw message with why it was not processed and whether it was paged."""
+        ...
 
 
 class AlarmStates(Protocol):

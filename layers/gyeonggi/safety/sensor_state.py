@@ -5,7 +5,9 @@ whose cold start and per-message work must stay small (see :mod:`gyeonggi.safety
 
 One DynamoDB item per sensor (``sensor_key = complex_id#sensor_id``) holds
 
-- the last accepted reading (``kind``, ``value``, ``unit``, ``ts``, ...);
+- the last accepted reading (``kind``, ``value``, ``unit``, ``ts``, ...); ``value`` is removed
+  when the reading had no number DynamoDB can hold (NaN, infinity, 1e300: a sensor fault the
+  state records, :func:`gyeonggi.safety.alarms.plausible`);
 - ``state``: :meth:`SensorState.to_dict` without the sensor's identity (the item has it), what
   the alarm logic remembers;
 - ``version``: a counter for optimistic concurrency (two invocations for one sensor must not
@@ -22,6 +24,7 @@ gas sensor's item under 1 KB with 8 h of exposure and its anomaly history (docs/
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +83,6 @@ class AlarmStateStore(DynamoTable):
             ":complex": reading.complex_id,
             ":sensor": reading.sensor_id,
             ":kind": reading.kind,
-            ":value": reading.value,
             ":unit": reading.unit,
             ":ts": reading.ts.isoformat(),
             ":state": {k: v for k, v in state.to_dict().items() if k not in _IDENTITY},
@@ -94,7 +96,6 @@ class AlarmStateStore(DynamoTable):
             "complex_id = :complex",
             "sensor_id = :sensor",
             "kind = :kind",
-            "#value = :value",
             "#unit = :unit",
             "ts = :ts",
             "#state = :state",
@@ -104,6 +105,13 @@ class AlarmStateStore(DynamoTable):
             "last_seen = :seen",
             "interval_s = :interval",
         ]
+        removes = []
+        if _storable(reading.value):
+            values[":value"] = reading.value
+            sets.append("#value = :value")
+        else:
+            # Never a write that fails on the value: the state (with its fault) is what matters.
+            removes.append("#value")
         for name in ("battery", "firmware"):
             if getattr(reading, name, None) is not None:
                 values[f":{name}"] = getattr(reading, name)
@@ -117,7 +125,9 @@ class AlarmStateStore(DynamoTable):
         try:
             self.table.update_item(
                 Key={"sensor_key": f"{reading.complex_id}#{reading.sensor_id}"},
-                UpdateExpression="SET " + ", ".join(sets),
+                UpdateExpression="SET "
+                + ", ".join(sets)
+                + (" REMOVE " + ", ".join(removes) if removes else ""),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={
                     "#value": "value",
@@ -130,6 +140,15 @@ class AlarmStateStore(DynamoTable):
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+
+#: DynamoDB numbers: magnitudes below 1e126 (and above 1e-130, which readings, rounded to
+#: ``telemetry.RESOLUTION_DIGITS`` places, never are).
+_DYNAMO_MAX = 1e125
+
+
+def _storable(value: float) -> bool:
+    return math.isfinite(value) and abs(value) < _DYNAMO_MAX
 
 
 def smoothed_interval(previous: float | None, last_ts_ms: int | None, now_ms: int) -> float:
