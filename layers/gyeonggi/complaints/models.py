@@ -151,8 +151,8 @@ class CitizenSegment(BaseModel):
     consent_analytics: bool
 
 
-class Complaint(BaseModel):
-    """The stored complaint: no contact details, no name, no birth date."""
+class ServiceRequest(BaseModel):
+    """A request as Open311 shows it, stored or only received: nothing personal in it."""
 
     service_request_id: str
     jurisdiction_id: str
@@ -169,6 +169,35 @@ class Complaint(BaseModel):
     channel: Literal["open311", "api"]
     requested_datetime: datetime
     updated_datetime: datetime
+
+
+def as_submitted(message: IntakeMessage) -> dict[str, Any]:
+    """The :class:`ServiceRequest` fields of ``message`` as submitted (status ``open``).
+
+    Where a receipt and a stored complaint both start: one list, so the two cannot differ in
+    what they show of a request.
+    """
+    sub = message.submission
+    return {
+        "service_request_id": message.service_request_id,
+        "jurisdiction_id": sub.jurisdiction_id,
+        "service_code": sub.service_code,
+        "description": sub.description,
+        "agency_responsible": SERVICES[sub.service_code].department,
+        "lat": sub.lat,
+        "long": sub.long,
+        "address_string": sub.address_string,
+        "media_url": sub.media_url,
+        "attributes": sub.attributes,
+        "channel": message.channel,
+        "requested_datetime": message.submitted_at,
+        "updated_datetime": message.submitted_at,
+    }
+
+
+class Complaint(ServiceRequest):
+    """The stored complaint: no contact details, no name, no birth date."""
+
     citizen: CitizenSegment
 
 

@@ -17,8 +17,8 @@ from gyeonggi.complaints.models import (
     Complaint,
     Contact,
     IntakeMessage,
+    as_submitted,
 )
-from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 
 class ContactWriter(Protocol):
@@ -86,19 +86,7 @@ def separate(
         contacts.put_contact(contact)
     identifier = _identifier(contact)
     return Complaint(
-        service_request_id=message.service_request_id,
-        jurisdiction_id=sub.jurisdiction_id,
-        service_code=sub.service_code,
-        description=sub.description,
-        agency_responsible=SERVICES[sub.service_code].department,
-        lat=sub.lat,
-        long=sub.long,
-        address_string=sub.address_string,
-        media_url=sub.media_url,
-        attributes=sub.attributes,
-        channel=message.channel,
-        requested_datetime=message.submitted_at,
-        updated_datetime=message.submitted_at,
+        **as_submitted(message),
         citizen=CitizenSegment(
             pseudonym=pseudonymizer.pseudonym(identifier) if identifier else None,
             age_band=age_band(sub.citizen.birth_year, message.submitted_at.date()),

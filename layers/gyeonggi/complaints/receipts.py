@@ -27,12 +27,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from gyeonggi.common import clock
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
-from gyeonggi.complaints.models import IntakeMessage, to_item
-from gyeonggi.complaints.services import BY_CODE as SERVICES
+from gyeonggi.complaints.models import IntakeMessage, ServiceRequest, as_submitted, to_item
 
 #: How long a receipt answers for a complaint not yet stored.
 LIFETIME = timedelta(hours=1)
@@ -47,52 +46,26 @@ def owner_digest(account_id: str) -> str:
     return hashlib.sha256(f"gyeonggi-receipt-owner:{account_id}".encode()).hexdigest()
 
 
-class Receipt(BaseModel):
+class Receipt(ServiceRequest):
     """A complaint received and not yet stored: the fields Open311 shows, none of them personal.
 
     ``owner`` and ``expires_at`` are stored with it but never part of an answer (``to_item``
     leaves them out).
     """
 
-    service_request_id: str
-    jurisdiction_id: str
-    service_code: str
-    description: str
     status: Literal["open"] = "open"
     status_notes: None = None
-    agency_responsible: str
-    lat: float | None = None
-    long: float | None = None
-    address_string: str | None = None
-    media_url: str | None = None
-    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
-    channel: Literal["open311", "api"]
-    requested_datetime: datetime
-    updated_datetime: datetime
     owner: str | None = Field(default=None, exclude=True)
     expires_at: int = Field(exclude=True)
 
     @classmethod
     def of(cls, message: IntakeMessage) -> Receipt:
         """The receipt of ``message``: its submission without contact details or profile."""
-        sub = message.submission
         # Only the native API sets the account (the token's sub); an Open311 client's
         # account_id proves nothing and makes no owner (gyeonggi.complaints.access).
-        account = sub.account_id if message.channel == "api" else None
+        account = message.submission.account_id if message.channel == "api" else None
         return cls(
-            service_request_id=message.service_request_id,
-            jurisdiction_id=sub.jurisdiction_id,
-            service_code=sub.service_code,
-            description=sub.description,
-            agency_responsible=SERVICES[sub.service_code].department,
-            lat=sub.lat,
-            long=sub.long,
-            address_string=sub.address_string,
-            media_url=sub.media_url,
-            attributes=sub.attributes,
-            channel=message.channel,
-            requested_datetime=message.submitted_at,
-            updated_datetime=message.submitted_at,
+            **as_submitted(message),
             owner=owner_digest(account) if account else None,
             expires_at=int((message.submitted_at + LIFETIME).timestamp()),
         )
