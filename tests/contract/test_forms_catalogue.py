@@ -13,7 +13,8 @@ import pytest
 
 from gyeonggi.forms.catalogue import CATALOGUE_DIR, FORM_IDS, catalogue, load_document
 
-META_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "form-catalogue.schema.json"
+ROOT = Path(__file__).resolve().parents[2]
+META_SCHEMA = ROOT / "docs" / "schemas" / "form-catalogue.schema.json"
 
 #: Issue 11's table: the form ids and their core fields, in order. Fixed: outside tests use them.
 ISSUE_TABLE: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data
+from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data, mask_rrns
 
 # A function that had nothing to count in one invocation is normal, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -32,6 +32,16 @@ class _PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, dict | list):
             record.msg = mask_personal_data(record.msg)
+        elif isinstance(record.msg, str):
+            # A resident registration number in a message (or an exception's text) is masked
+            # wherever it is: the forms dialogue handles them.
+            record.msg = mask_rrns(record.msg)
+        if record.args:
+            record.msg, record.args = mask_rrns(record.getMessage()), None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = mask_rrns(
+                logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
+            )
         for key, value in list(vars(record).items()):
             if key in _STANDARD_ATTRS:
                 continue
@@ -39,6 +49,8 @@ class _PersonalDataFilter(logging.Filter):
                 setattr(record, key, "*****")
             elif isinstance(value, dict | list):
                 setattr(record, key, mask_personal_data(value))
+            elif isinstance(value, str):
+                setattr(record, key, mask_rrns(value))
         return True
 
 
