@@ -63,7 +63,7 @@ _ROAD_EN = re.compile(
 # Words around an address in speech that are not part of it.
 _LEAD = re.compile(
     r"^(?:(?:제|저희|우리|새|이전|전|예전|옛|원래|지금|현|건물|매수인|매수자|사는\s*분)\s*)?"
-    r"(?:집\s*)?(?:주소|address)?\s*(?:는|은|가|이|:)?\s*",
+    r"(?:집\s*)?(?:주소|address)\s*(?:는|은|가|이|:)?\s*",
     re.I,
 )
 _TRAIL = re.compile(
@@ -207,3 +207,20 @@ def check(text: str) -> Checked:
 def has_road(text: str) -> bool:
     """Whether ``text`` holds a road name with a building number (Korean or English)."""
     return bool(_ROAD.search(text) or _ROAD_EN.search(text))
+
+
+def city_hint(text: str) -> str | None:
+    """The Gyeonggi city or county named in ``text`` when it is no full address ("수원으로"),
+    so the next question can ask for the road in that city."""
+    if has_road(text):
+        return None
+    for token in re.findall(r"[가-힣]+", text):
+        for size in range(len(token), 1, -1):
+            j = _GG_KO.get(token[:size])
+            if j:
+                return j.name_ko
+    for word in re.findall(r"[A-Za-z]+", text):
+        j = _GG_EN.get(word.lower())
+        if j:
+            return j.name_ko
+    return None

@@ -33,7 +33,9 @@ _counter_ko = "|".join(sorted(COUNTERS_KO, key=len, reverse=True))
 _english = "|".join(sorted(_ENGLISH, key=len, reverse=True))
 
 _KO_COUNT = re.compile(
-    rf"(?P<num>[0-9]{{1,2}}|(?:{_native_ten})?(?:{_native_unit})?|[{_sino}]?십?[{_sino}]?)"
+    # Digits or native numerals only: a Sino-Korean one reads words ("일부" is "some", not
+    # "one copy"; "이부" ...), and nobody counts copies with them.
+    rf"(?P<num>[0-9]{{1,2}}|(?:{_native_ten})?(?:{_native_unit})?)"
     rf"\s*(?P<counter>{_counter_ko})"
     # What may follow a counter: nothing, punctuation or a particle; never the rest of a word
     # such as 통장 (bank account), 부동산, 장애, 번호.

@@ -15,7 +15,8 @@ from gyeonggi.forms.problems import Checked, problem
 #: A phone number inside text: optional +82, then groups of digits separated by spaces,
 #: hyphens, dots or parentheses; 9 to 13 digits in all. Not part of a longer run of digits.
 PATTERN = re.compile(
-    r"(?<![0-9-])(?:\+?82[\s-]?\(?0?\)?|\(?0)[0-9]{1,2}\)?(?:[\s.-]?[0-9]{3,4}){2}(?![0-9])"
+    r"(?<![0-9-])(?:\+82[\s-]?\(?0?\)?|(?<![0-9])82[\s-]\(?0?\)?|\(?0)[0-9]{1,2}\)?"
+    r"(?:[\s.-]?[0-9]{3,4}){2}(?![0-9-])"
 )
 _ALLOWED = re.compile(r"[0-9+()\s.-]{8,24}")
 

@@ -27,8 +27,11 @@ from gyeonggi.forms.numerals import bare_count, find_counts
 from gyeonggi.forms.problems import Checked, InvalidValue, problem
 
 _YES = re.compile(
-    r"^(?:네|예|응|어|그래요?|맞아요?|맞습니다|있어요|있습니다|있음|포함|넣어\s*주세요|넣어요|좋아요|"
-    r"yes|yeah|yep|yup|sure|of course|please do|include it|i do|i am|correct|right|ok|okay)\b",
+    r"^(?:네|넵|넹|예|응|어|그래요?|그렇습니다|그렇게\s*해|맞아|맞아요|맞습니다|맞네요|있어요|있습니다|있음|"
+    r"포함|넣어\s*주세요|넣어요|좋아요|좋습니다|확인|다\s*맞|"
+    r"yes|yeah|yep|yup|sure|of course|please do|include it|i do|i am|correct|right|ok|okay|"
+    r"that'?s (?:all )?(?:right|correct|fine|good)|all (?:good|correct)|looks? (?:good|right|fine)|"
+    r"confirm|perfect|fine|go ahead)\b",
     re.I,
 )
 _NO = re.compile(
@@ -71,6 +74,9 @@ def find_choices(field: FormField, text: str) -> list[tuple[str, int, int]]:
                 continue
             w = fold(word)
             if len(w) < 2:
+                # One syllable ("귀", "눈", "나") only as a word of its own, with a particle.
+                for m in re.finditer(rf"(?<![가-힣]){re.escape(w)}(?=$|[\s.,!?]|이|가|은|는|요|을|를|에|예요|이에요|입니다|이요|로|으로|만|도)", unicodedata.normalize("NFC", text)):
+                    hits.append((1, m.start(), m.end(), choice.id))
                 continue
             start = folded.find(w)
             while start >= 0:
