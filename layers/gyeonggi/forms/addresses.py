@@ -160,9 +160,17 @@ def _korean(text: str) -> Address:
     return Address(address, gyeonggi_city.id if gyeonggi_city else None)
 
 
+_UNIT_BEFORE = re.compile(r"(?:(?:apt|apartment|unit|flat|suite|#)\.?\s*[0-9A-Za-z-]+,?\s*)$", re.I)
+
+
 def _english(text: str, road: re.Match[str]) -> Address:
-    cleaned = _strip(re.sub(r"^(?:it'?s|my (?:new |old |previous )?address is|the address is|at)\s+",
-                            "", text.strip(), flags=re.I))
+    # From the building number (or a unit said just before it) on: "Before, I lived at" and
+    # the like are speech, not address.
+    start = road.start()
+    unit = _UNIT_BEFORE.search(text[:start])
+    if unit:
+        start = unit.start()
+    cleaned = _strip(text[start:])
     jurisdiction = None
     for word in re.findall(r"[A-Za-z]+", cleaned):
         j = _GG_EN.get(word.lower())
@@ -214,11 +222,14 @@ def city_hint(text: str) -> str | None:
     so the next question can ask for the road in that city."""
     if has_road(text):
         return None
-    for token in re.findall(r"[가-힣]+", text):
+    tokens = re.findall(r"[가-힣]+", text)
+    for i, token in enumerate(tokens):
         for size in range(len(token), 1, -1):
             j = _GG_KO.get(token[:size])
             if j:
-                return j.name_ko
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+                district = re.match(r"[가-힣]+구", nxt)
+                return f"{j.name_ko} {district.group(0)}" if district else j.name_ko
     for word in re.findall(r"[A-Za-z]+", text):
         j = _GG_EN.get(word.lower())
         if j:

@@ -27,7 +27,8 @@ _REGION_END = frozenset("시군구도읍면동리")
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
     for name, pattern in (
-        ("prev", r"전\s*주소|이전|예전|원래|살던|에서\s*이사|에서\s*왔|\bfrom\b|previous|\bold\b|used to"),
+        ("prev", r"전\s*주소|이전|예전|원래|살던|전에는|에서\s*이사|에서\s*왔|\bfrom\b|previous|\bold\b|"
+                 r"used to|before|earlier|formerly"),
         ("new", r"새\s*주소|새로|새\s*집|이사\s*온|이사\s*간|으로\s*이사|로\s*이사|들어온|이사한\s*곳|"
                 r"moved to|moving to|\bnew\b|\bnow\b"),
         ("other", r"매수|사는\s*(?:분|사람)|구매자|배우자|남편|아내|부인|집사람|바깥양반|보호자|세대주|대상자|"

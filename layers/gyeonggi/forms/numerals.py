@@ -46,6 +46,10 @@ _EN_COUNT = re.compile(
     r"(?P<counter>copies|copy|documents?|prints?|people|persons?|members?|of them)\b",
     re.IGNORECASE,
 )
+# A native numeral with no counter, before what one says of copies: "하나 떼 주세요", "둘만요".
+_KO_BARE = re.compile(
+    r"(?<![가-힣])(?P<num>하나|둘|셋|넷|다섯)(?=\s*(?:만|요|만요|주세요|떼|필요|부탁|뽑|발급|$))"
+)
 _BARE = re.compile(rf"^\s*(?P<num>[0-9]{{1,2}}|{_english}|{_native_unit}|{_native_ten})\s*$",
                    re.IGNORECASE)
 
@@ -95,13 +99,23 @@ def find_counts(text: str) -> list[tuple[int, int, int]]:
             found.append((value, match.start(), match.end()))
     for match in _EN_COUNT.finditer(text):
         value = english_number(match.group("num"))
+        counter = match.group("counter").lower()
+        # "a member" (of a household) counts nobody; "a copy" is one copy.
+        if match.group("num").lower() in ("a", "an") and not counter.startswith("cop"):
+            continue
         if value is not None:
+            found.append((value, match.start(), match.end()))
+    for match in _KO_BARE.finditer(text):
+        value = _NATIVE_UNITS.get(match.group("num"))
+        if value is not None and not any(s <= match.start() < e for _, s, e in found):
             found.append((value, match.start(), match.end()))
     return sorted(found, key=lambda f: f[1])
 
 
 def bare_count(text: str) -> int | None:
     """``text`` when it is a number alone ("3", "three", "두"), as an integer."""
+    text = re.sub(r"^(?:just|only|maybe|uh|um)\s+|\s*(?:please|only|만|만요|이요|요)$", "",
+                  text.strip(" .!?"), flags=re.I)
     match = _BARE.match(text.strip(" .!?요"))
     if not match:
         return None

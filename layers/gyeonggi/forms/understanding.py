@@ -27,7 +27,13 @@ from typing import Any, Literal
 
 from gyeonggi.forms import addresses, dates, numerals, phones, rrn
 from gyeonggi.forms.catalogue import Catalogue, Form, FormField
-from gyeonggi.forms.features import normalise, sequence_features, spans_from_tags, tokenize
+from gyeonggi.forms.features import (
+    cues,
+    normalise,
+    sequence_features,
+    spans_from_tags,
+    tokenize,
+)
 from gyeonggi.forms.models import Models
 from gyeonggi.forms.validation import find_choices, fold, married_words, yes_or_no
 
@@ -63,6 +69,17 @@ _CORRECTION = re.compile(
     re.I,
 )
 _ACCOUNT = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:[-\s][0-9]{2,8}){1,4}(?![0-9-])|(?<![0-9])[0-9]{10,16}(?![0-9])")
+# The two halves said apart: "앞자리 990101 뒷자리 2123450", "front 990101, back 2123450".
+_RRN_SPLIT = re.compile(
+    r"(?:앞\s*자리|앞\s*번호|front|first)\D{0,6}?([0-9]{6})\D{1,12}?(?:뒷\s*자리|뒤\s*번호|back|last|"
+    r"second)\D{0,6}?([0-9]{7})(?![0-9])",
+    re.I,
+)
+#: Words that say a value changes what was given before ("바꿔 주세요", "instead").
+_CHANGE = re.compile(r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|잘못|change|instead|rather|make it|actually|"
+                     r"correction|sorry|i mean|switch", re.I)
+_HOUSEHOLD_OF = re.compile(r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I)
+_INVERSE = {"parent": "child", "child": "parent"}
 _PEOPLE_COUNTERS = ("명", "사람", "people", "person", "persons", "members", "member")
 _BOOLEAN_CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "include_address_history": (
@@ -128,6 +145,9 @@ def exact_spans(text: str, today: date, form: Form | None) -> list[tuple[str, in
 
     for m in rrn.PATTERN.finditer(text):
         out.append(("RRN", m.start(), m.end(), m.group(0)))
+    for m in _RRN_SPLIT.finditer(text):
+        if free(m.start(), m.end()):
+            out.append(("RRN", m.start(), m.end(), f"{m.group(1)}-{m.group(2)}"))
     wants_account = form is None or any(f.type == "account" for f in form.fields)
     accounts = [
         m for m in _ACCOUNT.finditer(text) if 10 <= len(re.sub(r"\D", "", m.group(0))) <= 16
@@ -189,6 +209,7 @@ class Understanding:
     def __init__(self, catalogue: Catalogue, models: Models) -> None:
         self.catalogue = catalogue
         self.models = models
+        self._cue_categories: set[str] = set()
         self._glossary = [
             (fold(term), term, form.id)
             for form in catalogue
@@ -300,6 +321,7 @@ class Understanding:
         filled: Mapping[str, Any],
     ) -> tuple[list[Found], list[str]]:
         exact = exact_spans(text, today, form)
+        self._cue_categories = {c for _, _, c in cues(text)}
         tokens = tokenize(text, [(k, s, e) for k, s, e, _ in exact])
         pending_field = form.by_name.get(pending) if pending else None
         context = [f"form={form.id}"]
@@ -307,6 +329,18 @@ class Understanding:
             context.append(f"pend={pending_field.slot or pending_field.type}")
         tags = self.models.tagger.tag(sequence_features(tokens, context, text))
         spans = spans_from_tags(tokens, tags)
+        # A name the tagger found that is a word of the catalogue ("하나은행" while a name was
+        # asked) is that word: the catalogue's words are exact, the tagger is not.
+        choice_spans = [
+            (s, e) for f in form.fields if f.type == "choice" for _, s, e in find_choices(f, text)
+        ]
+        spans = [
+            (slot, s, e) for slot, s, e in spans
+            if not (slot.startswith("name.") and any(
+                cs <= s and e <= ce or (s <= cs and ce <= e and (ce - cs) * 5 >= (e - s) * 3)
+                for cs, ce in choice_spans
+            ))
+        ]
         exact_by_start = {(s, e): (k, v) for k, s, e, v in exact}
         found: list[Found] = []
         unread: list[str] = []
@@ -318,8 +352,9 @@ class Understanding:
                 continue
             value: Any = text[s:e]
             kind_value = exact_by_start.get((s, e))
-            if kind_value and kind_value[0] == "COUNT":
-                value = kind_value[1][0]
+            if kind_value:
+                # The exact reader's value ("앞자리 990101 뒷자리 2123450" is 990101-2123450).
+                value = kind_value[1][0] if kind_value[0] == "COUNT" else kind_value[1]
             found.append(Found(target.name, value, s, e, "tagger"))
             claimed.append((s, e))
         # Exact values the tagger left untagged go to the only field that can take them.
@@ -331,7 +366,8 @@ class Understanding:
                 v = value[0] if kind == "COUNT" else value
                 found.append(Found(target.name, v, s, e, "rule"))
                 claimed.append((s, e))
-        found.extend(self._choices(text, form, pending_field, filled, claimed))
+        found.extend(self._choices(text, form, pending_field, filled, claimed,
+                                   changing=bool(_CHANGE.search(text))))
         found.extend(self._booleans(text, form, pending_field, found))
         if pending_field is not None and not found:
             answer = self._answer(text, pending_field, exact, claimed)
@@ -351,6 +387,18 @@ class Understanding:
     ) -> FormField | None:
         taken = {f.field for f in found}
         exact = [f for f in form.fields if f.slot == slot and f.name not in taken]
+        role = slot.split(".")[-1]
+        if (
+            pending is not None
+            and pending.type == "address"
+            and slot.startswith("addr.")
+            and pending.slot != slot
+            and pending.name not in taken
+            and role in ("prev", "new", "other")
+            and role not in self._cue_categories
+        ):
+            # The tagger's role has no word for it in the utterance: the field asked wins.
+            return pending
         if len(exact) == 1:
             return exact[0]
         kind = slot.split(".")[0]
@@ -405,10 +453,16 @@ class Understanding:
         pending: FormField | None,
         filled: Mapping[str, Any],
         claimed: list[tuple[int, int]],
+        changing: bool = False,
     ) -> list[Found]:
         per_span: dict[tuple[int, int], list[tuple[FormField, str]]] = {}
         for f in form.fields:
             if f.type != "choice":
+                continue
+            if f.name in filled and f is not pending and not changing and not _names_field(f, text):
+                # A choice already made changes only when asked again, corrected ("아니",
+                # "바꿔 주세요") or named: "세대주는 윤상현" names the head, it does not make the
+                # citizen one.
                 continue
             if not f.required and not f.ask and f is not pending and not _names_field(f, text):
                 # A field the form never asks about is filled only when the citizen names it
@@ -429,6 +483,10 @@ class Understanding:
                 preferred = preferred or [o for o in options if o[0].name not in filled]
                 options = preferred or options
             f, cid = options[0]
+            if f.name == "relation_to_head" and _HOUSEHOLD_OF.match(text, e):
+                # "부모님 세대로 들어가요", "my parents' household": the words name the head,
+                # so the citizen is the other side of the relation.
+                cid = _INVERSE.get(cid, cid)
             used.add(f.name)
             out.append(Found(f.name, cid, s, e, "choice"))
         return out
@@ -461,7 +519,7 @@ class Understanding:
             return Found(f.name, n, 0, len(text), "answer") if n is not None else None
         if f.type == "address" and addresses.has_road(stripped):
             return Found(f.name, stripped, 0, len(text), "answer")
-        if f.type == "name" and not claimed and not exact:
+        if f.type == "name" and not claimed and not exact and not re.search(r"[0-9]", stripped):
             words = stripped.split()
             if 1 <= len(words) <= 4 and not _SKIP.search(stripped) and not _QUESTION.search(stripped) \
                     and yes_or_no(stripped) is None and not _CANCEL.search(stripped):

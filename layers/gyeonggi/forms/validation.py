@@ -27,7 +27,7 @@ from gyeonggi.forms.numerals import bare_count, find_counts
 from gyeonggi.forms.problems import Checked, InvalidValue, problem
 
 _YES = re.compile(
-    r"^(?:네|넵|넹|예|응|어|그래요?|그렇습니다|그렇게\s*해|맞아|맞아요|맞습니다|맞네요|있어요|있습니다|있음|"
+    r"^(?:네+|넵|넹|예+|응+|어|그래요?|그렇습니다|그렇게\s*해|맞아|맞아요|맞습니다|맞네요|있어요|있습니다|있음|"
     r"포함|넣어\s*주세요|넣어요|좋아요|좋습니다|확인|다\s*맞|"
     r"yes|yeah|yep|yup|sure|of course|please do|include it|i do|i am|correct|right|ok|okay|"
     r"that'?s (?:all )?(?:right|correct|fine|good)|all (?:good|correct)|looks? (?:good|right|fine)|"
@@ -43,9 +43,21 @@ _NO = re.compile(
 _MARRIED = re.compile(r"기혼|결혼했|결혼\s*했|배우자가?\s*있|남편이?\s*있|아내가?\s*있|부인이?\s*있|\bmarried\b|my (?:wife|husband)|\bspouse\b", re.I)
 _UNMARRIED = re.compile(r"미혼|싱글|혼자|이혼|사별|돌아가셨|배우자\s*없|배우자는\s*없|\bsingle\b|\bnot married\b|divorced|widow|\bunmarried\b|never married", re.I)
 
-_NAME = re.compile(r"[가-힣]{2,6}|[A-Za-z][A-Za-z .'-]{0,58}[A-Za-z.]|[A-Za-z]")
+_LATIN = "A-Za-zÀ-ÖØ-öø-ÿĀ-ž"
+_NAME = re.compile(rf"[가-힣]{{2,6}}|[{_LATIN}][{_LATIN} .'-]{{0,58}}[{_LATIN}.]|[{_LATIN}]")
+# Who the name is (a role said before it: "아내 정순", "the buyer is Lee Sora"): not the name.
+_ROLE_BEFORE = re.compile(
+    r"^(?:(?:제|저의|우리|my|our|the|her|his)\s*)?(?:아내|남편|부인|집사람|배우자|보호자(?:분)?|매수인|매수자|"
+    r"구매자|사는\s*(?:분|사람)|세대주(?:\s*되시는\s*분)?|대상자|아버지|어머니|아빠|엄마|아들|딸|"
+    r"wife|husband|spouse|guardian|buyer|purchaser|father|mother|dad|mom|son|daughter|"
+    r"head of (?:the )?household)(?:'s name)?\s*(?:은|는|이|가|:|is|name is)?\s+",
+    re.I,
+)
 _HONORIFIC = re.compile(r"\s*(?:님|씨|선생님|어르신)$")
-_COPULA = re.compile(r"(?:입니다|이에요|예요|이요|요|이고요|고요|이라고\s*해요|라고\s*해요|이랍니다|랍니다)$")
+_COPULA = re.compile(
+    r"(?:입니다|이에요|예요|이요|요|이고요|고요|이고|이구요|구요|이며|이라고\s*해요|라고\s*해요|라고\s*합니다|"
+    r"이라고\s*합니다|이랍니다|랍니다|인데요|이고\s*요)$"
+)
 
 
 def fold(text: str) -> str:
@@ -135,10 +147,19 @@ def clean_name(text: str) -> str:
     name = unicodedata.normalize("NFC", text).strip(" .,!?~\"'")
     name = re.sub(r"^(?:제|저의|내|my|the)?\s*(?:이름은|성함은|이름|name is|name's|name)\s*", "", name, flags=re.I)
     name = re.sub(r"^(?:i'?m|i am|it'?s|this is)\s+", "", name, flags=re.I)
+    name = _ROLE_BEFORE.sub("", name).strip()
     for _ in range(2):
         name = _COPULA.sub("", name).strip()
         name = _HONORIFIC.sub("", name).strip()
+    # The subject particle after a name ending in a consonant ("한상철이", "박지은이 보호자예요").
+    name = re.sub(r"\s*(?:이|가)\s*(?:보호자|세대주|매수인|매수자)\S*$", "", name).strip()
+    if re.fullmatch(r"[가-힣]{3,6}", name) and name.endswith("이") and _batchim(name[-2]):
+        name = name[:-1]
     return name
+
+
+def _batchim(syllable: str) -> bool:
+    return "가" <= syllable <= "힣" and (ord(syllable) - 0xAC00) % 28 != 0
 
 
 def check_name(text: str) -> Checked:
