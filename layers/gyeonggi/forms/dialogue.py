@@ -78,6 +78,7 @@ class DialogueState:
     warnings: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     pending: str | None = None
     hints: dict[str, str] = field(default_factory=dict)
+    last_filled: str | None = None  # a bare correction ("no wait, two") is about this field
     turns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +205,20 @@ class Dialogue:
             state.lang = reading.lang
         if reading.easy is not None:
             state.easy = reading.easy
+        if (
+            not reading.values
+            and state.status == "confirming"
+            and (reading.act == "deny" or reading.correction)
+            and state.last_filled
+            and state.form_id
+        ):
+            # "no wait, two": a correction with a bare value is about the field just given.
+            again = self.understanding.read(
+                utterance, form_id=state.form_id, pending=state.last_filled, today=state.day,
+                filled=state.fields,
+            )
+            if again.values:
+                reading = again
         if state.status == "confirmed":
             return state, Reply(self._t(state, ALREADY_CONFIRMED), None)
         if state.status == "cancelled":
@@ -213,6 +228,11 @@ class Dialogue:
             state.fields, state.warnings, state.hints, state.pending = {}, {}, {}, None
             return state, Reply(self._t(state, CANCELLED), None)
         parts: list[str] = []
+        if state.form_id is not None and reading.form_id not in (None, state.form_id) \
+                and not state.fields:
+            # The form was guessed and nothing is filled yet: the form now named replaces it.
+            state.form_id = None
+            state.skipped, state.hints, state.pending = [], {}, None
         if state.form_id is None:
             if reading.act == "question" and reading.terms:
                 parts.extend(self._explain(reading, state))
@@ -226,7 +246,13 @@ class Dialogue:
         problems = self._apply(form, state, reading, parts)
         if reading.act == "question" and not reading.values:
             parts.extend(self._explain(reading, state, form))
-        elif reading.act == "skip" and state.pending and not problems:
+        elif (
+            reading.act in ("skip", "deny")
+            and state.pending
+            and not problems
+            and state.status == "collecting"
+            and (reading.act == "skip" or not form.field(state.pending).required)
+        ):
             pending = form.field(state.pending)
             if pending.required:
                 parts.append(self._t(state, REQUIRED, label=self._label(state, pending)))
@@ -293,6 +319,7 @@ class Dialogue:
             else:
                 state.warnings.pop(f.name, None)
             state.hints.pop(f.name, None)
+            state.last_filled = f.name
             noted.append(describe(f, checked.value, state.lang))
         if "move_date" in form.by_name and "move_date" not in state.fields and re.search(
             r"지난\s*주|저번\s*주|last week", reading.text, re.I

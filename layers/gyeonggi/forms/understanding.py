@@ -60,6 +60,16 @@ _QUESTION = re.compile(
     r"what\s+(?:does|is|are|'s)|what's|meaning|\bmean\b|explain|difference|\?$",
     re.I,
 )
+# A question about a word needs a question word: "친양자입양관계증명서 있어요?" asks for it.
+_QUESTION_WORDS = re.compile(
+    r"뭐|뭔|무엇|무슨|뜻|차이|어떤|what|meaning|\bmean\b|explain|difference", re.I
+)
+# A correction inside one utterance: what follows replaces what came before it.
+_SELF_CORRECTION = re.compile(
+    r"(?:\.{2,}|…|,|\s)\s*(?:no\s+wait|no,|sorry,?|i\s+mean|oops,?|아\s*아니|아니(?:다|요)?\s|"
+    r"아니\s*그게\s*아니라|정정,?|잘못\s*말했어요\.?)\s*",
+    re.I,
+)
 _ENGLISH_PLEASE = re.compile(r"english\s*please|in english|speak english|영어로", re.I)
 _KOREAN_PLEASE = re.compile(r"한국어로|한국말로|korean\s*please|in korean", re.I)
 _EASY_PLEASE = re.compile(r"쉬운\s*말로|쉽게\s*(?:말해|설명)|어려워요", re.I)
@@ -68,7 +78,9 @@ _CORRECTION = re.compile(
     r"i mean|change)",
     re.I,
 )
-_ACCOUNT = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:[-\s][0-9]{2,8}){1,4}(?![0-9-])|(?<![0-9])[0-9]{10,16}(?![0-9])")
+_ACCOUNT = re.compile(
+    r"(?<![0-9-])[0-9]{2,6}(?:[-\s][0-9]{1,8}){1,4}(?![0-9-])|(?<![0-9])[0-9]{10,16}(?![0-9])"
+)
 # The two halves said apart: "앞자리 990101 뒷자리 2123450", "front 990101, back 2123450".
 _RRN_SPLIT = re.compile(
     r"(?:앞\s*자리|앞\s*번호|front|first)\D{0,6}?([0-9]{6})\D{1,12}?(?:뒷\s*자리|뒤\s*번호|back|last|"
@@ -76,7 +88,7 @@ _RRN_SPLIT = re.compile(
     re.I,
 )
 #: Words that say a value changes what was given before ("바꿔 주세요", "instead").
-_CHANGE = re.compile(r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|잘못|change|instead|rather|make it|actually|"
+_CHANGE = re.compile(r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|잘못|죄송|미안|change|instead|rather|make it|actually|"
                      r"correction|sorry|i mean|switch", re.I)
 _HOUSEHOLD_OF = re.compile(r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I)
 _INVERSE = {"parent": "child", "child": "parent"}
@@ -257,13 +269,21 @@ class Understanding:
         confidence = 0.0
         if form_id is None:
             form_id, confidence = self.which_form(text)
+        elif not filled:
+            # Nothing given yet for the form guessed: a form named outright replaces it
+            # ("서류 떼러 왔어요" was taken for a copy; "가족관계증명서요" says which).
+            named = self._named_forms(text)
+            if len(named) == 1 and named[0] != form_id:
+                form_id, confidence = named[0], 1.0
         form = self.catalogue[form_id] if form_id else None
         values: list[Found] = []
         unread: list[str] = []
         if form is not None:
-            values, unread = self._values(text, form, pending, today, filled or {})
+            values, unread = self._read_values(text, form, pending, today, filled or {})
         terms = self._terms(text, form) if _QUESTION.search(text) else ()
-        if terms and not any(v.source in ("rule", "tagger") for v in values):
+        if terms and _QUESTION_WORDS.search(text) and not any(
+            v.source in ("rule", "tagger") for v in values
+        ):
             # "what does household member mean?": the words asked about are no answer.
             values = []
         act = self._act(text, form, pending, values)
@@ -281,6 +301,30 @@ class Understanding:
             easy=easy,
             unread=tuple(unread),
         )
+
+    def _read_values(
+        self,
+        text: str,
+        form: Form,
+        pending: str | None,
+        today: date,
+        filled: Mapping[str, Any],
+    ) -> tuple[list[Found], list[str]]:
+        """Values of ``text``; after a correction inside it ("40 Seho-ro... sorry, 40
+        Seongho-daero"), what follows replaces what came before, field by field."""
+        marks = [m for m in _SELF_CORRECTION.finditer(text) if m.start() > 0 and m.end() < len(text)]
+        if not marks:
+            return self._values(text, form, pending, today, filled)
+        cut = marks[-1]
+        later, unread = self._values(text[cut.end():], form, pending, today, filled)
+        if not later:
+            return self._values(text, form, pending, today, filled)
+        earlier, _ = self._values(text[: cut.start()], form, pending, today, filled)
+        offset = cut.end()
+        shifted = [Found(v.field, v.value, v.start + offset, v.end + offset, v.source)
+                   for v in later]
+        given = {v.field for v in later}
+        return [v for v in earlier if v.field not in given] + shifted, unread
 
     def _act(self, text: str, form: Form | None, pending: str | None,
              values: Sequence[Found]) -> Act:

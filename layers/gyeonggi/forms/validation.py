@@ -41,7 +41,7 @@ _NO = re.compile(
 )
 #: Words that settle "married" without a yes or no.
 _MARRIED = re.compile(r"기혼|결혼했|결혼\s*했|배우자가?\s*있|남편이?\s*있|아내가?\s*있|부인이?\s*있|\bmarried\b|my (?:wife|husband)|\bspouse\b", re.I)
-_UNMARRIED = re.compile(r"미혼|싱글|혼자|이혼|사별|돌아가셨|배우자\s*없|배우자는\s*없|\bsingle\b|\bnot married\b|divorced|widow|\bunmarried\b|never married", re.I)
+_UNMARRIED = re.compile(r"미혼|싱글|혼자|이혼|사별|돌아가셨|passed away|died|late (?:husband|wife)|배우자\s*없|배우자는\s*없|\bsingle\b|\bnot married\b|divorced|widow|\bunmarried\b|never married", re.I)
 
 _LATIN = "A-Za-zÀ-ÖØ-öø-ÿĀ-ž"
 _NAME = re.compile(rf"[가-힣]{{2,6}}|[{_LATIN}][{_LATIN} .'-]{{0,58}}[{_LATIN}.]|[{_LATIN}]")
@@ -53,6 +53,9 @@ _ROLE_BEFORE = re.compile(
     r"head of (?:the )?household)(?:'s name)?\s*(?:은|는|이|가|:|is|name is)?\s+",
     re.I,
 )
+# An English role word is a role only with "my", "the"... before it or "is", ":" after it:
+# "Son Yejin" is a name (손), "my son Jiho" a role.
+_ROLE_EN_BARE = re.compile(r"^(?:son|mother|father|wife|husband|buyer|guardian)\s+(?!is\b|:)", re.I)
 _HONORIFIC = re.compile(r"\s*(?:님|씨|선생님|어르신)$")
 _COPULA = re.compile(
     r"(?:입니다|이에요|예요|이요|요|이고요|고요|이고|이구요|구요|이며|이라고\s*해요|라고\s*해요|라고\s*합니다|"
@@ -147,7 +150,8 @@ def clean_name(text: str) -> str:
     name = unicodedata.normalize("NFC", text).strip(" .,!?~\"'")
     name = re.sub(r"^(?:제|저의|내|my|the)?\s*(?:이름은|성함은|이름|name is|name's|name)\s*", "", name, flags=re.I)
     name = re.sub(r"^(?:i'?m|i am|it'?s|this is)\s+", "", name, flags=re.I)
-    name = _ROLE_BEFORE.sub("", name).strip()
+    if not _ROLE_EN_BARE.match(name):
+        name = _ROLE_BEFORE.sub("", name).strip()
     for _ in range(2):
         name = _COPULA.sub("", name).strip()
         name = _HONORIFIC.sub("", name).strip()
@@ -220,9 +224,11 @@ def check_boolean(field: FormField, value: Any) -> Checked:
     if isinstance(value, bool):
         return Checked(value)
     text = str(value)
-    answer = married_words(text) if field.name == "married" else None
-    if answer is None:
-        answer = yes_or_no(text)
+    # A plain yes or no first ("no, my husband passed away"), then the words that settle it.
+    answer = yes_or_no(text)
+    if field.name == "married":
+        words = married_words(text)
+        answer = words if words is not None else answer
     if answer is None:
         raise problem(
             "'네' 또는 '아니요'로 답해 주세요.",
