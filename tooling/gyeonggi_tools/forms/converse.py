@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, TextIO
 
 from gyeonggi.common.clock import KST
+from gyeonggi.common.privacy import mask_rrns
 from gyeonggi.forms.dialogue import Dialogue, start
 
 MAX_TURNS = 200
@@ -29,7 +30,7 @@ def converse(engine: Dialogue, item: dict[str, Any], today: date, easy: bool = F
     replies = []
     for turn in item["turns"][:MAX_TURNS]:
         state, reply = engine.take_turn(state, str(turn))
-        replies.append(reply.text)
+        replies.append(mask_rrns(reply.text))
     return {
         "id": item.get("id"),
         "form_id": state.form_id,
