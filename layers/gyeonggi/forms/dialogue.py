@@ -123,6 +123,14 @@ class Reply:
     problems: tuple[str, ...] = ()  # fields whose value was refused this turn
 
 
+def _batchim(word: str) -> bool:
+    """Whether ``word`` ends in a consonant (Hangul with a final consonant, or a digit read so)."""
+    last = word.rstrip(" )")[-1:] or "가"
+    if "가" <= last <= "힣":
+        return (ord(last) - 0xAC00) % 28 != 0
+    return last in "013678LMNlmn"
+
+
 def start(lang: str, today: date, easy: bool = False) -> DialogueState:
     """A new conversation in ``lang`` on ``today`` (the day in Korea)."""
     return DialogueState(lang=lang if lang in ("ko", "en") else "ko", today=today.isoformat(),
@@ -139,6 +147,12 @@ class Dialogue:
     # ------------------------------------------------------------------ helpers
 
     def _t(self, state: DialogueState, text: Text, **kw: Any) -> str:
+        # Korean particles after a word that ends in a consonant or a vowel: 을/를, 은/는.
+        for key in ("title", "label"):
+            if key in kw:
+                word = str(kw[key])
+                kw["eul"] = "을" if _batchim(word) else "를"
+                kw["eun"] = "은" if _batchim(word) else "는"
         return text.get(state.lang, state.easy).format(**kw)
 
     def _label(self, state: DialogueState, f: FormField) -> str:
@@ -235,7 +249,10 @@ class Dialogue:
             state.skipped, state.hints, state.pending = [], {}, None
         if state.form_id is None:
             if reading.act == "question" and reading.terms:
+                # "초본이 뭐예요?" before a form is chosen: the explanation, then which form.
                 parts.extend(self._explain(reading, state))
+                parts.append(self._t(state, WHICH_FORM))
+                return state, Reply(" ".join(parts), None)
             if reading.form_id is None:
                 parts.append(self._t(state, WHICH_FORM))
                 return state, Reply(" ".join(parts), None)

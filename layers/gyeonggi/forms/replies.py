@@ -16,18 +16,18 @@ WHICH_FORM = T(
     "어떤 서류가 필요해요? 등본, 초본, 전입신고, 가족관계증명서, 건축물대장, 기초연금, 장애인 등록, "
     "인감증명서 중에서 말해 주세요.",
 )
-START = T("{title}을(를) 도와드릴게요.", "Let's fill in the {title} form.", "{title}을(를) 같이 해요.")
+START = T("{title}{eul} 도와드릴게요.", "Let's fill in the {title} form.", "{title}{eul} 같이 해요.")
 NOTED = T("적었어요: {items}.", "Noted: {items}.", "적었어요: {items}.")
 NOT_UNDERSTOOD = T(
     "죄송해요, 잘 알아듣지 못했어요.", "Sorry, I did not catch that.", "잘 못 알아들었어요."
 )
 WRONG = T("{label}: {reason}", "{label}: {reason}", "{label}: {reason}")
 REQUIRED = T(
-    "{label}은(는) 꼭 필요한 항목이라 건너뛸 수 없어요.",
+    "{label}{eun} 꼭 필요한 항목이라 건너뛸 수 없어요.",
     "{label} is required, so it cannot be skipped.",
-    "{label}은(는) 꼭 있어야 해요.",
+    "{label}{eun} 꼭 있어야 해요.",
 )
-SKIPPED = T("{label}은(는) 비워 둘게요.", "I'll leave {label} empty.", "{label}은(는) 비워 둘게요.")
+SKIPPED = T("{label}{eun} 비워 둘게요.", "I'll leave {label} empty.", "{label}{eun} 비워 둘게요.")
 OPTIONAL_HINT = T(
     "(없으면 '없음'이라고 해 주세요.)", "(Say 'none' to skip.)", "(없으면 '없어요'라고 해요.)"
 )

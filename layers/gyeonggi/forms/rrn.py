@@ -75,8 +75,8 @@ def parse(text: str, today: date | None = None) -> Rrn:
     match = PATTERN.fullmatch(text.strip())
     if not match:
         raise problem(
-            "주민등록번호는 숫자 13자리예요 (예: 900101-1234567).",
-            "A resident registration number has 13 digits (e.g. 900101-1234567).",
+            "주민등록번호는 숫자 13자리예요 (생년월일 6자리, 뒤 7자리).",
+            "A resident registration number has 13 digits (six of the birth date, then seven).",
             "주민번호는 숫자 13개예요.",
         )
     front, back = match.groups()

@@ -51,7 +51,7 @@ _CANCEL = re.compile(
     re.I,
 )
 _SKIP = re.compile(
-    r"건너뛰|넘어가|패스|다음으로|없어요|없습니다|없음|없네요|모르겠|생략|\bskip\b|\bpass\b|"
+    r"건너\s*뛰|건너\s*뛸|넘어가|넘어갈|패스|다음으로|없어요|없습니다|없음|없네요|모르겠|생략|\bskip\b|\bpass\b|"
     r"\bnone\b|no one|nobody|\bnext\b|i don'?t have|not applicable|\bn/?a\b|don'?t know",
     re.I,
 )
@@ -92,6 +92,7 @@ _CHANGE = re.compile(r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|�
                      r"correction|sorry|i mean|switch", re.I)
 _HOUSEHOLD_OF = re.compile(r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I)
 _INVERSE = {"parent": "child", "child": "parent"}
+_YES_NO = re.compile(r"^(?:네+|예|아니요|아뇨|아니|yes|no|nope|yep)(?=$|[\s,.!])", re.I)
 _PEOPLE_COUNTERS = ("명", "사람", "people", "person", "persons", "members", "member")
 _BOOLEAN_CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "include_address_history": (
@@ -287,7 +288,9 @@ class Understanding:
             # "what does household member mean?": the words asked about are no answer.
             values = []
         act = self._act(text, form, pending, values)
-        terms = terms if act == "question" else ()
+        # Only a question about what a word means is answered with its explanation ("How do I
+        # get the basic pension?" asks for the form).
+        terms = terms if act == "question" and _QUESTION_WORDS.search(text) else ()
         return Reading(
             text=text,
             lang=lang,
@@ -385,11 +388,25 @@ class Understanding:
                 for cs, ce in choice_spans
             ))
         ]
+        # Words that say what the citizen does (skip, cancel, ask, yes, no) are no name.
+        acts = [(m.start(), m.end()) for p in (_SKIP, _CANCEL, _QUESTION, _YES_NO)
+                for m in p.finditer(text)]
+        spans = [
+            (slot, s, e) for slot, s, e in spans
+            if not (slot.startswith("name.") and any(a < e and s < b for a, b in acts))
+        ]
         exact_by_start = {(s, e): (k, v) for k, s, e, v in exact}
         found: list[Found] = []
         unread: list[str] = []
         claimed: list[tuple[int, int]] = []
         for slot, s, e in spans:
+            said = text[s:e]
+            if (slot.startswith("addr.") or slot.startswith("name.")) and not re.search(
+                r"[가-힣A-Za-z]", said
+            ):
+                # Digits alone are no name and no address ("010-12-3456" while a phone was
+                # asked is a phone number, and a wrong one).
+                continue
             target = self._field_for(slot, form, pending_field, filled, found)
             if target is None:
                 unread.append(slot)
@@ -570,6 +587,12 @@ class Understanding:
                 return Found(f.name, stripped, 0, len(text), "answer")
         if f.type == "text" and not _SKIP.search(stripped) and not _QUESTION.search(stripped):
             return Found(f.name, stripped, 0, len(text), "answer")
+        if f.type in ("phone", "rrn") and len(re.sub(r"\D", "", stripped)) >= 6:
+            # Digits where a phone number or an RRN was asked, but not one: validation says
+            # what is wrong with it.
+            m = re.search(r"\+?[0-9][0-9\s().-]*[0-9]", stripped)
+            if m:
+                return Found(f.name, m.group(0), m.start(), m.end(), "answer")
         if f.type == "account":
             m = re.search(r"[0-9][0-9\s-]{8,}[0-9]", stripped)
             if m:
