@@ -44,6 +44,7 @@ from gyeonggi.forms.replies import (
     ASK_DAY_IN_WEEK,
     CANCELLED,
     CONFIRMED,
+    HINT_ADDRESS,
     NEXT_STEPS,
     NOT_UNDERSTOOD,
     NOTED,
@@ -338,6 +339,7 @@ class Dialogue:
             state.hints.pop(f.name, None)
             state.last_filled = f.name
             noted.append(describe(f, checked.value, state.lang))
+        self._city_hint(form, state, reading, parts)
         if "move_date" in form.by_name and "move_date" not in state.fields and re.search(
             r"지난\s*주|저번\s*주|last week", reading.text, re.I
         ) and not any(v.field == "move_date" for v in reading.values):
@@ -356,6 +358,28 @@ class Dialogue:
                          for w in state.warnings[warning_field])
         parts.extend(wrong)
         return problems
+
+    def _city_hint(self, form: Form, state: DialogueState, reading: Reading,
+                   parts: list[str]) -> None:
+        """A city or county said without a road ("지난주 수원으로 이사했어요") is kept for the
+        address asked later: its question names the city, and an answer without one gets it."""
+        if any(form.field(v.field).type == "address" for v in reading.values
+               if v.field in form.by_name):
+            return
+        city = addresses.city_hint(reading.text)
+        if city is None:
+            return
+        open_fields = [f for f in form.fields if f.type == "address" and f.name not in state.fields
+                       and f.name not in state.hints and f.applies(state.fields)]
+        if not open_fields:
+            return
+        target = open_fields[0]
+        if form.id == "move-in-report":
+            came_from = re.search(r"에서\s*(?:이사|왔)|\bfrom\b", reading.text, re.I)
+            name = "previous_address" if came_from else "new_address"
+            target = form.by_name[name] if form.by_name[name] in open_fields else target
+        state.hints[target.name] = city
+        parts.append(self._t(state, HINT_ADDRESS, field=self._label(state, target), city=city))
 
     def _validate_with_hint(self, f: FormField, value: Any, state: DialogueState) -> Any:
         try:
@@ -388,7 +412,7 @@ class Dialogue:
     def _confirm(self, form: Form, state: DialogueState) -> tuple[DialogueState, Reply]:
         state.status = "confirmed"
         state.pending = None
-        things = [t.get(state.lang, state.easy) for t in (*form.attachments, *form.in_person)]
+        things = [t.get(state.lang, state.easy).rstrip(".") for t in (*form.attachments, *form.in_person)]
         steps = self._t(state, NEXT_STEPS, items=" / ".join(things)) if things else ""
         text = self._t(state, CONFIRMED, fee=form.fee.get(state.lang), steps=steps)
         return state, Reply(text, None)

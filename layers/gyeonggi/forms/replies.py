@@ -62,9 +62,9 @@ ALREADY_CANCELLED = T(
     "취소된 신청이에요. 처음부터 다시 해 주세요.",
 )
 HINT_ADDRESS = T(
-    "{field}은(는) {city}로 알아 둘게요.",
-    "I'll take {field} to be in {city}.",
-    "{field}은(는) {city}예요.",
+    "{field}는 {city}로 알아 둘게요.",
+    "I'll take the {field} to be in {city}.",
+    "{field}는 {city}예요.",
 )
 ASK_ADDRESS_IN = T(
     "{city}의 도로명과 건물 번호를 알려 주세요.",
