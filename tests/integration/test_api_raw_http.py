@@ -46,6 +46,7 @@ _SAMPLES = {
     "request_file": "GG-20261124-0000000A.xml",
     "service_request_id": "GG-20261124-0000000A",
     "incident_id": "inc-20261124T223000-0a1b2c3d4e5f",
+    "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 
 
