@@ -80,8 +80,15 @@ _STATUS: dict[type[DomainError], int] = {
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # A session holds personal data and changes with every message: never cached.
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization, X-Session-Key"}
-_BODIES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
-           "multipart/form-data", "application/octet-stream", "text/xml", "application/xml"]
+_BODIES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/octet-stream",
+    "text/xml",
+    "application/xml",
+]
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -100,7 +107,9 @@ def answer(view: Callable[..., Response]) -> Callable[..., Response]:
             status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
             if status is None:
                 logger.exception("unmapped domain error")
-                return _json([{"code": 500, "description": "internal error; it has been logged"}], 500)
+                return _json(
+                    [{"code": 500, "description": "internal error; it has been logged"}], 500
+                )
             headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
             metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
             return _json([{"code": status, "description": exc.message}], status, headers)
@@ -123,8 +132,9 @@ def principal(*roles: str) -> Caller:
     headers = _headers()
     verified = verifier().require(headers.get("authorization"), *roles)
     kiosk = verified.has_any_role(KIOSK) and not verified.has_any_role(CITIZEN)
-    return Caller("kiosk" if kiosk else "citizen", verified.subject,
-                  headers.get(KEY_HEADER.lower()))
+    return Caller(
+        "kiosk" if kiosk else "citizen", verified.subject, headers.get(KEY_HEADER.lower())
+    )
 
 
 def accepted(*types: str) -> None:
@@ -148,9 +158,14 @@ def start_session() -> Response:
     accepted("application/json")
     request = StartRequest.parse(body_json())
     turn = sessions().start(caller, request, clock.now())
-    logger.info("form session started", extra={"session_id": turn.session.session_id,
-                                                "owner": caller.kind,
-                                                "form_id": turn.session.state.form_id})
+    logger.info(
+        "form session started",
+        extra={
+            "session_id": turn.session.session_id,
+            "owner": caller.kind,
+            "form_id": turn.session.state.form_id,
+        },
+    )
     metrics.add_metric(name="FormSessionsStarted", unit="Count", value=1)
     view = session_view(turn.session, catalogue(), turn.reply, turn.session_key)
     return _json(view, 201, {**_PRIVATE, "Location": view["links"]["self"]})
@@ -164,8 +179,15 @@ def post_message(session_id: str) -> Response:
     text = message_text(body_json())
     turn = sessions().message(caller, session_id, text, clock.now())
     state = turn.session.state
-    logger.info("form message", extra={"session_id": session_id, "form_id": state.form_id,
-                                       "state": state.status, "turn": state.turns})
+    logger.info(
+        "form message",
+        extra={
+            "session_id": session_id,
+            "form_id": state.form_id,
+            "state": state.status,
+            "turn": state.turns,
+        },
+    )
     if state.status == "confirmed":
         metrics.add_metric(name="FormsConfirmed", unit="Count", value=1)
     return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)

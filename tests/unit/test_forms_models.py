@@ -35,8 +35,9 @@ def test_viterbi_over_the_export_equals_crfsuite_on_a_small_model(tmp_path: Path
         xs, ys = labels_for(turn, TODAY)
         if xs:
             trainer.append(xs, ys)
-    trainer.set_params({"c1": 0.02, "c2": 0.01, "max_iterations": 120,
-                        "feature.possible_transitions": True})
+    trainer.set_params(
+        {"c1": 0.02, "c2": 0.01, "max_iterations": 120, "feature.possible_transitions": True}
+    )
     trainer.train(str(tmp_path / "m.crfsuite"))
     reference = pycrfsuite.Tagger()
     reference.open(str(tmp_path / "m.crfsuite"))
@@ -94,6 +95,7 @@ def test_the_function_imports_neither_scikit_learn_nor_crfsuite_nor_numpy() -> N
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('numpy', 'sklearn', 'scipy', 'pycrfsuite'))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(out.stdout) == []

@@ -17,8 +17,18 @@ from gyeonggi.forms.problems import InvalidValue
 from gyeonggi.forms.validation import check_name, find_choices, form_warnings, validate
 
 TODAY = date(2026, 12, 7)  # a Monday
-CENTURY = {"1": 1900, "2": 1900, "3": 2000, "4": 2000, "5": 1900, "6": 1900, "7": 2000,
-           "8": 2000, "9": 1800, "0": 1800}
+CENTURY = {
+    "1": 1900,
+    "2": 1900,
+    "3": 2000,
+    "4": 2000,
+    "5": 1900,
+    "6": 1900,
+    "7": 2000,
+    "8": 2000,
+    "9": 1800,
+    "0": 1800,
+}
 
 # ------------------------------------------------------------------ resident registration numbers
 
@@ -35,8 +45,9 @@ def rrns(draw: st.DrawFn) -> tuple[str, date, str]:
 
 @settings(max_examples=200, deadline=None)
 @given(case=rrns(), style=st.sampled_from(["-", "", " - ", "–"]))
-def test_an_rrn_round_trips_with_its_birth_date_and_sex(case: tuple[str, date, str],
-                                                      style: str) -> None:
+def test_an_rrn_round_trips_with_its_birth_date_and_sex(
+    case: tuple[str, date, str], style: str
+) -> None:
     value, born, digit = case
     parsed = rrn.parse(value.replace("-", style), TODAY)
     assert parsed.value == value
@@ -87,8 +98,11 @@ def test_9_and_0_are_the_1800s() -> None:
 
 
 def test_rrns_are_masked_anywhere_in_json_like_data() -> None:
-    data = {"fields": {"applicant_rrn": "900101-1234567"}, "turns": ["9001011234567 입니다"],
-            "phone": "010-1234-5678"}
+    data = {
+        "fields": {"applicant_rrn": "900101-1234567"},
+        "turns": ["9001011234567 입니다"],
+        "phone": "010-1234-5678",
+    }
     masked = mask_rrns_in(data)
     assert masked["fields"]["applicant_rrn"] == "900101-1******"
     assert masked["turns"] == ["900101-1****** 입니다"]
@@ -104,26 +118,42 @@ def test_rrns_are_masked_anywhere_in_json_like_data() -> None:
 @given(
     middle=st.integers(2000, 4999) | st.integers(6000, 9999),
     last=st.integers(0, 9999),
-    style=st.sampled_from(["{a}-{b}-{c}", "{a}{b}{c}", "{a} {b} {c}", "+82 10 {b} {c}",
-                           "+82-10-{b}-{c}", "({a}) {b}-{c}", "{a}.{b}.{c}"]),
+    style=st.sampled_from(
+        [
+            "{a}-{b}-{c}",
+            "{a}{b}{c}",
+            "{a} {b} {c}",
+            "+82 10 {b} {c}",
+            "+82-10-{b}-{c}",
+            "({a}) {b}-{c}",
+            "{a}.{b}.{c}",
+        ]
+    ),
 )
-def test_mobile_numbers_in_any_format_normalise_with_hyphens(middle: int, last: int,
-                                                            style: str) -> None:
+def test_mobile_numbers_in_any_format_normalise_with_hyphens(
+    middle: int, last: int, style: str
+) -> None:
     text = style.format(a="010", b=middle, c=f"{last:04d}")
     assert phones.check(text).value == f"010-{middle}-{last:04d}"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("031-228-2114", "031-228-2114"), ("0312282114", "031-228-2114"),
-     ("02 123 4567", "02-123-4567"), ("(031) 8008-1234", "031-8008-1234")],
+    [
+        ("031-228-2114", "031-228-2114"),
+        ("0312282114", "031-228-2114"),
+        ("02 123 4567", "02-123-4567"),
+        ("(031) 8008-1234", "031-8008-1234"),
+    ],
 )
 def test_landlines_keep_their_area_code(text: str, expected: str) -> None:
     assert phones.check(text).value == expected
 
 
-@pytest.mark.parametrize("text", ["010-12-3456", "12345", "010-1234-5678-9", "전화번호", "+1 202 555 0100",
-                                  "010-5976-2708"])
+@pytest.mark.parametrize(
+    "text",
+    ["010-12-3456", "12345", "010-1234-5678-9", "전화번호", "+1 202 555 0100", "010-5976-2708"],
+)
 def test_what_is_no_korean_phone_number_is_refused(text: str) -> None:
     with pytest.raises(InvalidValue):
         phones.check(text)
@@ -135,20 +165,37 @@ def test_what_is_no_korean_phone_number_is_refused(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "address", "jurisdiction"),
     [
-        ("수원시 팔달구 효원로 1, 302동 1104호", "경기도 수원시 팔달구 효원로 1, 302동 1104호", "suwon.gg.kr"),
-        ("경기 용인시 수지구 풍덕천로 152 203동 1101호예요", "경기도 용인시 수지구 풍덕천로 152, 203동 1101호", "yongin.gg.kr"),
+        (
+            "수원시 팔달구 효원로 1, 302동 1104호",
+            "경기도 수원시 팔달구 효원로 1, 302동 1104호",
+            "suwon.gg.kr",
+        ),
+        (
+            "경기 용인시 수지구 풍덕천로 152 203동 1101호예요",
+            "경기도 용인시 수지구 풍덕천로 152, 203동 1101호",
+            "yongin.gg.kr",
+        ),
         ("수원 영통구 매탄로36번길 12", "경기도 수원시 영통구 매탄로36번길 12", "suwon.gg.kr"),
         ("광주시 경안로 20", "경기도 광주시 경안로 20", "gwangju.gg.kr"),
         ("가평군 석봉로 181", "경기도 가평군 석봉로 181", "gapyeong.gg.kr"),
         ("서울 마포구 월드컵로 212", "서울특별시 마포구 월드컵로 212", None),
         ("광주 북구 우치로 77", "광주광역시 북구 우치로 77", None),
         ("세종시 한누리대로 2130", "세종특별자치시 한누리대로 2130", None),
-        ("825 Jeongjo-ro, Paldal-gu, Suwon-si", "825 Jeongjo-ro, Paldal-gu, Suwon-si", "suwon.gg.kr"),
-        ("Before, I lived at 45 Olympic-ro, Songpa-gu, Seoul", "45 Olympic-ro, Songpa-gu, Seoul", None),
+        (
+            "825 Jeongjo-ro, Paldal-gu, Suwon-si",
+            "825 Jeongjo-ro, Paldal-gu, Suwon-si",
+            "suwon.gg.kr",
+        ),
+        (
+            "Before, I lived at 45 Olympic-ro, Songpa-gu, Seoul",
+            "45 Olympic-ro, Songpa-gu, Seoul",
+            None,
+        ),
     ],
 )
-def test_road_name_addresses_normalise_with_their_jurisdiction(text: str, address: str,
-                                                              jurisdiction: str | None) -> None:
+def test_road_name_addresses_normalise_with_their_jurisdiction(
+    text: str, address: str, jurisdiction: str | None
+) -> None:
     value = addresses.check(text).value
     assert value["address"] == address
     assert value.get("jurisdiction_id") == jurisdiction
@@ -156,7 +203,11 @@ def test_road_name_addresses_normalise_with_their_jurisdiction(text: str, addres
 
 @pytest.mark.parametrize(
     ("text", "says"),
-    [("정조로 825", "city"), ("수원시 어딘가", "road"), ("경기도 서울시 강남구 테헤란로 1", "Gyeonggi")],
+    [
+        ("정조로 825", "city"),
+        ("수원시 어딘가", "road"),
+        ("경기도 서울시 강남구 테헤란로 1", "Gyeonggi"),
+    ],
 )
 def test_an_incomplete_address_says_what_is_missing(text: str, says: str) -> None:
     with pytest.raises(InvalidValue) as raised:
@@ -176,12 +227,24 @@ def test_a_city_alone_is_kept_as_a_hint() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("어제", "2026-12-06"), ("그저께", "2026-12-05"), ("사흘 전", "2026-12-04"),
-        ("지난주 금요일", "2026-12-04"), ("이번 주 월요일", "2026-12-07"), ("3월 2일", "2026-03-02"),
-        ("12월 20일", "2025-12-20"), ("2026년 11월 3일", "2026-11-03"), ("지난달 28일", "2026-11-28"),
-        ("2026-11-30", "2026-11-30"), ("11/28", "2026-11-28"), ("yesterday", "2026-12-06"),
-        ("last Friday", "2026-12-04"), ("3 days ago", "2026-12-04"), ("March 2nd", "2026-03-02"),
-        ("2 March", "2026-03-02"), ("a week ago", "2026-11-30"), ("일주일 전", "2026-11-30"),
+        ("어제", "2026-12-06"),
+        ("그저께", "2026-12-05"),
+        ("사흘 전", "2026-12-04"),
+        ("지난주 금요일", "2026-12-04"),
+        ("이번 주 월요일", "2026-12-07"),
+        ("3월 2일", "2026-03-02"),
+        ("12월 20일", "2025-12-20"),
+        ("2026년 11월 3일", "2026-11-03"),
+        ("지난달 28일", "2026-11-28"),
+        ("2026-11-30", "2026-11-30"),
+        ("11/28", "2026-11-28"),
+        ("yesterday", "2026-12-06"),
+        ("last Friday", "2026-12-04"),
+        ("3 days ago", "2026-12-04"),
+        ("March 2nd", "2026-03-02"),
+        ("2 March", "2026-03-02"),
+        ("a week ago", "2026-11-30"),
+        ("일주일 전", "2026-11-30"),
     ],
 )
 def test_relative_dates_resolve_against_the_day_in_korea(text: str, expected: str) -> None:
@@ -207,13 +270,22 @@ def test_a_late_move_in_report_is_warned_not_refused() -> None:
         validate(move_date, "2026-12-25", TODAY)  # a move in the future
 
 
-# ------------------------------------------------------------------ counts, choices, booleans, names
+# ------------------------------------------------------------------ counts, choices, names
 
 
 @pytest.mark.parametrize(
     ("text", "count"),
-    [("두 통 주세요", 2), ("3부요", 3), ("세 부", 3), ("열두 장", 12), ("한 통만", 1), ("2통이요", 2),
-     ("I need two copies", 2), ("actually three copies", 3), ("하나 떼 주세요", 1)],
+    [
+        ("두 통 주세요", 2),
+        ("3부요", 3),
+        ("세 부", 3),
+        ("열두 장", 12),
+        ("한 통만", 1),
+        ("2통이요", 2),
+        ("I need two copies", 2),
+        ("actually three copies", 3),
+        ("하나 떼 주세요", 1),
+    ],
 )
 def test_counts_in_korean_and_english(text: str, count: int) -> None:
     assert find_counts(text)[0][0] == count
@@ -239,8 +311,18 @@ def test_bare_counts_and_bounds() -> None:
     ("form_id", "field", "text", "choice"),
     [
         ("resident-registration-copy", "document_kind", "초본으로 주세요", "abstract"),
-        ("resident-registration-copy", "document_kind", "the whole household, a full copy", "full-copy"),
-        ("family-relation-certificate", "certificate_kind", "친양자입양관계증명서", "full-adoption"),
+        (
+            "resident-registration-copy",
+            "document_kind",
+            "the whole household, a full copy",
+            "full-copy",
+        ),
+        (
+            "family-relation-certificate",
+            "certificate_kind",
+            "친양자입양관계증명서",
+            "full-adoption",
+        ),
         ("family-relation-certificate", "certificate_kind", "marriage certificate", "marriage"),
         ("family-relation-certificate", "subject_relation", "아버지 거요", "parent"),
         ("building-register-copy", "register_kind", "아파트라서 집합이요", "aggregate"),
@@ -250,8 +332,9 @@ def test_bare_counts_and_bounds() -> None:
         ("disability-registration", "disability_type", "귀가 안 들려요", "hearing"),
     ],
 )
-def test_choices_from_korean_or_english_words(form_id: str, field: str, text: str,
-                                              choice: str) -> None:
+def test_choices_from_korean_or_english_words(
+    form_id: str, field: str, text: str, choice: str
+) -> None:
     f = catalogue()[form_id].field(field)
     assert validate(f, text, TODAY).value == choice
 
@@ -263,8 +346,15 @@ def test_an_english_word_must_stand_alone() -> None:
 
 @pytest.mark.parametrize(
     ("text", "married"),
-    [("네", True), ("결혼했어요", True), ("미혼이에요", False), ("no, my husband passed away", False),
-     ("I'm single", False), ("yes, my wife", True), ("사별했어요", False)],
+    [
+        ("네", True),
+        ("결혼했어요", True),
+        ("미혼이에요", False),
+        ("no, my husband passed away", False),
+        ("I'm single", False),
+        ("yes, my wife", True),
+        ("사별했어요", False),
+    ],
 )
 def test_married_from_yes_no_and_words(text: str, married: bool) -> None:
     f = catalogue()["basic-pension"].field("married")
@@ -273,9 +363,16 @@ def test_married_from_yes_no_and_words(text: str, married: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "name"),
-    [("김하늘이에요", "김하늘"), ("제 이름은 박지훈입니다", "박지훈"), ("아내 정순이요", "정순"),
-     ("한상철이", "한상철"), ("유재석이고요", "유재석"), ("My name is Thomas Müller", "Thomas Müller"),
-     ("Son Yejin", "Son Yejin"), ("the buyer is Lee Sora", "Lee Sora")],
+    [
+        ("김하늘이에요", "김하늘"),
+        ("제 이름은 박지훈입니다", "박지훈"),
+        ("아내 정순이요", "정순"),
+        ("한상철이", "한상철"),
+        ("유재석이고요", "유재석"),
+        ("My name is Thomas Müller", "Thomas Müller"),
+        ("Son Yejin", "Son Yejin"),
+        ("the buyer is Lee Sora", "Lee Sora"),
+    ],
 )
 def test_names_as_written_without_the_words_around_them(text: str, name: str) -> None:
     assert check_name(text).value == name

@@ -39,9 +39,7 @@ class _PersonalDataFilter(logging.Filter):
         if record.args:
             record.msg, record.args = mask_rrns(record.getMessage()), None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = mask_rrns(
-                logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
-            )
+            record.exc_text = mask_rrns(logging.Formatter().formatException(record.exc_info))
         for key, value in list(vars(record).items()):
             if key in _STANDARD_ATTRS:
                 continue

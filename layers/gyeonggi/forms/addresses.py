@@ -104,7 +104,7 @@ def _korean(text: str) -> Address:
             "길 이름과 건물 번호를 같이 말해 주세요. 예: 효원로 1",
         )
     before = re.sub(r"[,()]", " ", text[: road.start()]).split()
-    after = text[road.end():].strip(" ,")
+    after = text[road.end() :].strip(" ,")
     province: str | None = None
     city: str | None = None
     gyeonggi_city = None
@@ -114,8 +114,10 @@ def _korean(text: str) -> Address:
         if province is None and city is None and token in PROVINCES:
             province = PROVINCES[token]
             continue
-        if city is None and token in ("광주", "광주시") and (
-            province == "광주광역시" or nxt in _GWANGJU_METRO_GU
+        if (
+            city is None
+            and token in ("광주", "광주시")
+            and (province == "광주광역시" or nxt in _GWANGJU_METRO_GU)
         ):
             province = "광주광역시"
             continue
@@ -174,12 +176,15 @@ def _english(text: str, road: re.Match[str]) -> Address:
     jurisdiction = None
     for word in re.findall(r"[A-Za-z]+", cleaned):
         j = _GG_EN.get(word.lower())
-        if j and not (j.id == "gwangju.gg.kr" and re.search(r"metropolitan|gwangsan", cleaned, re.I)):
+        if j and not (
+            j.id == "gwangju.gg.kr" and re.search(r"metropolitan|gwangsan", cleaned, re.I)
+        ):
             jurisdiction = j
             break
     if jurisdiction is None and not re.search(
         r"-si\b|-gun\b|-gu\b|seoul|busan|incheon|daegu|daejeon|ulsan|sejong|gwangju|jeju",
-        cleaned, re.I,
+        cleaned,
+        re.I,
     ):
         raise problem(
             "시·군·구를 함께 알려 주세요.",

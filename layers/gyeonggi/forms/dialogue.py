@@ -87,7 +87,7 @@ class DialogueState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DialogueState:
-        known = {k: data[k] for k in cls.__slots__ if k in data}  # type: ignore[attr-defined]
+        known = {k: data[k] for k in cls.__slots__ if k in data}
         return cls(**known)
 
     @property
@@ -134,8 +134,9 @@ def _batchim(word: str) -> bool:
 
 def start(lang: str, today: date, easy: bool = False) -> DialogueState:
     """A new conversation in ``lang`` on ``today`` (the day in Korea)."""
-    return DialogueState(lang=lang if lang in ("ko", "en") else "ko", today=today.isoformat(),
-                         easy=easy)
+    return DialogueState(
+        lang=lang if lang in ("ko", "en") else "ko", today=today.isoformat(), easy=easy
+    )
 
 
 class Dialogue:
@@ -194,9 +195,7 @@ class Dialogue:
             if f.name in state.fields
         ]
         warnings = [
-            Text(**w).get(state.lang, state.easy)
-            for ws in state.warnings.values()
-            for w in ws
+            Text(**w).get(state.lang, state.easy) for ws in state.warnings.values() for w in ws
         ]
         text = self._t(state, SUMMARY, items=", ".join(items))
         return " ".join([*warnings, text])
@@ -229,7 +228,10 @@ class Dialogue:
         ):
             # "no wait, two": a correction with a bare value is about the field just given.
             again = self.understanding.read(
-                utterance, form_id=state.form_id, pending=state.last_filled, today=state.day,
+                utterance,
+                form_id=state.form_id,
+                pending=state.last_filled,
+                today=state.day,
                 filled=state.fields,
             )
             if again.values:
@@ -243,8 +245,11 @@ class Dialogue:
             state.fields, state.warnings, state.hints, state.pending = {}, {}, {}, None
             return state, Reply(self._t(state, CANCELLED), None)
         parts: list[str] = []
-        if state.form_id is not None and reading.form_id not in (None, state.form_id) \
-                and not state.fields:
+        if (
+            state.form_id is not None
+            and reading.form_id not in (None, state.form_id)
+            and not state.fields
+        ):
             # The form was guessed and nothing is filled yet: the form now named replaces it.
             state.form_id = None
             state.skipped, state.hints, state.pending = [], {}, None
@@ -286,8 +291,9 @@ class Dialogue:
             parts.append(self._t(state, NOT_UNDERSTOOD))
         return self._next(form, state, parts, problems)
 
-    def _explain(self, reading: Reading, state: DialogueState,
-                 form: Form | None = None) -> list[str]:
+    def _explain(
+        self, reading: Reading, state: DialogueState, form: Form | None = None
+    ) -> list[str]:
         out = []
         forms = [form] if form else list(self.catalogue)
         for term in reading.terms:
@@ -301,8 +307,9 @@ class Dialogue:
             out.append(f"{self._label(state, pending)}:")
         return out
 
-    def _apply(self, form: Form, state: DialogueState, reading: Reading,
-               parts: list[str]) -> list[str]:
+    def _apply(
+        self, form: Form, state: DialogueState, reading: Reading, parts: list[str]
+    ) -> list[str]:
         """Validate and keep each value the utterance gives; say what was noted and what was
         wrong. Returns the fields whose value was refused."""
         noted: list[str] = []
@@ -313,8 +320,12 @@ class Dialogue:
             if f is None:
                 continue
             value = found.value
-            if f.type == "date" and isinstance(value, str) and state.hints.get(f.name) == "last-week" \
-                    and re.fullmatch(r"\s*[월화수목금토일]\s*요일.*", value):
+            if (
+                f.type == "date"
+                and isinstance(value, str)
+                and state.hints.get(f.name) == "last-week"
+                and re.fullmatch(r"\s*[월화수목금토일]\s*요일.*", value)
+            ):
                 value = "지난주 " + value
             try:
                 checked = self._validate_with_hint(f, value, state)
@@ -324,8 +335,14 @@ class Dialogue:
                     state.hints[f.name] = city
                     continue
                 problems.append(f.name)
-                wrong.append(self._t(state, WRONG, label=self._label(state, f),
-                                     reason=exc.text.get(state.lang, state.easy)))
+                wrong.append(
+                    self._t(
+                        state,
+                        WRONG,
+                        label=self._label(state, f),
+                        reason=exc.text.get(state.lang, state.easy),
+                    )
+                )
                 continue
             state.fields[f.name] = checked.value
             if f.name in state.skipped:
@@ -340,9 +357,12 @@ class Dialogue:
             state.last_filled = f.name
             noted.append(describe(f, checked.value, state.lang))
         self._city_hint(form, state, reading, parts)
-        if "move_date" in form.by_name and "move_date" not in state.fields and re.search(
-            r"지난\s*주|저번\s*주|last week", reading.text, re.I
-        ) and not any(v.field == "move_date" for v in reading.values):
+        if (
+            "move_date" in form.by_name
+            and "move_date" not in state.fields
+            and re.search(r"지난\s*주|저번\s*주|last week", reading.text, re.I)
+            and not any(v.field == "move_date" for v in reading.values)
+        ):
             state.hints["move_date"] = "last-week"
         # Fields whose condition no longer holds leave the form.
         for f in form.fields:
@@ -354,23 +374,32 @@ class Dialogue:
         if noted:
             parts.append(self._t(state, NOTED, items=", ".join(noted)))
         for warning_field in {v.field for v in reading.values} & set(state.warnings):
-            parts.extend(Text(**w).get(state.lang, state.easy)
-                         for w in state.warnings[warning_field])
+            parts.extend(
+                Text(**w).get(state.lang, state.easy) for w in state.warnings[warning_field]
+            )
         parts.extend(wrong)
         return problems
 
-    def _city_hint(self, form: Form, state: DialogueState, reading: Reading,
-                   parts: list[str]) -> None:
+    def _city_hint(
+        self, form: Form, state: DialogueState, reading: Reading, parts: list[str]
+    ) -> None:
         """A city or county said without a road ("지난주 수원으로 이사했어요") is kept for the
         address asked later: its question names the city, and an answer without one gets it."""
-        if any(form.field(v.field).type == "address" for v in reading.values
-               if v.field in form.by_name):
+        if any(
+            form.field(v.field).type == "address" for v in reading.values if v.field in form.by_name
+        ):
             return
         city = addresses.city_hint(reading.text)
         if city is None:
             return
-        open_fields = [f for f in form.fields if f.type == "address" and f.name not in state.fields
-                       and f.name not in state.hints and f.applies(state.fields)]
+        open_fields = [
+            f
+            for f in form.fields
+            if f.type == "address"
+            and f.name not in state.fields
+            and f.name not in state.hints
+            and f.applies(state.fields)
+        ]
         if not open_fields:
             return
         target = open_fields[0]
@@ -390,8 +419,9 @@ class Dialogue:
                 return validate(f, f"{hint} {value}", state.day)
             raise
 
-    def _next(self, form: Form, state: DialogueState, parts: list[str],
-              problems: list[str]) -> tuple[DialogueState, Reply]:
+    def _next(
+        self, form: Form, state: DialogueState, parts: list[str], problems: list[str]
+    ) -> tuple[DialogueState, Reply]:
         if problems:
             f = form.field(problems[0])
             state.pending = f.name
@@ -412,7 +442,9 @@ class Dialogue:
     def _confirm(self, form: Form, state: DialogueState) -> tuple[DialogueState, Reply]:
         state.status = "confirmed"
         state.pending = None
-        things = [t.get(state.lang, state.easy).rstrip(".") for t in (*form.attachments, *form.in_person)]
+        things = [
+            t.get(state.lang, state.easy).rstrip(".") for t in (*form.attachments, *form.in_person)
+        ]
         steps = self._t(state, NEXT_STEPS, items=" / ".join(things)) if things else ""
         text = self._t(state, CONFIRMED, fee=form.fee.get(state.lang), steps=steps)
         return state, Reply(text, None)

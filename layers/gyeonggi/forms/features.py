@@ -20,22 +20,36 @@ from dataclasses import dataclass
 PLACEHOLDERS = ("RRN", "PHONE", "ACCOUNT", "DATE", "COUNT")
 
 _TOKEN = re.compile(r"[가-힣]|[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[^\s]")
-_SURNAMES = frozenset("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예봉경사부가복태목형피두감음빈동온호범좌팽승간상갈단견당")
+_SURNAMES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예봉경사부가복태목형피두감음빈동온호범좌팽승간상갈단견당"
+)
 _REGION_END = frozenset("시군구도읍면동리")
 # Words that say whose a value is, or what it is: the tagger sees the nearest ones on each side
 # of a token (a role word is often several syllables away from the value it names).
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
     for name, pattern in (
-        ("prev", r"전\s*주소|이전|예전|원래|살던|전에는|에서\s*이사|에서\s*왔|\bfrom\b|previous|\bold\b|"
-                 r"used to|before|earlier|formerly"),
-        ("new", r"새\s*주소|새로|새\s*집|이사\s*온|이사\s*간|으로\s*이사|로\s*이사|들어온|이사한\s*곳|"
-                r"moved to|moving to|\bnew\b|\bnow\b"),
-        ("other", r"매수|사는\s*(?:분|사람)|구매자|배우자|남편|아내|부인|집사람|바깥양반|보호자|세대주|대상자|"
-                  r"아버지|어머니|아빠|엄마|아들|딸|buyer|purchaser|spouse|wife|husband|guardian|"
-                  r"head of|householder|\bhead\b|father|mother|\bson\b|daughter|the person"),
-        ("self", r"(?<![가-힣])제(?:\s|가|$)|저는|저의|본인|신청인|신고인|\bmy name\b|\bi'?m\b|\bi am\b|"
-                 r"\bme\b|applicant"),
+        (
+            "prev",
+            r"전\s*주소|이전|예전|원래|살던|전에는|에서\s*이사|에서\s*왔|\bfrom\b|previous|\bold\b|"
+            r"used to|before|earlier|formerly",
+        ),
+        (
+            "new",
+            r"새\s*주소|새로|새\s*집|이사\s*온|이사\s*간|으로\s*이사|로\s*이사|들어온|이사한\s*곳|"
+            r"moved to|moving to|\bnew\b|\bnow\b",
+        ),
+        (
+            "other",
+            r"매수|사는\s*(?:분|사람)|구매자|배우자|남편|아내|부인|집사람|바깥양반|보호자|세대주|대상자|"
+            r"아버지|어머니|아빠|엄마|아들|딸|buyer|purchaser|spouse|wife|husband|guardian|"
+            r"head of|householder|\bhead\b|father|mother|\bson\b|daughter|the person",
+        ),
+        (
+            "self",
+            r"(?<![가-힣])제(?:\s|가|$)|저는|저의|본인|신청인|신고인|\bmy name\b|\bi'?m\b|\bi am\b|"
+            r"\bme\b|applicant",
+        ),
         ("phone", r"전화|연락|휴대|핸드폰|phone|call|reach|mobile|contact"),
         ("rrn", r"주민|등록\s*번호|registration|\brrn\b|resident number"),
         ("account", r"계좌|통장|account"),
@@ -97,7 +111,7 @@ def tokenize(text: str, spans: Sequence[tuple[str, int, int]] = ()) -> list[Toke
         before = start > 0 and text[start - 1].isspace()
         if i == 0:
             before = True
-        tokens.append(Token(tok, start, end, kind, before, text[w[0]:w[1]], place))
+        tokens.append(Token(tok, start, end, kind, before, text[w[0] : w[1]], place))
     return tokens
 
 
@@ -131,9 +145,7 @@ def _norm(tok: Token) -> str:
     return tok.text.lower() if tok.kind == "latin" else tok.text
 
 
-def token_features(
-    tokens: Sequence[Token], i: int, context: Sequence[str] = ()
-) -> list[str]:
+def token_features(tokens: Sequence[Token], i: int, context: Sequence[str] = ()) -> list[str]:
     """The CRF's attributes of token ``i``: the token, its neighbours, its word, its shape,
     and the conversation's context (the form and the field just asked, e.g. ``pend=name.self``).
     """
@@ -224,7 +236,9 @@ def spans_from_tags(tokens: Sequence[Token], tags: Sequence[str]) -> list[tuple[
     spans: list[tuple[str, int, int]] = []
     current: list[object] | None = None
     for tok, tag in zip(tokens, tags, strict=True):
-        if tag.startswith("B-") or (tag.startswith("I-") and (current is None or current[0] != tag[2:])):
+        if tag.startswith("B-") or (
+            tag.startswith("I-") and (current is None or current[0] != tag[2:])
+        ):
             if current:
                 spans.append((str(current[0]), int(str(current[1])), int(str(current[2]))))
             current = [tag[2:], tok.start, tok.end]

@@ -80,8 +80,9 @@ class FormClassifier:
     def load(cls, path: Path) -> FormClassifier:
         return cls(_read(path, CLASSIFIER_FORMAT))
 
-    def _block(self, tokens: Sequence[str], index: dict[str, int], idf: list[float],
-               offset: int) -> dict[int, float]:
+    def _block(
+        self, tokens: Sequence[str], index: dict[str, int], idf: list[float], offset: int
+    ) -> dict[int, float]:
         counts: dict[int, int] = {}
         for t in tokens:
             j = index.get(t)
@@ -96,8 +97,7 @@ class FormClassifier:
         prepared = _prepare(text)
         x = self._block(char_wb_ngrams(prepared, *self.ngram), self.char_index, self.char_idf, 0)
         x.update(
-            self._block(_WORD.findall(prepared), self.word_index, self.word_idf,
-                        len(self.char_idf))
+            self._block(_WORD.findall(prepared), self.word_index, self.word_idf, len(self.char_idf))
         )
         scores = list(self.intercept)
         for j, v in x.items():

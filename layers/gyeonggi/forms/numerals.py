@@ -10,18 +10,63 @@ from __future__ import annotations
 import re
 
 _NATIVE_UNITS = {
-    "한": 1, "하나": 1, "두": 2, "둘": 2, "세": 3, "셋": 3, "석": 3, "서": 3, "네": 4, "넷": 4,
-    "넉": 4, "너": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "여덜": 8, "아홉": 9,
+    "한": 1,
+    "하나": 1,
+    "두": 2,
+    "둘": 2,
+    "세": 3,
+    "셋": 3,
+    "석": 3,
+    "서": 3,
+    "네": 4,
+    "넷": 4,
+    "넉": 4,
+    "너": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "여덜": 8,
+    "아홉": 9,
 }
 _NATIVE_TENS = {"열": 10, "스무": 20, "스물": 20, "서른": 30, "마흔": 40, "쉰": 50}
 _SINO = {
-    "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 6, "칠": 7, "팔": 8, "구": 9,
+    "일": 1,
+    "이": 2,
+    "삼": 3,
+    "사": 4,
+    "오": 5,
+    "육": 6,
+    "륙": 6,
+    "칠": 7,
+    "팔": 8,
+    "구": 9,
 }
 _ENGLISH = {
-    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "couple": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
-    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "couple": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
 }
 
 _native_unit = "|".join(sorted(_NATIVE_UNITS, key=len, reverse=True))
@@ -50,8 +95,9 @@ _EN_COUNT = re.compile(
 _KO_BARE = re.compile(
     r"(?<![가-힣])(?P<num>하나|둘|셋|넷|다섯)(?=\s*(?:만|요|만요|주세요|떼|필요|부탁|뽑|발급|$))"
 )
-_BARE = re.compile(rf"^\s*(?P<num>[0-9]{{1,2}}|{_english}|{_native_unit}|{_native_ten})\s*$",
-                   re.IGNORECASE)
+_BARE = re.compile(
+    rf"^\s*(?P<num>[0-9]{{1,2}}|{_english}|{_native_unit}|{_native_ten})\s*$", re.IGNORECASE
+)
 
 
 def korean_number(word: str) -> int | None:
@@ -63,7 +109,7 @@ def korean_number(word: str) -> int | None:
         return int(word)
     for ten_word, ten in sorted(_NATIVE_TENS.items(), key=lambda kv: -len(kv[0])):
         if word.startswith(ten_word):
-            rest = word[len(ten_word):]
+            rest = word[len(ten_word) :]
             if not rest:
                 return ten
             unit = _NATIVE_UNITS.get(rest)
@@ -114,8 +160,12 @@ def find_counts(text: str) -> list[tuple[int, int, int]]:
 
 def bare_count(text: str) -> int | None:
     """``text`` when it is a number alone ("3", "three", "두"), as an integer."""
-    text = re.sub(r"^(?:just|only|maybe|uh|um)\s+|\s*(?:please|only|만|만요|이요|요)$", "",
-                  text.strip(" .!?"), flags=re.I)
+    text = re.sub(
+        r"^(?:just|only|maybe|uh|um)\s+|\s*(?:please|only|만|만요|이요|요)$",
+        "",
+        text.strip(" .!?"),
+        flags=re.I,
+    )
     match = _BARE.match(text.strip(" .!?요"))
     if not match:
         return None

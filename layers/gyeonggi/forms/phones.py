@@ -45,6 +45,4 @@ def check(text: str) -> Checked:
         raise wrong from None
     if number.country_code != 82 or not phonenumbers.is_valid_number(number):
         raise wrong
-    return Checked(
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    )
+    return Checked(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))

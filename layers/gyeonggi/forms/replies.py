@@ -8,15 +8,17 @@ from gyeonggi.forms.catalogue import Text
 T = Text
 
 WHICH_FORM = T(
-    "어떤 서류가 필요하세요? 주민등록 등본·초본, 전입신고, 가족관계증명서, 건축물대장, 기초연금 신청, "
-    "장애인 등록, 인감증명서를 도와드릴 수 있어요.",
+    "어떤 서류가 필요하세요? 주민등록 등본·초본, 전입신고, 가족관계증명서, 건축물대장, "
+    "기초연금 신청, 장애인 등록, 인감증명서를 도와드릴 수 있어요.",
     "Which form do you need? I can help with a resident registration copy or abstract, a move-in "
     "report, a family relation certificate, a building register, the basic pension, disability "
     "registration and a seal certificate.",
-    "어떤 서류가 필요해요? 등본, 초본, 전입신고, 가족관계증명서, 건축물대장, 기초연금, 장애인 등록, "
-    "인감증명서 중에서 말해 주세요.",
+    "어떤 서류가 필요해요? 등본, 초본, 전입신고, 가족관계증명서, 건축물대장, 기초연금, "
+    "장애인 등록, 인감증명서 중에서 말해 주세요.",
 )
-START = T("{title}{eul} 도와드릴게요.", "Let's fill in the {title} form.", "{title}{eul} 같이 해요.")
+START = T(
+    "{title}{eul} 도와드릴게요.", "Let's fill in the {title} form.", "{title}{eul} 같이 해요."
+)
 NOTED = T("적었어요: {items}.", "Noted: {items}.", "적었어요: {items}.")
 NOT_UNDERSTOOD = T(
     "죄송해요, 잘 알아듣지 못했어요.", "Sorry, I did not catch that.", "잘 못 알아들었어요."

@@ -358,8 +358,12 @@ class FormSessions:
         return Turn(updated, reply)
 
 
-def session_view(session: FormSession, catalogue: Catalogue, reply: Reply | None = None,
-                 session_key: str | None = None) -> dict[str, Any]:
+def session_view(
+    session: FormSession,
+    catalogue: Catalogue,
+    reply: Reply | None = None,
+    session_key: str | None = None,
+) -> dict[str, Any]:
     """A session as the API shows it: values normalised, resident registration numbers masked,
     the question being asked with its choices (what a kiosk page draws as buttons)."""
     state = session.state
@@ -391,14 +395,21 @@ def session_view(session: FormSession, catalogue: Catalogue, reply: Reply | None
         "missing": form.missing(state.fields) if form else [],
         "asking": asking,
         "summary": [
-            {"field": f.name, "label": f.label.get(state.lang),
-             "value": describe(f, state.fields[f.name], state.lang)}
-            for f in (form.fields if form else ()) if f.name in state.fields
+            {
+                "field": f.name,
+                "label": f.label.get(state.lang),
+                "value": describe(f, state.fields[f.name], state.lang),
+            }
+            for f in (form.fields if form else ())
+            if f.name in state.fields
         ],
         "warnings": [
-            w.get("easy_ko" if state.easy and state.lang == "ko" and "easy_ko" in w
-                  else state.lang, w["ko"])
-            for ws in state.warnings.values() for w in ws
+            w.get(
+                "easy_ko" if state.easy and state.lang == "ko" and "easy_ko" in w else state.lang,
+                w["ko"],
+            )
+            for ws in state.warnings.values()
+            for w in ws
         ],
         "expires_at": session.expires_at.isoformat().replace("+00:00", "Z"),
         "links": {

@@ -88,23 +88,49 @@ _RRN_SPLIT = re.compile(
     re.I,
 )
 #: Words that say a value changes what was given before ("바꿔 주세요", "instead").
-_CHANGE = re.compile(r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|잘못|죄송|미안|change|instead|rather|make it|actually|"
-                     r"correction|sorry|i mean|switch", re.I)
-_HOUSEHOLD_OF = re.compile(r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I)
+_CHANGE = re.compile(
+    r"바꿔|변경|고쳐|수정|정정|말고|대신|아니|잘못|죄송|미안|change|instead|rather|make it|"
+    r"actually|correction|sorry|i mean|switch",
+    re.I,
+)
+_HOUSEHOLD_OF = re.compile(
+    r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I
+)
 _INVERSE = {"parent": "child", "child": "parent"}
 _YES_NO = re.compile(r"^(?:네+|예|아니요|아뇨|아니|yes|no|nope|yep)(?=$|[\s,.!])", re.I)
 _PEOPLE_COUNTERS = ("명", "사람", "people", "person", "persons", "members", "member")
 _BOOLEAN_CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "include_address_history": (
-        re.compile(r"(?:과거|예전|이전)?\s*주소\s*(?:변동|이력|변경)?\s*(?:사항)?(?:도|을|를|은)?\s*(?:포함|넣어|다\s*나오게|나오게|같이)|with (?:the |my )?(?:past |previous )?address(?:es)? history|include (?:the |my )?(?:past |previous )?address|with (?:past|previous) addresses", re.I),
-        re.compile(r"주소\s*(?:변동|이력|변경)?\s*(?:사항)?(?:은|는)?\s*(?:빼|없이|필요\s*없|안\s*넣|제외)|without (?:the |any )?(?:address )?history|no address history|don'?t include (?:the )?address", re.I),
+        re.compile(
+            r"(?:과거|예전|이전)?\s*주소\s*(?:변동|이력|변경)?\s*(?:사항)?(?:도|을|를|은)?\s*"
+            r"(?:포함|넣어|다\s*나오게|나오게|같이)|"
+            r"with (?:the |my )?(?:past |previous )?address(?:es)? history|"
+            r"include (?:the |my )?(?:past |previous )?address|with (?:past|previous) addresses",
+            re.I,
+        ),
+        re.compile(
+            r"주소\s*(?:변동|이력|변경)?\s*(?:사항)?(?:은|는)?\s*(?:빼|없이|필요\s*없|안\s*넣|제외)|"
+            r"without (?:the |any )?(?:address )?history|no address history|"
+            r"don'?t include (?:the )?address",
+            re.I,
+        ),
     ),
     "show_full_rrn": (
-        re.compile(r"뒷자리\s*(?:도|를)?\s*(?:보이게|표시|나오게|포함)|full (?:registration )?numbers?", re.I),
-        re.compile(r"뒷자리\s*(?:는|은)?\s*(?:가려|빼|숨겨|안\s*보이게)|hide the (?:back|last) digits", re.I),
+        re.compile(
+            r"뒷자리\s*(?:도|를)?\s*(?:보이게|표시|나오게|포함)|full (?:registration )?numbers?",
+            re.I,
+        ),
+        re.compile(
+            r"뒷자리\s*(?:는|은)?\s*(?:가려|빼|숨겨|안\s*보이게)|hide the (?:back|last) digits",
+            re.I,
+        ),
     ),
     "include_military_service": (
-        re.compile(r"병역\s*(?:사항)?\s*(?:도|을)?\s*(?:포함|넣어|나오게)|with military service|include military", re.I),
+        re.compile(
+            r"병역\s*(?:사항)?\s*(?:도|을)?\s*(?:포함|넣어|나오게)|with military service|"
+            r"include military",
+            re.I,
+        ),
         re.compile(r"병역\s*(?:사항)?\s*(?:은|는)?\s*(?:빼|없이|제외)|without military", re.I),
     ),
 }
@@ -162,9 +188,11 @@ def exact_spans(text: str, today: date, form: Form | None) -> list[tuple[str, in
         if free(m.start(), m.end()):
             out.append(("RRN", m.start(), m.end(), f"{m.group(1)}-{m.group(2)}"))
     wants_account = form is None or any(f.type == "account" for f in form.fields)
-    accounts = [
-        m for m in _ACCOUNT.finditer(text) if 10 <= len(re.sub(r"\D", "", m.group(0))) <= 16
-    ] if wants_account else []
+    accounts = (
+        [m for m in _ACCOUNT.finditer(text) if 10 <= len(re.sub(r"\D", "", m.group(0))) <= 16]
+        if wants_account
+        else []
+    )
     # Longer than any phone number (11 digits): an account number, whatever its groups.
     for m in accounts:
         if len(re.sub(r"\D", "", m.group(0))) > 11 and free(m.start(), m.end()):
@@ -178,13 +206,16 @@ def exact_spans(text: str, today: date, form: Form | None) -> list[tuple[str, in
     if form is None or any(f.type == "date" for f in form.fields):
         try:
             found_dates = dates.find_dates(text, today)
-        except Exception:  # noqa: BLE001 - an impossible date: validation says so later
+        except Exception:
             found_dates = []
-            for pattern in (r"[0-9]{1,2}\s*월\s*[0-9]{1,2}\s*일", r"(?:19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}"):
+            for pattern in (
+                r"[0-9]{1,2}\s*월\s*[0-9]{1,2}\s*일",
+                r"(?:19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}",
+            ):
                 for m in re.finditer(pattern, text):
                     if free(m.start(), m.end()):
                         out.append(("DATE", m.start(), m.end(), m.group(0)))
-        for day, s, e in found_dates:
+        for _, s, e in found_dates:
             if free(s, e):
                 out.append(("DATE", s, e, text[s:e]))
     for value, s, e in numerals.find_counts(text):
@@ -197,7 +228,9 @@ _FIELD_CUES: dict[str, re.Pattern[str]] = {
     "move_reason": re.compile(r"사유|이유|때문|because|reason|due to", re.I),
     "relation_to_head": re.compile(r"관계|relation|related", re.I),
     "guardian_relation": re.compile(r"관계|relation|related", re.I),
-    "housing_kind": re.compile(r"자가|전세|월세|jeonse|monthly rent|own (?:my|the) (?:home|house|flat)|집은", re.I),
+    "housing_kind": re.compile(
+        r"자가|전세|월세|jeonse|monthly rent|own (?:my|the) (?:home|house|flat)|집은", re.I
+    ),
 }
 
 
@@ -265,7 +298,9 @@ class Understanding:
         """What ``text`` says, given the form (if chosen) and the field just asked."""
         text = normalise(text)[:MAX_CHARS]
         lang = detect_language(text)
-        switch = "en" if _ENGLISH_PLEASE.search(text) else "ko" if _KOREAN_PLEASE.search(text) else None
+        switch = (
+            "en" if _ENGLISH_PLEASE.search(text) else "ko" if _KOREAN_PLEASE.search(text) else None
+        )
         easy = True if _EASY_PLEASE.search(text) else None
         confidence = 0.0
         if form_id is None:
@@ -282,8 +317,10 @@ class Understanding:
         if form is not None:
             values, unread = self._read_values(text, form, pending, today, filled or {})
         terms = self._terms(text, form) if _QUESTION.search(text) else ()
-        if terms and _QUESTION_WORDS.search(text) and not any(
-            v.source in ("rule", "tagger") for v in values
+        if (
+            terms
+            and _QUESTION_WORDS.search(text)
+            and not any(v.source in ("rule", "tagger") for v in values)
         ):
             # "what does household member mean?": the words asked about are no answer.
             values = []
@@ -315,27 +352,34 @@ class Understanding:
     ) -> tuple[list[Found], list[str]]:
         """Values of ``text``; after a correction inside it ("40 Seho-ro... sorry, 40
         Seongho-daero"), what follows replaces what came before, field by field."""
-        marks = [m for m in _SELF_CORRECTION.finditer(text) if m.start() > 0 and m.end() < len(text)]
+        marks = [
+            m for m in _SELF_CORRECTION.finditer(text) if m.start() > 0 and m.end() < len(text)
+        ]
         if not marks:
             return self._values(text, form, pending, today, filled)
         cut = marks[-1]
-        later, unread = self._values(text[cut.end():], form, pending, today, filled)
+        later, unread = self._values(text[cut.end() :], form, pending, today, filled)
         if not later:
             return self._values(text, form, pending, today, filled)
         earlier, _ = self._values(text[: cut.start()], form, pending, today, filled)
         offset = cut.end()
-        shifted = [Found(v.field, v.value, v.start + offset, v.end + offset, v.source)
-                   for v in later]
+        shifted = [
+            Found(v.field, v.value, v.start + offset, v.end + offset, v.source) for v in later
+        ]
         given = {v.field for v in later}
         return [v for v in earlier if v.field not in given] + shifted, unread
 
-    def _act(self, text: str, form: Form | None, pending: str | None,
-             values: Sequence[Found]) -> Act:
+    def _act(
+        self, text: str, form: Form | None, pending: str | None, values: Sequence[Found]
+    ) -> Act:
         if _CANCEL.search(text) and not values:
             return "cancel"
-        if _QUESTION.search(text) and (not values or all(v.source == "answer" for v in values)):
-            if not (pending and values and not text.rstrip().endswith("?")):
-                return "question"
+        if (
+            _QUESTION.search(text)
+            and (not values or all(v.source == "answer" for v in values))
+            and not (pending and values and not text.rstrip().endswith("?"))
+        ):
+            return "question"
         if values:
             return "inform"
         answer = yes_or_no(text)
@@ -382,17 +426,25 @@ class Understanding:
             (s, e) for f in form.fields if f.type == "choice" for _, s, e in find_choices(f, text)
         ]
         spans = [
-            (slot, s, e) for slot, s, e in spans
-            if not (slot.startswith("name.") and any(
-                cs <= s and e <= ce or (s <= cs and ce <= e and (ce - cs) * 5 >= (e - s) * 3)
-                for cs, ce in choice_spans
-            ))
+            (slot, s, e)
+            for slot, s, e in spans
+            if not (
+                slot.startswith("name.")
+                and any(
+                    (cs <= s and e <= ce) or (s <= cs and ce <= e and (ce - cs) * 5 >= (e - s) * 3)
+                    for cs, ce in choice_spans
+                )
+            )
         ]
         # Words that say what the citizen does (skip, cancel, ask, yes, no) are no name.
-        acts = [(m.start(), m.end()) for p in (_SKIP, _CANCEL, _QUESTION, _YES_NO)
-                for m in p.finditer(text)]
+        acts = [
+            (m.start(), m.end())
+            for p in (_SKIP, _CANCEL, _QUESTION, _YES_NO)
+            for m in p.finditer(text)
+        ]
         spans = [
-            (slot, s, e) for slot, s, e in spans
+            (slot, s, e)
+            for slot, s, e in spans
             if not (slot.startswith("name.") and any(a < e and s < b for a, b in acts))
         ]
         exact_by_start = {(s, e): (k, v) for k, s, e, v in exact}
@@ -427,8 +479,11 @@ class Understanding:
                 v = value[0] if kind == "COUNT" else value
                 found.append(Found(target.name, v, s, e, "rule"))
                 claimed.append((s, e))
-        found.extend(self._choices(text, form, pending_field, filled, claimed,
-                                   changing=bool(_CHANGE.search(text))))
+        found.extend(
+            self._choices(
+                text, form, pending_field, filled, claimed, changing=bool(_CHANGE.search(text))
+            )
+        )
         found.extend(self._booleans(text, form, pending_field, found))
         if pending_field is not None and not found:
             answer = self._answer(text, pending_field, exact, claimed)
@@ -463,8 +518,16 @@ class Understanding:
         if len(exact) == 1:
             return exact[0]
         kind = slot.split(".")[0]
-        type_ = {"name": "name", "rrn": "rrn", "phone": "phone", "addr": "address", "date": "date",
-                 "count": "count", "account": "account", "unit": "text"}.get(kind)
+        type_ = {
+            "name": "name",
+            "rrn": "rrn",
+            "phone": "phone",
+            "addr": "address",
+            "date": "date",
+            "count": "count",
+            "account": "account",
+            "unit": "text",
+        }.get(kind)
         same = [f for f in form.fields if f.type == type_ and f.name not in taken]
         if not same:
             return None
@@ -484,16 +547,19 @@ class Understanding:
         filled: Mapping[str, Any],
         found: Sequence[Found],
     ) -> FormField | None:
-        type_ = {"RRN": "rrn", "PHONE": "phone", "ACCOUNT": "account", "DATE": "date",
-                 "COUNT": "count"}[kind]
+        type_ = {
+            "RRN": "rrn",
+            "PHONE": "phone",
+            "ACCOUNT": "account",
+            "DATE": "date",
+            "COUNT": "count",
+        }[kind]
         taken = {f.field for f in found}
         candidates = [f for f in form.fields if f.type == type_ and f.name not in taken]
         if kind == "COUNT":
             counter = str(value[1])
             people = any(counter.rstrip(" 요이").endswith(c) for c in _PEOPLE_COUNTERS)
-            candidates = [
-                f for f in candidates if (f.name == "moving_members") == people
-            ]
+            candidates = [f for f in candidates if (f.name == "moving_members") == people]
         if kind == "PHONE" and not candidates:
             # A number shaped like a phone number where the form wants an account number.
             candidates = [f for f in form.fields if f.type == "account" and f.name not in taken]
@@ -502,7 +568,9 @@ class Understanding:
         if pending is not None and pending in candidates:
             return pending
         # A second person's number or phone only when it is what was asked.
-        own = [f for f in candidates if (f.slot or "").endswith(".self") or "." not in (f.slot or "")]
+        own = [
+            f for f in candidates if (f.slot or "").endswith(".self") or "." not in (f.slot or "")
+        ]
         pool = own or candidates
         unfilled = [f for f in pool if f.name not in filled]
         return (unfilled or pool)[0]
@@ -552,8 +620,9 @@ class Understanding:
             out.append(Found(f.name, cid, s, e, "choice"))
         return out
 
-    def _booleans(self, text: str, form: Form, pending: FormField | None,
-                  found: Sequence[Found]) -> list[Found]:
+    def _booleans(
+        self, text: str, form: Form, pending: FormField | None, found: Sequence[Found]
+    ) -> list[Found]:
         out: list[Found] = []
         taken = {f.field for f in found}
         for name, (yes, no) in _BOOLEAN_CUES.items():
@@ -568,8 +637,13 @@ class Understanding:
                 out.append(Found("married", married, 0, len(text), "rule"))
         return out
 
-    def _answer(self, text: str, f: FormField, exact: Sequence[tuple[str, int, int, Any]],
-                claimed: Sequence[tuple[int, int]]) -> Found | None:
+    def _answer(
+        self,
+        text: str,
+        f: FormField,
+        exact: Sequence[tuple[str, int, int, Any]],
+        claimed: Sequence[tuple[int, int]],
+    ) -> Found | None:
         """The whole utterance as the answer to the field just asked, when it can be one."""
         stripped = text.strip()
         if f.type == "boolean":
@@ -582,8 +656,13 @@ class Understanding:
             return Found(f.name, stripped, 0, len(text), "answer")
         if f.type == "name" and not claimed and not exact and not re.search(r"[0-9]", stripped):
             words = stripped.split()
-            if 1 <= len(words) <= 4 and not _SKIP.search(stripped) and not _QUESTION.search(stripped) \
-                    and yes_or_no(stripped) is None and not _CANCEL.search(stripped):
+            if (
+                1 <= len(words) <= 4
+                and not _SKIP.search(stripped)
+                and not _QUESTION.search(stripped)
+                and yes_or_no(stripped) is None
+                and not _CANCEL.search(stripped)
+            ):
                 return Found(f.name, stripped, 0, len(text), "answer")
         if f.type == "text" and not _SKIP.search(stripped) and not _QUESTION.search(stripped):
             return Found(f.name, stripped, 0, len(text), "answer")

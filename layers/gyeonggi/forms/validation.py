@@ -40,8 +40,16 @@ _NO = re.compile(
     re.I,
 )
 #: Words that settle "married" without a yes or no.
-_MARRIED = re.compile(r"기혼|결혼했|결혼\s*했|배우자가?\s*있|남편이?\s*있|아내가?\s*있|부인이?\s*있|\bmarried\b|my (?:wife|husband)|\bspouse\b", re.I)
-_UNMARRIED = re.compile(r"미혼|싱글|혼자|이혼|사별|돌아가셨|passed away|died|late (?:husband|wife)|배우자\s*없|배우자는\s*없|\bsingle\b|\bnot married\b|divorced|widow|\bunmarried\b|never married", re.I)
+_MARRIED = re.compile(
+    r"기혼|결혼했|결혼\s*했|배우자가?\s*있|남편이?\s*있|아내가?\s*있|부인이?\s*있|\bmarried\b|"
+    r"my (?:wife|husband)|\bspouse\b",
+    re.I,
+)
+_UNMARRIED = re.compile(
+    r"미혼|싱글|혼자|이혼|사별|돌아가셨|passed away|died|late (?:husband|wife)|배우자\s*없|"
+    r"배우자는\s*없|\bsingle\b|\bnot married\b|divorced|widow|\bunmarried\b|never married",
+    re.I,
+)
 
 _LATIN = "A-Za-zÀ-ÖØ-öø-ÿĀ-ž"
 _NAME = re.compile(rf"[가-힣]{{2,6}}|[{_LATIN}][{_LATIN} .'-]{{0,58}}[{_LATIN}.]|[{_LATIN}]")
@@ -90,7 +98,10 @@ def find_choices(field: FormField, text: str) -> list[tuple[str, int, int]]:
             w = fold(word)
             if len(w) < 2:
                 # One syllable ("귀", "눈", "나") only as a word of its own, with a particle.
-                for m in re.finditer(rf"(?<![가-힣]){re.escape(w)}(?=$|[\s.,!?]|이|가|은|는|요|을|를|에|예요|이에요|입니다|이요|로|으로|만|도)", unicodedata.normalize("NFC", text)):
+                for m in re.finditer(
+                    rf"(?<![가-힣]){re.escape(w)}(?=$|[\s.,!?]|이|가|은|는|요|을|를|에|예요|이에요|입니다|이요|로|으로|만|도)",
+                    unicodedata.normalize("NFC", text),
+                ):
                     hits.append((1, m.start(), m.end(), choice.id))
                 continue
             start = folded.find(w)
@@ -148,7 +159,12 @@ def married_words(text: str) -> bool | None:
 def clean_name(text: str) -> str:
     """A name as written, without the words around it in speech ("김하늘이에요" → "김하늘")."""
     name = unicodedata.normalize("NFC", text).strip(" .,!?~\"'")
-    name = re.sub(r"^(?:제|저의|내|my|the)?\s*(?:이름은|성함은|이름|name is|name's|name)\s*", "", name, flags=re.I)
+    name = re.sub(
+        r"^(?:제|저의|내|my|the)?\s*(?:이름은|성함은|이름|name is|name's|name)\s*",
+        "",
+        name,
+        flags=re.I,
+    )
     name = re.sub(r"^(?:i'?m|i am|it'?s|this is)\s+", "", name, flags=re.I)
     if not _ROLE_EN_BARE.match(name):
         name = _ROLE_BEFORE.sub("", name).strip()
@@ -260,7 +276,9 @@ def check_text_value(text: str) -> Checked:
     except ValueError:
         raise problem("내용을 알려 주세요.", "Please say it again.", "다시 말해 주세요.") from None
     if len(value) > 100:
-        raise problem("100자 안으로 알려 주세요.", "Please keep it under 100 characters.", "짧게 말해 주세요.")
+        raise problem(
+            "100자 안으로 알려 주세요.", "Please keep it under 100 characters.", "짧게 말해 주세요."
+        )
     return Checked(value)
 
 
@@ -307,7 +325,9 @@ def _validate(field: FormField, value: Any, today: date) -> Checked:
             return addresses.check(str(value["address"]))
         return addresses.check(text)
     if kind == "date":
-        day = parse_date(text, today, past=field.past) if not _iso(text) else date.fromisoformat(text)
+        day = (
+            parse_date(text, today, past=field.past) if not _iso(text) else date.fromisoformat(text)
+        )
         return _check_day(field, day, today)
     if kind == "name":
         return check_name(text)
@@ -352,9 +372,11 @@ def form_warnings(form: Form, values: Mapping[str, Any], today: date) -> list[Te
     if form.id == "basic-pension" and "applicant_rrn" in values:
         person = rrn.parse(values["applicant_rrn"])
         # One may apply from the month before the month of the 65th birthday.
-        sixty_five = person.birth_date.replace(year=person.birth_date.year + 65) if not (
-            person.birth_date.month == 2 and person.birth_date.day == 29
-        ) else date(person.birth_date.year + 65, 3, 1)
+        sixty_five = (
+            person.birth_date.replace(year=person.birth_date.year + 65)
+            if not (person.birth_date.month == 2 and person.birth_date.day == 29)
+            else date(person.birth_date.year + 65, 3, 1)
+        )
         first = sixty_five.replace(day=1)
         opens = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
         if today < opens:

@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from gyeonggi_tools.forms.evaluation import evaluate_file
 
     engine = load_engine(args.model_dir)
-    report = evaluate_file(engine, args.set, today=args.today, errors=sys.stderr if args.errors else None)
+    report = evaluate_file(
+        engine, args.set, today=args.today, errors=sys.stderr if args.errors else None
+    )
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 
@@ -42,10 +44,10 @@ def _generate(count: int, seed: int, out: Path) -> int:
     gen = Generator(seed, TRAINING_DAY)
     with out.open("w", encoding="utf-8") as fh:
         for d in gen.dialogues(count):
-            record: dict[str, Any] = {**d.converse_input(), "today": TRAINING_DAY.isoformat(),
-                                      "expected": {"form_id": d.form_id, "fields": d.fields,
-                                                   "state": d.state}}
+            record: dict[str, Any] = {
+                **d.converse_input(),
+                "today": TRAINING_DAY.isoformat(),
+                "expected": {"form_id": d.form_id, "fields": d.fields, "state": d.state},
+            }
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
-
-

@@ -24,7 +24,9 @@ def today_in_korea() -> date:
     return datetime.now(KST).date()
 
 
-def converse(engine: Dialogue, item: dict[str, Any], today: date, easy: bool = False) -> dict[str, Any]:
+def converse(
+    engine: Dialogue, item: dict[str, Any], today: date, easy: bool = False
+) -> dict[str, Any]:
     """One dialogue through the engine: the output line's object."""
     state = start(str(item.get("lang") or "ko"), today, easy)
     replies = []
@@ -52,8 +54,9 @@ def _check(item: Any) -> dict[str, Any]:
     return item
 
 
-def converse_lines(engine: Dialogue, stdin: TextIO, stdout: TextIO, today: date | None = None,
-                   easy: bool = False) -> int:
+def converse_lines(
+    engine: Dialogue, stdin: TextIO, stdout: TextIO, today: date | None = None, easy: bool = False
+) -> int:
     """Every line of ``stdin`` through :func:`converse`; 1 if a line was bad, else 0."""
     status = 0
     day = today or today_in_korea()

@@ -29,35 +29,90 @@ Piece = str | tuple[str, str]  # plain text, or (slot, text of the value)
 
 ROLE_WORDS: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     # form -> slot -> (Korean role words, English role words)
-    "seal-certificate": {"other": (["매수인", "매수자", "사는 분", "사는 사람", "구매자"], ["the buyer", "buyer", "the purchaser"])},
-    "basic-pension": {"other": (["배우자", "남편", "아내", "집사람", "바깥양반"], ["my wife", "my husband", "my spouse", "spouse"])},
-    "disability-registration": {"other": (["보호자", "보호자분", "우리 보호자"], ["my guardian", "guardian", "the guardian"])},
+    "seal-certificate": {
+        "other": (
+            ["매수인", "매수자", "사는 분", "사는 사람", "구매자"],
+            ["the buyer", "buyer", "the purchaser"],
+        )
+    },
+    "basic-pension": {
+        "other": (
+            ["배우자", "남편", "아내", "집사람", "바깥양반"],
+            ["my wife", "my husband", "my spouse", "spouse"],
+        )
+    },
+    "disability-registration": {
+        "other": (
+            ["보호자", "보호자분", "우리 보호자"],
+            ["my guardian", "guardian", "the guardian"],
+        )
+    },
     "family-relation-certificate": {"other": (["대상자", "그분"], ["the person", "their"])},
-    "move-in-report": {"other": (["세대주", "세대주 되시는 분", "집주인 세대주"], ["the head of household", "the householder", "the head"])},
+    "move-in-report": {
+        "other": (
+            ["세대주", "세대주 되시는 분", "집주인 세대주"],
+            ["the head of household", "the householder", "the head"],
+        )
+    },
 }
 
 OPENINGS: dict[str, tuple[list[str], list[str]]] = {
     "resident-registration-copy": (
-        ["주민등록등본", "주민등록초본", "등본", "초본", "등초본", "주민등록 등본", "주민등록표 초본"],
-        ["a resident registration copy", "a copy of my resident registration", "my resident register abstract",
-         "a resident registration abstract", "a certified copy of my resident registration", "a deungbon", "a chobon"],
+        [
+            "주민등록등본",
+            "주민등록초본",
+            "등본",
+            "초본",
+            "등초본",
+            "주민등록 등본",
+            "주민등록표 초본",
+        ],
+        [
+            "a resident registration copy",
+            "a copy of my resident registration",
+            "my resident register abstract",
+            "a resident registration abstract",
+            "a certified copy of my resident registration",
+            "a deungbon",
+            "a chobon",
+        ],
     ),
     "move-in-report": (
         ["전입신고", "전입 신고", "이사 신고", "주소 이전 신고"],
-        ["a move-in report", "to report my move", "to change my address", "to register my new address"],
+        [
+            "a move-in report",
+            "to report my move",
+            "to change my address",
+            "to register my new address",
+        ],
     ),
     "family-relation-certificate": (
         ["가족관계증명서", "기본증명서", "혼인관계증명서", "입양관계증명서", "가족관계 증명서"],
-        ["a family relation certificate", "a family relationship certificate", "a basic certificate",
-         "a marriage certificate", "an adoption certificate"],
+        [
+            "a family relation certificate",
+            "a family relationship certificate",
+            "a basic certificate",
+            "a marriage certificate",
+            "an adoption certificate",
+        ],
     ),
     "building-register-copy": (
         ["건축물대장", "건축물 대장", "건물대장", "집합건축물대장", "일반건축물대장"],
-        ["a building register", "a copy of the building register", "the building ledger", "a building record"],
+        [
+            "a building register",
+            "a copy of the building register",
+            "the building ledger",
+            "a building record",
+        ],
     ),
     "basic-pension": (
         ["기초연금", "기초연금 신청", "노령연금", "어르신 연금"],
-        ["the basic pension", "a basic pension", "the old-age pension", "the basic old-age pension"],
+        [
+            "the basic pension",
+            "a basic pension",
+            "the old-age pension",
+            "the basic old-age pension",
+        ],
     ),
     "disability-registration": (
         ["장애인 등록", "장애인등록", "장애 등록", "장애 판정 신청"],
@@ -65,86 +120,343 @@ OPENINGS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "seal-certificate": (
         ["인감증명서", "인감 증명서", "인감증명", "부동산 매도용 인감"],
-        ["a seal certificate", "an ingam certificate", "my personal seal certificate", "a seal impression certificate"],
+        [
+            "a seal certificate",
+            "an ingam certificate",
+            "my personal seal certificate",
+            "a seal impression certificate",
+        ],
     ),
 }
-KO_VERBS = ["떼려고요", "떼러 왔어요", "발급받고 싶어요", "신청하려고요", "필요해요", "하려고 하는데요", "하고 싶어요",
-            "좀 해 주세요", "신청할게요", "어떻게 해요?", "떼 주세요", "하러 왔는데요", "해야 돼요"]
-EN_FRAMES = ["I need {x}", "I'd like {x}", "I want {x}", "Can I get {x}?", "I'm here for {x}",
-             "Could you help me with {x}?", "I would like to apply for {x}", "Hi, {x} please",
-             "I have to get {x}", "How do I get {x}?"]
+KO_VERBS = [
+    "떼려고요",
+    "떼러 왔어요",
+    "발급받고 싶어요",
+    "신청하려고요",
+    "필요해요",
+    "하려고 하는데요",
+    "하고 싶어요",
+    "좀 해 주세요",
+    "신청할게요",
+    "어떻게 해요?",
+    "떼 주세요",
+    "하러 왔는데요",
+    "해야 돼요",
+]
+EN_FRAMES = [
+    "I need {x}",
+    "I'd like {x}",
+    "I want {x}",
+    "Can I get {x}?",
+    "I'm here for {x}",
+    "Could you help me with {x}?",
+    "I would like to apply for {x}",
+    "Hi, {x} please",
+    "I have to get {x}",
+    "How do I get {x}?",
+]
 #: Role words that also say the relation (family relation certificate: whose certificate).
 RELATION_WORDS: dict[str, tuple[list[str], list[str]]] = {
-    "parent": (["아버지", "어머니", "아빠", "엄마"], ["my father", "my mother", "my dad", "my mom"]),
+    "parent": (
+        ["아버지", "어머니", "아빠", "엄마"],
+        ["my father", "my mother", "my dad", "my mom"],
+    ),
     "child": (["아들", "딸"], ["my son", "my daughter"]),
     "spouse": (["남편", "아내", "집사람"], ["my husband", "my wife"]),
     "sibling": (["형", "누나", "동생", "언니", "오빠"], ["my brother", "my sister"]),
 }
 # Openings that name no form but mean one.
 IMPLICIT: dict[str, tuple[list[str], list[str]]] = {
-    "resident-registration-copy": (["은행에 낼 서류 떼야 해요 주민등록 거", "회사에 주민등록 서류 내야 해요", "우리 집 세대 서류 떼야 해요"],
-                                   ["I need proof of my address for the bank", "my employer wants my resident record"]),
-    "move-in-report": (["이사 왔는데 주소 옮기려고요", "새 집으로 이사했어요", "이사했는데 신고해야 하죠", "이사해서 주소 바꾸려고요"],
-                       ["I just moved here", "I moved house and need to tell the office", "we moved last week, what do I file?"]),
-    "family-relation-certificate": (["가족 관계 서류 필요해요", "부모님이랑 관계 증명하는 서류요"],
-                                    ["I need a paper that shows who my family is", "proof of my marriage"]),
-    "building-register-copy": (["건물 서류 떼고 싶어요", "우리 건물 면적 나오는 서류요"],
-                               ["I need the official record of my building", "papers on my apartment building"]),
-    "basic-pension": (["65세 됐는데 연금 받을 수 있어요?", "어머니 노후 연금 신청하려고요", "나라에서 주는 어르신 연금이요"],
-                      ["I turned 65, can I get the pension?", "pension for seniors", "my pension application"]),
-    "disability-registration": (["장애 판정 받으려고요", "아이 자폐 등록하려고요", "눈이 안 보여서 등록하려고요"],
-                                ["I want my son's hearing loss registered", "register my disability please"]),
-    "seal-certificate": (["집 팔려고 인감 떼야 해요", "도장 증명서 필요해요", "아파트 매도하는데 필요한 서류요"],
-                         ["I'm selling my flat and need the seal paper", "I need to prove my seal for a loan"]),
+    "resident-registration-copy": (
+        [
+            "은행에 낼 서류 떼야 해요 주민등록 거",
+            "회사에 주민등록 서류 내야 해요",
+            "우리 집 세대 서류 떼야 해요",
+        ],
+        ["I need proof of my address for the bank", "my employer wants my resident record"],
+    ),
+    "move-in-report": (
+        [
+            "이사 왔는데 주소 옮기려고요",
+            "새 집으로 이사했어요",
+            "이사했는데 신고해야 하죠",
+            "이사해서 주소 바꾸려고요",
+        ],
+        [
+            "I just moved here",
+            "I moved house and need to tell the office",
+            "we moved last week, what do I file?",
+        ],
+    ),
+    "family-relation-certificate": (
+        ["가족 관계 서류 필요해요", "부모님이랑 관계 증명하는 서류요"],
+        ["I need a paper that shows who my family is", "proof of my marriage"],
+    ),
+    "building-register-copy": (
+        ["건물 서류 떼고 싶어요", "우리 건물 면적 나오는 서류요"],
+        ["I need the official record of my building", "papers on my apartment building"],
+    ),
+    "basic-pension": (
+        [
+            "65세 됐는데 연금 받을 수 있어요?",
+            "어머니 노후 연금 신청하려고요",
+            "나라에서 주는 어르신 연금이요",
+        ],
+        ["I turned 65, can I get the pension?", "pension for seniors", "my pension application"],
+    ),
+    "disability-registration": (
+        ["장애 판정 받으려고요", "아이 자폐 등록하려고요", "눈이 안 보여서 등록하려고요"],
+        ["I want my son's hearing loss registered", "register my disability please"],
+    ),
+    "seal-certificate": (
+        ["집 팔려고 인감 떼야 해요", "도장 증명서 필요해요", "아파트 매도하는데 필요한 서류요"],
+        ["I'm selling my flat and need the seal paper", "I need to prove my seal for a loan"],
+    ),
 }
-NONE_KO = ["안녕하세요", "도와주세요", "뭐 할 수 있어요?", "감사합니다", "잠깐만요", "음", "여기 화장실 어디예요?",
-           "도로에 구멍이 났어요", "몇 시까지 해요?", "주차 어디에 해요?", "상담 좀 받고 싶어요", "네", "아니요",
-           "수수료 얼마예요?", "사진 어디서 찍어요?", "오늘 날씨 좋네요", "담당자 바꿔 주세요"]
-NONE_EN = ["hello", "hi there", "help", "what can you do?", "thanks", "wait a moment", "um",
-           "where is the toilet?", "there is a pothole on my street", "what time do you close?",
-           "can I talk to someone?", "yes", "no", "how much does it cost?", "nice weather today"]
+NONE_KO = [
+    "안녕하세요",
+    "도와주세요",
+    "뭐 할 수 있어요?",
+    "감사합니다",
+    "잠깐만요",
+    "음",
+    "여기 화장실 어디예요?",
+    "도로에 구멍이 났어요",
+    "몇 시까지 해요?",
+    "주차 어디에 해요?",
+    "상담 좀 받고 싶어요",
+    "네",
+    "아니요",
+    "수수료 얼마예요?",
+    "사진 어디서 찍어요?",
+    "오늘 날씨 좋네요",
+    "담당자 바꿔 주세요",
+]
+NONE_EN = [
+    "hello",
+    "hi there",
+    "help",
+    "what can you do?",
+    "thanks",
+    "wait a moment",
+    "um",
+    "where is the toilet?",
+    "there is a pothole on my street",
+    "what time do you close?",
+    "can I talk to someone?",
+    "yes",
+    "no",
+    "how much does it cost?",
+    "nice weather today",
+]
 
 VALUE_FRAMES: dict[str, tuple[list[str], list[str]]] = {
-    # slot kind -> (Korean frames, English frames); {v} the value, {r} the role word, {c} copula, {t} topic
-    "name.self": (["{v}", "{v}{c}", "{v}입니다", "제 이름은 {v}{c}", "저는 {v}입니다", "이름은 {v}요", "성함은 {v}{c}",
-                   "신청인은 {v}{c}", "{v}라고 합니다", "제 이름 {v}", "{v} 씨요"],
-                  ["{v}", "My name is {v}", "I'm {v}", "It's {v}", "Name is {v}", "{v}, that's me", "This is {v}", "the applicant is {v}"]),
-    "name.other": (["{v}", "{v}{c}", "{r} 이름은 {v}{c}", "{r}{t} {v}{c}", "{r} 성함은 {v}입니다", "{r}는 {v}라고 해요", "{v}요"],
-                   ["{v}", "{r} is {v}", "{r}'s name is {v}", "It's {v}", "{v}, {r}"]),
-    "rrn.self": (["{v}", "{v}{c}", "주민번호는 {v}{c}", "주민등록번호 {v}입니다", "제 주민번호 {v}요", "번호는 {v}{c}"],
-                 ["{v}", "My registration number is {v}", "RRN {v}", "my resident number is {v}", "It's {v}"]),
-    "rrn.other": (["{v}", "{r} 주민번호는 {v}{c}", "{r} 주민등록번호는 {v}입니다", "{v}요"],
-                  ["{v}", "{r}'s number is {v}", "{r}'s registration number is {v}", "It's {v}"]),
-    "phone.self": (["{v}", "{v}{c}", "전화번호는 {v}{c}", "연락처 {v}입니다", "휴대폰 {v}요", "제 번호는 {v}{c}", "{v}로 연락 주세요"],
-                   ["{v}", "My phone is {v}", "call me on {v}", "you can reach me at {v}", "my number is {v}", "phone: {v}"]),
-    "phone.other": (["{v}", "{r} 연락처는 {v}{c}", "{r} 번호는 {v}입니다", "{v}요"],
-                    ["{v}", "{r}'s number is {v}", "{r}'s phone is {v}", "It's {v}"]),
-    "addr.main": (["{v}", "{v}{c}", "주소는 {v}{c}", "{v}에 살아요", "지금 {v}에 살고 있어요", "{v}입니다"],
-                  ["{v}", "I live at {v}", "My address is {v}", "It's {v}", "the address is {v}"]),
-    "addr.building": (["{v}", "{v}{c}", "건물 주소는 {v}{c}", "{v}에 있는 건물이에요", "{v} 건물이요"],
-                      ["{v}", "The building is at {v}", "It's {v}", "the building's address is {v}"]),
-    "addr.prev": (["{v}", "{v}{c}", "전 주소는 {v}{c}", "{v}에서 이사 왔어요", "원래 {v}에 살았어요", "이전 주소 {v}입니다"],
-                  ["{v}", "I moved from {v}", "My old address was {v}", "previously {v}", "It was {v}"]),
-    "addr.new": (["{v}", "{v}{c}", "새 주소는 {v}{c}", "{ro} 이사했어요", "지금은 {v}에 살아요", "이사 온 곳은 {v}{c}"],
-                 ["{v}", "I moved to {v}", "The new address is {v}", "now at {v}", "It's {v}"]),
-    "addr.other": (["{v}", "{r} 주소는 {v}{c}", "{r}{t} {v}에 살아요", "{v}{c}"],
-                   ["{v}", "{r} lives at {v}", "{r}'s address is {v}", "It's {v}"]),
-    "date": (["{v}", "{v}요", "{v}에 이사했어요", "이사한 날은 {v}{c}", "{v}에 들어왔어요"],
-             ["{v}", "I moved in {v}", "We moved {v}", "moved in on {v}", "It was {v}"]),
-    "count": (["{v}", "{v} 주세요", "{v} 필요해요", "{v}만요", "{v}요", "{v} 부탁해요"],
-              ["{v}", "I need {v}", "{v}, please", "just {v}", "{v} would be fine"]),
-    "account": (["{v}", "{v}{c}", "계좌번호는 {v}{c}", "계좌는 {v}입니다", "{v}요"],
-                ["{v}", "The account number is {v}", "account {v}", "It's {v}"]),
+    # slot kind -> (Korean frames, English frames); {v} the value, {r} the role word, {c} the
+    # copula, {t} the topic particle
+    "name.self": (
+        [
+            "{v}",
+            "{v}{c}",
+            "{v}입니다",
+            "제 이름은 {v}{c}",
+            "저는 {v}입니다",
+            "이름은 {v}요",
+            "성함은 {v}{c}",
+            "신청인은 {v}{c}",
+            "{v}라고 합니다",
+            "제 이름 {v}",
+            "{v} 씨요",
+        ],
+        [
+            "{v}",
+            "My name is {v}",
+            "I'm {v}",
+            "It's {v}",
+            "Name is {v}",
+            "{v}, that's me",
+            "This is {v}",
+            "the applicant is {v}",
+        ],
+    ),
+    "name.other": (
+        [
+            "{v}",
+            "{v}{c}",
+            "{r} 이름은 {v}{c}",
+            "{r}{t} {v}{c}",
+            "{r} 성함은 {v}입니다",
+            "{r}는 {v}라고 해요",
+            "{v}요",
+        ],
+        ["{v}", "{r} is {v}", "{r}'s name is {v}", "It's {v}", "{v}, {r}"],
+    ),
+    "rrn.self": (
+        [
+            "{v}",
+            "{v}{c}",
+            "주민번호는 {v}{c}",
+            "주민등록번호 {v}입니다",
+            "제 주민번호 {v}요",
+            "번호는 {v}{c}",
+        ],
+        [
+            "{v}",
+            "My registration number is {v}",
+            "RRN {v}",
+            "my resident number is {v}",
+            "It's {v}",
+        ],
+    ),
+    "rrn.other": (
+        ["{v}", "{r} 주민번호는 {v}{c}", "{r} 주민등록번호는 {v}입니다", "{v}요"],
+        ["{v}", "{r}'s number is {v}", "{r}'s registration number is {v}", "It's {v}"],
+    ),
+    "phone.self": (
+        [
+            "{v}",
+            "{v}{c}",
+            "전화번호는 {v}{c}",
+            "연락처 {v}입니다",
+            "휴대폰 {v}요",
+            "제 번호는 {v}{c}",
+            "{v}로 연락 주세요",
+        ],
+        [
+            "{v}",
+            "My phone is {v}",
+            "call me on {v}",
+            "you can reach me at {v}",
+            "my number is {v}",
+            "phone: {v}",
+        ],
+    ),
+    "phone.other": (
+        ["{v}", "{r} 연락처는 {v}{c}", "{r} 번호는 {v}입니다", "{v}요"],
+        ["{v}", "{r}'s number is {v}", "{r}'s phone is {v}", "It's {v}"],
+    ),
+    "addr.main": (
+        ["{v}", "{v}{c}", "주소는 {v}{c}", "{v}에 살아요", "지금 {v}에 살고 있어요", "{v}입니다"],
+        ["{v}", "I live at {v}", "My address is {v}", "It's {v}", "the address is {v}"],
+    ),
+    "addr.building": (
+        ["{v}", "{v}{c}", "건물 주소는 {v}{c}", "{v}에 있는 건물이에요", "{v} 건물이요"],
+        ["{v}", "The building is at {v}", "It's {v}", "the building's address is {v}"],
+    ),
+    "addr.prev": (
+        [
+            "{v}",
+            "{v}{c}",
+            "전 주소는 {v}{c}",
+            "{v}에서 이사 왔어요",
+            "원래 {v}에 살았어요",
+            "이전 주소 {v}입니다",
+        ],
+        ["{v}", "I moved from {v}", "My old address was {v}", "previously {v}", "It was {v}"],
+    ),
+    "addr.new": (
+        [
+            "{v}",
+            "{v}{c}",
+            "새 주소는 {v}{c}",
+            "{ro} 이사했어요",
+            "지금은 {v}에 살아요",
+            "이사 온 곳은 {v}{c}",
+        ],
+        ["{v}", "I moved to {v}", "The new address is {v}", "now at {v}", "It's {v}"],
+    ),
+    "addr.other": (
+        ["{v}", "{r} 주소는 {v}{c}", "{r}{t} {v}에 살아요", "{v}{c}"],
+        ["{v}", "{r} lives at {v}", "{r}'s address is {v}", "It's {v}"],
+    ),
+    "date": (
+        ["{v}", "{v}요", "{v}에 이사했어요", "이사한 날은 {v}{c}", "{v}에 들어왔어요"],
+        ["{v}", "I moved in {v}", "We moved {v}", "moved in on {v}", "It was {v}"],
+    ),
+    "count": (
+        ["{v}", "{v} 주세요", "{v} 필요해요", "{v}만요", "{v}요", "{v} 부탁해요"],
+        ["{v}", "I need {v}", "{v}, please", "just {v}", "{v} would be fine"],
+    ),
+    "account": (
+        ["{v}", "{v}{c}", "계좌번호는 {v}{c}", "계좌는 {v}입니다", "{v}요"],
+        ["{v}", "The account number is {v}", "account {v}", "It's {v}"],
+    ),
     "unit": (["{v}", "{v}{c}", "{v}요"], ["{v}", "unit {v}", "It's {v}"]),
 }
-COUNT_KO = ["한 통", "두 통", "세 통", "네 통", "1통", "2통", "3통", "한 부", "두 부", "세 부", "2부", "한 장", "두 장", "다섯 통"]
-COUNT_EN = ["one copy", "two copies", "three copies", "a copy", "2 copies", "4 copies", "five copies"]
+COUNT_KO = [
+    "한 통",
+    "두 통",
+    "세 통",
+    "네 통",
+    "1통",
+    "2통",
+    "3통",
+    "한 부",
+    "두 부",
+    "세 부",
+    "2부",
+    "한 장",
+    "두 장",
+    "다섯 통",
+]
+COUNT_EN = [
+    "one copy",
+    "two copies",
+    "three copies",
+    "a copy",
+    "2 copies",
+    "4 copies",
+    "five copies",
+]
 COUNT_BARE = ["1", "2", "3", "하나", "두", "two", "three", "1", "2"]
-DATE_KO = ["어제", "그저께", "지난주 금요일", "지난주 월요일", "이번 주 월요일", "사흘 전", "이틀 전", "{m}월 {d}일", "{m}월 {d}일",
-           "{y}년 {m}월 {d}일", "{y}-{mm}-{dd}", "지난달 {d}일", "일주일 전"]
-DATE_EN = ["yesterday", "last Friday", "last Monday", "{mon} {d}", "{d} {mon}", "3 days ago", "two days ago", "a week ago", "{y}-{mm}-{dd}", "on Saturday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-CORRECTION_KO = ["아니, ", "아니요 ", "잠깐만요, ", "아 잘못 말했어요. ", "정정할게요. ", "다시 말할게요, "]
+DATE_KO = [
+    "어제",
+    "그저께",
+    "지난주 금요일",
+    "지난주 월요일",
+    "이번 주 월요일",
+    "사흘 전",
+    "이틀 전",
+    "{m}월 {d}일",
+    "{m}월 {d}일",
+    "{y}년 {m}월 {d}일",
+    "{y}-{mm}-{dd}",
+    "지난달 {d}일",
+    "일주일 전",
+]
+DATE_EN = [
+    "yesterday",
+    "last Friday",
+    "last Monday",
+    "{mon} {d}",
+    "{d} {mon}",
+    "3 days ago",
+    "two days ago",
+    "a week ago",
+    "{y}-{mm}-{dd}",
+    "on Saturday",
+]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+CORRECTION_KO = [
+    "아니, ",
+    "아니요 ",
+    "잠깐만요, ",
+    "아 잘못 말했어요. ",
+    "정정할게요. ",
+    "다시 말할게요, ",
+]
 CORRECTION_EN = ["Actually, ", "No, ", "Sorry, ", "Wait, ", "I mean ", "Correction: "]
 YES_KO = ["네", "네 맞아요", "예", "맞습니다", "네 그렇게 해 주세요", "좋아요", "응 맞아"]
 YES_EN = ["yes", "yes, that's right", "yep", "correct", "that's all correct", "yes please", "ok"]
@@ -163,7 +475,7 @@ def _fill(frame: str, value: str, role: str = "") -> list[Piece]:
     if "{ro}" in frame:
         ro = with_ro(value)
         head, tail = frame.split("{ro}")
-        return [head, ("", value), ro[len(value):] + tail]
+        return [head, ("", value), ro[len(value) :] + tail]
     head, _, tail = frame.partition("{v}")
     return [head, ("", value), tail]
 
@@ -236,8 +548,11 @@ class Generator:
             v = fake.phone(landline=r.random() < 0.15)
             return v, v
         if f.type == "address":
-            v, _ = fake.address(lang, gyeonggi=0.55 if f.name == "previous_address" else 0.85,
-                                detail=f.name != "building_address" or r.random() < 0.2)
+            v, _ = fake.address(
+                lang,
+                gyeonggi=0.55 if f.name == "previous_address" else 0.85,
+                detail=f.name != "building_address" or r.random() < 0.2,
+            )
             return v, v
         if f.type == "date":
             return (v := self._date(lang)), v
@@ -258,8 +573,14 @@ class Generator:
         for _ in range(20):
             day = self.today - timedelta(days=r.randint(1, 40))
             frame = r.choice(DATE_EN if lang == "en" else DATE_KO)
-            said = frame.format(y=day.year, m=day.month, d=day.day, mm=f"{day.month:02d}",
-                                dd=f"{day.day:02d}", mon=MONTHS[day.month - 1])
+            said = frame.format(
+                y=day.year,
+                m=day.month,
+                d=day.day,
+                mm=f"{day.month:02d}",
+                dd=f"{day.day:02d}",
+                mon=MONTHS[day.month - 1],
+            )
             try:  # "지난달 31일" in a month of 30 days: draw again
                 parse_date(said, self.today)
             except InvalidValue:
@@ -277,8 +598,15 @@ class Generator:
 
     # ------------------------------------------------------------------ utterances
 
-    def answer_pieces(self, form: Form, f: FormField, lang: str, value: str,
-                      bare: bool = False, explicit: bool = False) -> list[Piece]:
+    def answer_pieces(
+        self,
+        form: Form,
+        f: FormField,
+        lang: str,
+        value: str,
+        bare: bool = False,
+        explicit: bool = False,
+    ) -> list[Piece]:
         """An answer for ``f`` with ``value`` in it, as pieces (the value tagged)."""
         r = self.rng
         slot = self.slot_of(form, f)
@@ -289,12 +617,47 @@ class Generator:
             frames = frames[:1]
         elif explicit:
             # A correction out of turn names what it corrects ("아니, 주소는 ...").
-            frames = [fr for fr in frames if "{r}" in fr or any(w in fr for w in (
-                "이름", "성함", "주소", "번호", "주민", "연락", "전화", "이사", "name", "address",
-                "number", "phone", "moved", "live", "registration", "account", "계좌", "신청인",
-                "I'm", "call", "reach", "RRN", "need", "주세요", "필요"))] or frames
+            frames = [
+                fr
+                for fr in frames
+                if "{r}" in fr
+                or any(
+                    w in fr
+                    for w in (
+                        "이름",
+                        "성함",
+                        "주소",
+                        "번호",
+                        "주민",
+                        "연락",
+                        "전화",
+                        "이사",
+                        "name",
+                        "address",
+                        "number",
+                        "phone",
+                        "moved",
+                        "live",
+                        "registration",
+                        "account",
+                        "계좌",
+                        "신청인",
+                        "I'm",
+                        "call",
+                        "reach",
+                        "RRN",
+                        "need",
+                        "주세요",
+                        "필요",
+                    )
+                )
+            ] or frames
         role_ko, role_en = ROLE_WORDS.get(form.id, {}).get("other", ([""], [""]))
-        relation = self.current.get("subject_relation") if form.id == "family-relation-certificate" else None
+        relation = (
+            self.current.get("subject_relation")
+            if form.id == "family-relation-certificate"
+            else None
+        )
         if relation in RELATION_WORDS and r.random() < 0.6:
             role_ko, role_en = RELATION_WORDS[str(relation)]
         role = r.choice(role_en if lang == "en" else role_ko) if slot.endswith("other") else ""
@@ -309,11 +672,33 @@ class Generator:
         if f.type == "boolean":
             yes = r.random() < 0.5
             if f.name == "married":
-                words = (["네 있어요", "결혼했어요", "기혼이에요", "네"] if yes else ["아니요", "미혼이에요", "혼자예요", "사별했어요", "없어요"]) \
-                    if lang == "ko" else (["yes", "I'm married", "yes, married"] if yes else ["no", "I'm single", "not married", "I'm a widow"])
+                words = (
+                    (
+                        ["네 있어요", "결혼했어요", "기혼이에요", "네"]
+                        if yes
+                        else ["아니요", "미혼이에요", "혼자예요", "사별했어요", "없어요"]
+                    )
+                    if lang == "ko"
+                    else (
+                        ["yes", "I'm married", "yes, married"]
+                        if yes
+                        else ["no", "I'm single", "not married", "I'm a widow"]
+                    )
+                )
             elif f.name == "include_address_history":
-                words = (["네 넣어 주세요", "네", "포함해 주세요", "주소 변동도 넣어 주세요"] if yes else ["아니요", "빼 주세요", "필요 없어요"]) \
-                    if lang == "ko" else (["yes", "yes, include it", "with address history please"] if yes else ["no", "no thanks", "without the history"])
+                words = (
+                    (
+                        ["네 넣어 주세요", "네", "포함해 주세요", "주소 변동도 넣어 주세요"]
+                        if yes
+                        else ["아니요", "빼 주세요", "필요 없어요"]
+                    )
+                    if lang == "ko"
+                    else (
+                        ["yes", "yes, include it", "with address history please"]
+                        if yes
+                        else ["no", "no thanks", "without the history"]
+                    )
+                )
             else:
                 words = (YES_KO if yes else NO_KO) if lang == "ko" else (YES_EN if yes else NO_EN)
             return yes, [r.choice(words)]
@@ -327,7 +712,7 @@ class Generator:
             elif tail.startswith("으로") and word.endswith("로"):
                 tail = tail[2:]
             elif tail.startswith("으로"):
-                tail = with_ro(word)[len(word):] + tail[2:]
+                tail = with_ro(word)[len(word) :] + tail[2:]
             elif tail == "이요":
                 tail = "이요" if (copula(word) == "이에요") else "요"
             return cid, [word + tail]
@@ -354,7 +739,7 @@ class Generator:
         alias = r.choice(ko)
         return [alias + r.choice(["", " ", " "]) + r.choice(KO_VERBS)]
 
-    def dialogue(self, ident: str, form: Form, lang: str) -> Generated:  # noqa: C901
+    def dialogue(self, ident: str, form: Form, lang: str) -> Generated:
         r = self.rng
         turns: list[Turn] = []
         values: dict[str, Any] = {}
@@ -364,8 +749,15 @@ class Generator:
 
         def add(pieces: list[Piece], pending: FormField | None, tlang: str) -> None:
             text, spans = join(pieces)
-            turns.append(Turn(text, tlang, form.id, self.slot_of(form, pending) if pending else None,
-                              [s for s in spans if s[0]]))
+            turns.append(
+                Turn(
+                    text,
+                    tlang,
+                    form.id,
+                    self.slot_of(form, pending) if pending else None,
+                    [s for s in spans if s[0]],
+                )
+            )
 
         def set_value(f: FormField, said: Any) -> None:
             values[f.name] = validate(f, said, self.today).value
@@ -376,45 +768,61 @@ class Generator:
 
         # Opening, sometimes with a value or two in it. A form's name may already say a choice
         # ("초본" is the abstract): the engine takes it, so the dialogue does too.
-        opening = self.opening(form, lang)
+        opening: list[Piece] = self.opening(form, lang)
+        pieces: list[Piece]
         opening_text, _ = join(opening)
         for f in form.fields:
             if f.type == "choice" and (f.required or f.ask):
                 ids = {cid for cid, _, _ in find_choices(f, opening_text)}
                 if len(ids) == 1:
                     set_value(f, ids.pop())
-        extra_fields = [f for f in form.fields if f.applies(values) and f.type in ("count", "choice", "date") and f.core and f.name not in values]
+        extra_fields = [
+            f
+            for f in form.fields
+            if f.applies(values)
+            and f.type in ("count", "choice", "date")
+            and f.core
+            and f.name not in values
+        ]
         if extra_fields and r.random() < 0.45:
-            f = r.choice(extra_fields)
-            if f.type in ("choice",):
-                cid, pieces = self.choice_answer(f, lang)
-                opening = [*opening, ". " if lang == "en" else " ", *pieces]
-                set_value(f, cid)
+            first = r.choice(extra_fields)
+            if first.type in ("choice",):
+                cid, said_pieces = self.choice_answer(first, lang)
+                opening = [*opening, ". " if lang == "en" else " ", *said_pieces]
+                set_value(first, cid)
             else:
-                said, _ = self.raw_value(form, f, lang)
+                said, _ = self.raw_value(form, first, lang)
                 assert said is not None
-                opening = [*opening, ". " if lang == "en" else " ", *self.answer_pieces(form, f, lang, said)]
-                set_value(f, said)
+                opening = [
+                    *opening,
+                    ". " if lang == "en" else " ",
+                    *self.answer_pieces(form, first, lang, said),
+                ]
+                set_value(first, said)
         add(opening, None, lang)
         cur_lang = lang
         guard = 0
         while guard < 30:
             guard += 1
-            f = self.next_field(form, values, skipped)
-            if f is None:
+            asked = self.next_field(form, values, skipped)
+            if asked is None:
                 break
+            f = asked
             if r.random() < 0.05:  # a language switch mid-way
                 cur_lang = "en" if cur_lang == "ko" else "ko"
             if r.random() < 0.05 and form.glossary:
                 term = r.choice(r.choice(form.glossary).terms)
-                q = f"{term}이 뭐예요?" if cur_lang == "ko" and not term.isascii() else f"what does {term} mean?"
+                q = (
+                    f"{term}이 뭐예요?"
+                    if cur_lang == "ko" and not term.isascii()
+                    else f"what does {term} mean?"
+                )
                 add([q], f, cur_lang)
                 continue
             if not f.required and r.random() < 0.5:
                 add([r.choice(SKIP_EN if cur_lang == "en" else SKIP_KO)], f, cur_lang)
                 skipped.add(f.name)
                 continue
-            pieces: list[Piece]
             if f.type in ("choice", "boolean"):
                 cid, pieces = self.choice_answer(f, cur_lang)
                 set_value(f, cid)
@@ -428,13 +836,21 @@ class Generator:
             if nxt is not None and nxt.type not in ("choice", "boolean") and r.random() < 0.25:
                 said2, _ = self.raw_value(form, nxt, cur_lang)
                 assert said2 is not None
-                sep = r.choice([", ", " 그리고 ", ". ", " "]) if cur_lang == "ko" else r.choice([", ", " and ", ". "])
+                sep = (
+                    r.choice([", ", " 그리고 ", ". ", " "])
+                    if cur_lang == "ko"
+                    else r.choice([", ", " and ", ". "])
+                )
                 pieces = [*pieces, sep, *self.answer_pieces(form, nxt, cur_lang, said2)]
                 set_value(nxt, said2)
             add(pieces, f, cur_lang)
             # Now and then a correction of something already given.
             if r.random() < 0.08:
-                options = [g for g in form.fields if g.name in values and g.type in ("name", "address", "count", "phone", "date")]
+                options = [
+                    g
+                    for g in form.fields
+                    if g.name in values and g.type in ("name", "address", "count", "phone", "date")
+                ]
                 if options:
                     g = r.choice(options)
                     said3, _ = self.raw_value(form, g, cur_lang)

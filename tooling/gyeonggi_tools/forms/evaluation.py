@@ -36,7 +36,7 @@ def score(results: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) 
         exp_form = expected.get("form_id")
         form_ok = got["form_id"] == exp_form
         forms_right += form_ok
-        core = set(cat[exp_form].core_fields) if exp_form in cat else set()
+        core = set(cat[str(exp_form)].core_fields) if exp_form in cat else set()
         exp_fields = expected.get("fields", {})
         got_fields = got["fields"] if form_ok else {}
         for name in core:
@@ -72,8 +72,9 @@ def score(results: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]) 
     }
 
 
-def evaluate_file(engine: Dialogue, path: Path, today: str | None = None,
-                  errors: TextIO | None = None) -> dict[str, Any]:
+def evaluate_file(
+    engine: Dialogue, path: Path, today: str | None = None, errors: TextIO | None = None
+) -> dict[str, Any]:
     """Run every dialogue of the set at ``path`` and score it."""
     results = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -85,7 +86,8 @@ def evaluate_file(engine: Dialogue, path: Path, today: str | None = None,
         expected = item["expected"]
         results.append((item, expected, got))
         if errors is not None and not (
-            got["form_id"] == expected.get("form_id") and got["fields"] == expected.get("fields")
+            got["form_id"] == expected.get("form_id")
+            and got["fields"] == expected.get("fields")
             and got["state"] == expected.get("state")
         ):
             diff = {
@@ -93,7 +95,17 @@ def evaluate_file(engine: Dialogue, path: Path, today: str | None = None,
                 for k in set(expected.get("fields", {})) | set(got["fields"])
                 if expected.get("fields", {}).get(k) != got["fields"].get(k)
             }
-            errors.write(json.dumps({"id": item["id"], "form": [expected.get("form_id"), got["form_id"]],
-                                     "state": [expected.get("state"), got["state"]], "diff": diff,
-                                     "replies": got["replies"]}, ensure_ascii=False) + "\n")
+            errors.write(
+                json.dumps(
+                    {
+                        "id": item["id"],
+                        "form": [expected.get("form_id"), got["form_id"]],
+                        "state": [expected.get("state"), got["state"]],
+                        "diff": diff,
+                        "replies": got["replies"],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return score(results)

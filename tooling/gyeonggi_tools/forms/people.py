@@ -14,27 +14,119 @@ from datetime import date, timedelta
 
 from gyeonggi.forms.rrn import check_digit
 
-SURNAMES = "김김김이이이박박최정강조윤장임한오서신권황안송류홍전고문양손배백허남심노하곽성차주우구민진나"
+SURNAMES = (
+    "김김김이이이박박최정강조윤장임한오서신권황안송류홍전고문양손배백허남심노하곽성차주우구민진나"
+)
 GIVEN = (
     "민서지현수준영하은도윤서연우진예린시우주원채은건우하윤지호수아유준다은은우지민태윤소율"
     "현우승민재원서진예준나연동현가은정훈미경영숙순자광수명희철수말순옥자경희상철"
 )
-EN_GIVEN = ["John", "Maria", "David", "Anna", "James", "Sarah", "Michael", "Emma", "Daniel",
-            "Olivia", "Thomas", "Sophie", "Nguyen Van", "Tran Thi", "Aiko", "Wei", "Carlos",
-            "Fatima", "Ivan", "Priya"]
-EN_FAMILY = ["Smith", "Garcia", "Brown", "Wilson", "Taylor", "Lee", "Park", "Kim", "Nguyen",
-             "Tanaka", "Chen", "Lopez", "Petrov", "Sharma", "Martin", "Choi"]
-ROMAN = {"김": "Kim", "이": "Lee", "박": "Park", "최": "Choi", "정": "Jung", "강": "Kang",
-         "조": "Cho", "윤": "Yoon", "장": "Jang", "임": "Lim", "한": "Han", "오": "Oh"}
-ROMAN_GIVEN = ["Minjun", "Seoyeon", "Jiho", "Haeun", "Doyun", "Jimin", "Yerin", "Sua",
-               "Hyunwoo", "Eunji", "Taeyang", "Sora", "Junho", "Mina", "Seojun", "Yuna"]
+EN_GIVEN = [
+    "John",
+    "Maria",
+    "David",
+    "Anna",
+    "James",
+    "Sarah",
+    "Michael",
+    "Emma",
+    "Daniel",
+    "Olivia",
+    "Thomas",
+    "Sophie",
+    "Nguyen Van",
+    "Tran Thi",
+    "Aiko",
+    "Wei",
+    "Carlos",
+    "Fatima",
+    "Ivan",
+    "Priya",
+]
+EN_FAMILY = [
+    "Smith",
+    "Garcia",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Lee",
+    "Park",
+    "Kim",
+    "Nguyen",
+    "Tanaka",
+    "Chen",
+    "Lopez",
+    "Petrov",
+    "Sharma",
+    "Martin",
+    "Choi",
+]
+ROMAN = {
+    "김": "Kim",
+    "이": "Lee",
+    "박": "Park",
+    "최": "Choi",
+    "정": "Jung",
+    "강": "Kang",
+    "조": "Cho",
+    "윤": "Yoon",
+    "장": "Jang",
+    "임": "Lim",
+    "한": "Han",
+    "오": "Oh",
+}
+ROMAN_GIVEN = [
+    "Minjun",
+    "Seoyeon",
+    "Jiho",
+    "Haeun",
+    "Doyun",
+    "Jimin",
+    "Yerin",
+    "Sua",
+    "Hyunwoo",
+    "Eunji",
+    "Taeyang",
+    "Sora",
+    "Junho",
+    "Mina",
+    "Seojun",
+    "Yuna",
+]
 
 # Gyeonggi cities: (name, [districts], [roads])
 GYEONGGI = [
-    ("수원시", ["팔달구", "영통구", "장안구", "권선구"], ["효원로", "정조로", "매탄로", "중부대로", "경수대로", "인계로", "권광로", "창룡대로", "광교중앙로", "덕영대로"]),
-    ("성남시", ["분당구", "수정구", "중원구"], ["불정로", "성남대로", "황새울로", "판교역로", "산성대로", "둔촌대로"]),
-    ("용인시", ["수지구", "기흥구", "처인구"], ["풍덕천로", "용구대로", "중부대로", "금령로", "신봉2로"]),
-    ("고양시", ["일산동구", "일산서구", "덕양구"], ["중앙로", "호수로", "고양대로", "일산로", "화정로"]),
+    (
+        "수원시",
+        ["팔달구", "영통구", "장안구", "권선구"],
+        [
+            "효원로",
+            "정조로",
+            "매탄로",
+            "중부대로",
+            "경수대로",
+            "인계로",
+            "권광로",
+            "창룡대로",
+            "광교중앙로",
+            "덕영대로",
+        ],
+    ),
+    (
+        "성남시",
+        ["분당구", "수정구", "중원구"],
+        ["불정로", "성남대로", "황새울로", "판교역로", "산성대로", "둔촌대로"],
+    ),
+    (
+        "용인시",
+        ["수지구", "기흥구", "처인구"],
+        ["풍덕천로", "용구대로", "중부대로", "금령로", "신봉2로"],
+    ),
+    (
+        "고양시",
+        ["일산동구", "일산서구", "덕양구"],
+        ["중앙로", "호수로", "고양대로", "일산로", "화정로"],
+    ),
     ("화성시", [], ["시청로", "향남로", "동탄대로", "봉담로"]),
     ("부천시", [], ["길주로", "부천로", "소사로", "경인로"]),
     ("안산시", ["단원구", "상록구"], ["화랑로", "광덕대로", "중앙대로"]),
@@ -64,26 +156,77 @@ GYEONGGI = [
     ("연천군", [], ["연천로", "현충로"]),
 ]
 OTHER = [
-    ("서울특별시", ["마포구", "강남구", "관악구", "노원구", "송파구", "종로구"], ["월드컵로", "테헤란로", "관악로", "동일로", "올림픽로", "종로"]),
+    (
+        "서울특별시",
+        ["마포구", "강남구", "관악구", "노원구", "송파구", "종로구"],
+        ["월드컵로", "테헤란로", "관악로", "동일로", "올림픽로", "종로"],
+    ),
     ("인천광역시", ["남동구", "부평구", "연수구"], ["인주대로", "부평대로", "컨벤시아대로"]),
     ("부산광역시", ["해운대구", "부산진구"], ["해운대로", "중앙대로"]),
     ("대전광역시", ["서구", "유성구"], ["둔산로", "대학로"]),
     ("강원특별자치도", ["춘천시", "원주시"], ["중앙로", "시청로"]),
 ]
-SHORT_PROVINCE = {"서울특별시": ["서울", "서울시", "서울특별시"], "인천광역시": ["인천", "인천광역시"],
-                  "부산광역시": ["부산", "부산광역시"], "대전광역시": ["대전", "대전광역시"],
-                  "강원특별자치도": ["강원도", "강원"]}
-APARTMENTS = ["현대아파트", "래미안", "자이아파트", "푸르지오", "e편한세상", "주공아파트", "힐스테이트", "한신아파트"]
-ROMAN_CITY = {"수원시": "Suwon-si", "성남시": "Seongnam-si", "용인시": "Yongin-si", "고양시": "Goyang-si",
-              "화성시": "Hwaseong-si", "부천시": "Bucheon-si", "안산시": "Ansan-si", "안양시": "Anyang-si"}
-ROMAN_ROAD = {"효원로": "Hyowon-ro", "정조로": "Jeongjo-ro", "매탄로": "Maetan-ro", "중부대로": "Jungbu-daero",
-              "불정로": "Buljeong-ro", "성남대로": "Seongnam-daero", "풍덕천로": "Pungdeokcheon-ro",
-              "중앙로": "Jungang-ro", "호수로": "Hosu-ro", "시청로": "Sicheong-ro", "길주로": "Gilju-ro",
-              "화랑로": "Hwarang-ro", "시민대로": "Simin-daero"}
-ROMAN_GU = {"팔달구": "Paldal-gu", "영통구": "Yeongtong-gu", "장안구": "Jangan-gu", "권선구": "Gwonseon-gu",
-            "분당구": "Bundang-gu", "수정구": "Sujeong-gu", "중원구": "Jungwon-gu", "수지구": "Suji-gu",
-            "기흥구": "Giheung-gu", "처인구": "Cheoin-gu", "일산동구": "Ilsandong-gu", "일산서구": "Ilsanseo-gu",
-            "덕양구": "Deogyang-gu", "단원구": "Danwon-gu", "상록구": "Sangnok-gu", "동안구": "Dongan-gu", "만안구": "Manan-gu"}
+SHORT_PROVINCE = {
+    "서울특별시": ["서울", "서울시", "서울특별시"],
+    "인천광역시": ["인천", "인천광역시"],
+    "부산광역시": ["부산", "부산광역시"],
+    "대전광역시": ["대전", "대전광역시"],
+    "강원특별자치도": ["강원도", "강원"],
+}
+APARTMENTS = [
+    "현대아파트",
+    "래미안",
+    "자이아파트",
+    "푸르지오",
+    "e편한세상",
+    "주공아파트",
+    "힐스테이트",
+    "한신아파트",
+]
+ROMAN_CITY = {
+    "수원시": "Suwon-si",
+    "성남시": "Seongnam-si",
+    "용인시": "Yongin-si",
+    "고양시": "Goyang-si",
+    "화성시": "Hwaseong-si",
+    "부천시": "Bucheon-si",
+    "안산시": "Ansan-si",
+    "안양시": "Anyang-si",
+}
+ROMAN_ROAD = {
+    "효원로": "Hyowon-ro",
+    "정조로": "Jeongjo-ro",
+    "매탄로": "Maetan-ro",
+    "중부대로": "Jungbu-daero",
+    "불정로": "Buljeong-ro",
+    "성남대로": "Seongnam-daero",
+    "풍덕천로": "Pungdeokcheon-ro",
+    "중앙로": "Jungang-ro",
+    "호수로": "Hosu-ro",
+    "시청로": "Sicheong-ro",
+    "길주로": "Gilju-ro",
+    "화랑로": "Hwarang-ro",
+    "시민대로": "Simin-daero",
+}
+ROMAN_GU = {
+    "팔달구": "Paldal-gu",
+    "영통구": "Yeongtong-gu",
+    "장안구": "Jangan-gu",
+    "권선구": "Gwonseon-gu",
+    "분당구": "Bundang-gu",
+    "수정구": "Sujeong-gu",
+    "중원구": "Jungwon-gu",
+    "수지구": "Suji-gu",
+    "기흥구": "Giheung-gu",
+    "처인구": "Cheoin-gu",
+    "일산동구": "Ilsandong-gu",
+    "일산서구": "Ilsanseo-gu",
+    "덕양구": "Deogyang-gu",
+    "단원구": "Danwon-gu",
+    "상록구": "Sangnok-gu",
+    "동안구": "Dongan-gu",
+    "만안구": "Manan-gu",
+}
 
 
 def has_batchim(word: str) -> bool:
@@ -141,10 +284,7 @@ class Faker:
         age_days = r.randint(min_age * 366 + 1, max_age * 365)
         born = today - timedelta(days=age_days)
         male = r.random() < 0.5
-        if born.year >= 2000:
-            s = "3" if male else "4"
-        else:
-            s = "1" if male else "2"
+        s = ("3" if male else "4") if born.year >= 2000 else ("1" if male else "2")
         if r.random() < 0.03:
             s = str(int(s) + 4)  # a foreign resident's number
         digits = born.strftime("%y%m%d") + s + "".join(str(r.randint(0, 9)) for _ in range(5))
@@ -161,11 +301,19 @@ class Faker:
         r = self.rng
         if landline:
             area = r.choice(["031", "031", "02", "032"])
-            mid = str(r.randint(200, 999)) if area == "02" or r.random() < 0.5 else str(r.randint(2000, 9999))
+            mid = (
+                str(r.randint(200, 999))
+                if area == "02" or r.random() < 0.5
+                else str(r.randint(2000, 9999))
+            )
             body = (area, mid, f"{r.randint(0, 9999):04d}")
         else:
             # libphonenumber's metadata has no 010-5xxx block assigned: such a number is refused.
-            body = ("010", f"{r.choice('2346789')}{r.randint(0, 999):03d}", f"{r.randint(0, 9999):04d}")
+            body = (
+                "010",
+                f"{r.choice('2346789')}{r.randint(0, 999):03d}",
+                f"{r.randint(0, 9999):04d}",
+            )
         style = r.random()
         if style < 0.55:
             return "-".join(body)
@@ -181,19 +329,24 @@ class Faker:
         if kind < 0.45:
             return f"{r.randint(101, 120)}동 {r.randint(1, 25)}{r.randint(1, 4):02d}호"
         if kind < 0.65:
-            return f"{r.choice(APARTMENTS)} {r.randint(101, 115)}동 {r.randint(1, 20)}{r.randint(1, 4):02d}호"
+            flat = f"{r.randint(101, 115)}동 {r.randint(1, 20)}{r.randint(1, 4):02d}호"
+            return f"{r.choice(APARTMENTS)} {flat}"
         if kind < 0.8:
             return f"{r.randint(2, 15)}층"
         if kind < 0.9:
             return f"{r.randint(101, 905)}호"
         return ""
 
-    def address(self, lang: str = "ko", gyeonggi: float = 0.8, detail: bool = True) -> tuple[str, str]:
+    def address(
+        self, lang: str = "ko", gyeonggi: float = 0.8, detail: bool = True
+    ) -> tuple[str, str]:
         """A road-name address as a person might say it, and the city or county it is in."""
         r = self.rng
         english = lang == "en" and r.random() < 0.5
         if r.random() < gyeonggi:
-            city, gus, roads = r.choice(GYEONGGI if not english else [g for g in GYEONGGI if g[0] in ROMAN_CITY])
+            city, gus, roads = r.choice(
+                GYEONGGI if not english else [g for g in GYEONGGI if g[0] in ROMAN_CITY]
+            )
             province = r.choice(["경기도 ", "경기 ", "", "", ""])
         else:
             city, gus, roads = r.choice(OTHER)
@@ -235,7 +388,8 @@ class Faker:
         if r.random() < 0.12:
             n += f"-{r.randint(1, 30)}"
         if r.random() < 0.1 and not english:
-            return f"{r.randint(1, 99)}번길 {n}"  # a side road: joined to the road by the caller's space
+            # A side road ("효원로 12번길 34"): joined to the road by the caller's space.
+            return f"{r.randint(1, 99)}번길 {n}"
         return n
 
     def account(self) -> str:
@@ -253,5 +407,10 @@ class Faker:
 
     def unit(self) -> str:
         r = self.rng
-        return r.choice([f"{r.randint(101, 120)}동 {r.randint(1, 25)}{r.randint(1, 4):02d}호",
-                         f"{r.randint(1, 25)}{r.randint(1, 4):02d}호", f"{r.randint(101, 120)}동 {r.randint(101, 2504)}호"])
+        return r.choice(
+            [
+                f"{r.randint(101, 120)}동 {r.randint(1, 25)}{r.randint(1, 4):02d}호",
+                f"{r.randint(1, 25)}{r.randint(1, 4):02d}호",
+                f"{r.randint(101, 120)}동 {r.randint(101, 2504)}호",
+            ]
+        )

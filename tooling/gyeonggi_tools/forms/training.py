@@ -45,7 +45,7 @@ def labels_for(turn: Turn, today: date) -> tuple[list[list[str]], list[str]]:
     form = catalogue()[turn.form_id] if turn.form_id else None
     exact = exact_spans(turn.text, today, form)
     tokens = tokenize(turn.text, [(k, s, e) for k, s, e, _ in exact])
-    labels = []
+    labels: list[str] = []
     for tok in tokens:
         label = "O"
         for slot, s, e in turn.spans:
@@ -68,10 +68,21 @@ def train_classifier(pairs: list[tuple[str, str]], seed: int) -> dict[str, Any]:
 
     texts = [unicodedata.normalize("NFC", t).lower() for t, _ in pairs]
     labels = [label for _, label in pairs]
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=2,
-                           max_features=CHAR_FEATURES, sublinear_tf=True, lowercase=False)
-    word = TfidfVectorizer(token_pattern=WORD_PATTERN, min_df=2, max_features=WORD_FEATURES,
-                           sublinear_tf=True, lowercase=False)
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=CHAR_NGRAMS,
+        min_df=2,
+        max_features=CHAR_FEATURES,
+        sublinear_tf=True,
+        lowercase=False,
+    )
+    word = TfidfVectorizer(
+        token_pattern=WORD_PATTERN,
+        min_df=2,
+        max_features=WORD_FEATURES,
+        sublinear_tf=True,
+        lowercase=False,
+    )
     union = FeatureUnion([("char", char), ("word", word)])
     x = union.fit_transform(texts)
     model = LogisticRegression(C=20.0, max_iter=2000, random_state=seed)
@@ -85,13 +96,22 @@ def train_classifier(pairs: list[tuple[str, str]], seed: int) -> dict[str, Any]:
         "corpus": "generated (tooling/gyeonggi_tools/forms/corpus.py); no citizen's words",
         "classes": [str(c) for c in model.classes_],
         "features": {
-            "char": {"ngram_range": list(CHAR_NGRAMS), "terms": list(char.get_feature_names_out()),
-                     "idf": [round(float(v), 6) for v in char.idf_]},
-            "word": {"token_pattern": WORD_PATTERN, "terms": list(word.get_feature_names_out()),
-                     "idf": [round(float(v), 6) for v in word.idf_]},
+            "char": {
+                "ngram_range": list(CHAR_NGRAMS),
+                "terms": list(char.get_feature_names_out()),
+                "idf": [round(float(v), 6) for v in char.idf_],
+            },
+            "word": {
+                "token_pattern": WORD_PATTERN,
+                "terms": list(word.get_feature_names_out()),
+                "idf": [round(float(v), 6) for v in word.idf_],
+            },
         },
-        "head": {"intercept": [round(float(b), 6) for b in model.intercept_], "scale": scale,
-                 "coef": quant},
+        "head": {
+            "intercept": [round(float(b), 6) for b in model.intercept_],
+            "scale": scale,
+            "coef": quant,
+        },
     }
     doc["sha256"] = canonical_sha256(doc)
     doc["version"] = "fc1-" + doc["sha256"][:12]
@@ -106,8 +126,9 @@ def train_tagger(turns: list[Turn], today: date, seed: int) -> dict[str, Any]:
         xs, ys = labels_for(turn, today)
         if xs:
             trainer.append(xs, ys)
-    trainer.set_params({"c1": 0.02, "c2": 0.01, "max_iterations": 120,
-                        "feature.possible_transitions": True})
+    trainer.set_params(
+        {"c1": 0.02, "c2": 0.01, "max_iterations": 120, "feature.possible_transitions": True}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "tagger.crfsuite")
         trainer.train(path)
@@ -138,7 +159,9 @@ def train_tagger(turns: list[Turn], today: date, seed: int) -> dict[str, Any]:
     return doc
 
 
-def generate(seed: int, dialogues: int = DIALOGUES) -> tuple[list[Generated], list[tuple[str, str]]]:
+def generate(
+    seed: int, dialogues: int = DIALOGUES
+) -> tuple[list[Generated], list[tuple[str, str]]]:
     gen = Generator(seed, TRAINING_DAY)
     return list(gen.dialogues(dialogues)), gen.classification(PER_FORM)
 
@@ -150,16 +173,23 @@ def train(seed: int, dialogues: int = DIALOGUES) -> Trained:
     opening_pairs = [(d.turns[0].text, d.form_id or "none") for d in train_dialogues]
     classifier = train_classifier(pairs + opening_pairs, seed)
     tagger = train_tagger(turns, TRAINING_DAY, seed)
-    metrics = {"seed": seed, "dialogues": len(train_dialogues), "turns": len(turns),
-               "classifier_examples": len(pairs) + len(opening_pairs),
-               "tagger_features": len(tagger["state"]), "tagger_labels": len(tagger["labels"])}
+    metrics = {
+        "seed": seed,
+        "dialogues": len(train_dialogues),
+        "turns": len(turns),
+        "classifier_examples": len(pairs) + len(opening_pairs),
+        "tagger_features": len(tagger["state"]),
+        "tagger_labels": len(tagger["labels"]),
+    }
     return Trained(classifier, tagger, metrics)
 
 
 def export(trained: Trained, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, doc in (("classifier.json", trained.classifier), ("tagger.json", trained.tagger)):
-        (out / name).write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n",
-                                encoding="utf-8")
-    (out / "training.json").write_text(json.dumps(trained.metrics, indent=2) + "\n",
-                                       encoding="utf-8")
+        (out / name).write_text(
+            json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+        )
+    (out / "training.json").write_text(
+        json.dumps(trained.metrics, indent=2) + "\n", encoding="utf-8"
+    )
