@@ -31,6 +31,7 @@ from typing import Any
 from benchmarks import ROOT, Options, median, ms, percentile, table
 
 TEST_SET = ROOT / "tests" / "data" / "forms_test_dialogues.jsonl"
+FRESH_SET = ROOT / "tests" / "data" / "forms_fresh_dialogues.jsonl"
 DEV_SET = ROOT / "tests" / "data" / "forms_dev_dialogues.jsonl"
 MODEL_DIR = ROOT / "functions" / "forms_dialogue" / "model"
 GOALS = {"form_accuracy": 0.95, "slot_f1": 0.90, "whole_dialogue": 0.80}
@@ -63,6 +64,7 @@ def _quality() -> dict[str, dict[str, Any]]:
 
     engine = load_engine(MODEL_DIR)
     results = {
+        "second held-out set (unseen)": evaluate_file(engine, FRESH_SET),
         "held-out test set": evaluate_file(engine, TEST_SET),
         "development set": evaluate_file(engine, DEV_SET),
     }
@@ -263,8 +265,16 @@ def run(options: Options) -> str:
             ]
         )
     goals = [
-        f"- {label} >= {goal}: {test[key]:.3f}, "
-        + ("**met**" if test[key] >= goal else f"**not met** (short by {goal - test[key]:.3f})")
+        f"- {label} >= {goal}: "
+        + "; ".join(
+            f"{name} {quality[name][key]:.3f} "
+            + (
+                "**met**"
+                if quality[name][key] >= goal
+                else f"**not met** (short by {goal - quality[name][key]:.3f})"
+            )
+            for name in ("second held-out set (unseen)", "held-out test set")
+        )
         for key, goal, label in (
             ("form_accuracy", GOALS["form_accuracy"], "form accuracy"),
             ("slot_f1", GOALS["slot_f1"], "slot F1 (core fields)"),
@@ -277,7 +287,8 @@ def run(options: Options) -> str:
         [
             "## Petition forms (issue 11)",
             "",
-            "Quality (`gyeonggi forms evaluate`; the held-out set is the measure):",
+            "Quality (`gyeonggi forms evaluate`; the unseen second held-out set is the measure, "
+            "the first held-out set was read after its first run):",
             "",
             table(
                 [
