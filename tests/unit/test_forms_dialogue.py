@@ -274,3 +274,19 @@ def test_the_masking_logger_masks_rrns_in_messages_and_arguments(
     )
     assert _PersonalDataFilter().filter(record)
     assert record.getMessage() == "got 900101-1****** and 900101-1******"
+
+
+def test_an_exception_logged_with_an_rrn_in_its_message_is_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gyeonggi.common.observability import observability
+
+    logger, _, _ = observability("unit-test-masking")
+    error = ValueError("bad number 900101-1234567")
+    try:
+        raise error
+    except ValueError:
+        logger.exception("failed on %s", "9001011234567")
+    out = capsys.readouterr().out
+    assert "900101-1******" in out and "1234567" not in out.replace("900101-1******", "")
+    assert str(error) == "bad number 900101-1234567"  # the caller's exception is untouched

@@ -7,6 +7,7 @@ template sets (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
@@ -38,8 +39,10 @@ class _PersonalDataFilter(logging.Filter):
             record.msg = mask_rrns(record.msg)
         if record.args:
             record.msg, record.args = mask_rrns(record.getMessage()), None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = mask_rrns(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_info = (record.exc_info[0], _masked(record.exc_info[1]), record.exc_info[2])
+            if record.exc_text:
+                record.exc_text = mask_rrns(record.exc_text)
         for key, value in list(vars(record).items()):
             if key in _STANDARD_ATTRS:
                 continue
@@ -50,6 +53,19 @@ class _PersonalDataFilter(logging.Filter):
             elif isinstance(value, str):
                 setattr(record, key, mask_rrns(value))
         return True
+
+
+def _masked(exc: BaseException) -> BaseException:
+    """``exc`` with any resident registration number in its arguments masked: Powertools writes
+    the exception's text and value into the log line. A copy when the exception allows one."""
+    if not any(isinstance(a, str) and mask_rrns(a) != a for a in exc.args):
+        return exc
+    try:
+        masked = copy.copy(exc)
+    except Exception:  # an exception that cannot be copied is masked in place
+        masked = exc
+    masked.args = tuple(mask_rrns(a) if isinstance(a, str) else a for a in exc.args)
+    return masked
 
 
 class _CurrentStdout:
