@@ -19,7 +19,10 @@ from dataclasses import dataclass
 #: Placeholder kinds, in the order the exact readers claim text (an earlier one wins).
 PLACEHOLDERS = ("RRN", "PHONE", "ACCOUNT", "DATE", "COUNT")
 
-_TOKEN = re.compile(r"[가-힣]|[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[^\s]")
+# Latin words with their accented letters ("Müller", "Nguyễn" is split at the combining
+# marks NFC cannot join, which is rare in names typed here).
+_LATIN = "A-Za-zÀ-ÖØ-öø-ÿĀ-ž"
+_TOKEN = re.compile(rf"[가-힣]|[{_LATIN}]+(?:'[{_LATIN}]+)?|[0-9]+|[^\s]")
 _SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예봉경사부가복태목형피두감음빈동온호범좌팽승간상갈단견당"
 )
@@ -121,7 +124,7 @@ def _plain(text: str, start: int, end: int) -> list[tuple[str, int, int, str]]:
         t = m.group(0)
         if "가" <= t <= "힣":
             kind = "hangul"
-        elif t[0].isascii() and t[0].isalpha():
+        elif t[0].isalpha() and not ("가" <= t[0] <= "힣"):
             kind = "latin"
         elif t.isdigit():
             kind = "digit"

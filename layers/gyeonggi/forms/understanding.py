@@ -97,6 +97,8 @@ _HOUSEHOLD_OF = re.compile(
     r"\s*(?:님)?\s*(?:의\s*)?(?:세대|밑|집|쪽|'s household|'? household)", re.I
 )
 _INVERSE = {"parent": "child", "child": "parent"}
+# A language named ("continue in English", "한국어로") is no name.
+_LANGUAGE_WORDS = re.compile(r"\b(?:in )?(?:english|korean)\b|영어|한국어|한국말", re.I)
 _YES_NO = re.compile(r"^(?:네+|예|아니요|아뇨|아니|yes|no|nope|yep)(?=$|[\s,.!])", re.I)
 _PEOPLE_COUNTERS = ("명", "사람", "people", "person", "persons", "members", "member")
 _BOOLEAN_CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
@@ -439,7 +441,7 @@ class Understanding:
         # Words that say what the citizen does (skip, cancel, ask, yes, no) are no name.
         acts = [
             (m.start(), m.end())
-            for p in (_SKIP, _CANCEL, _QUESTION, _YES_NO)
+            for p in (_SKIP, _CANCEL, _QUESTION, _YES_NO, _LANGUAGE_WORDS)
             for m in p.finditer(text)
         ]
         spans = [
