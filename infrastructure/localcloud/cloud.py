@@ -136,6 +136,8 @@ class LocalCloud:
         self.broker: Any = None
         self.bridge: Any = None
         self.issuer: Any = None
+        #: The verifier's development CA and certificate (``localcloud.wallet_verifier``).
+        self.wallet_verifier: Any = None
         self.timings: dict[str, float] = {}
         self._saved_env: dict[str, str] = {}
         self._mock: Any = None
@@ -181,6 +183,7 @@ class LocalCloud:
             self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
             self.timings["deploy"] = self.stack.seconds
             self._start_issuer()
+            self._certify_wallet_verifier()
             self._register_functions()
             self._start_pollers()
             if self.mqtt_port is not None:
@@ -373,6 +376,24 @@ class LocalCloud:
         issuer_url = f"http://127.0.0.1/local-issuer/{pools[0].physical_id}"
         audience = clients[0].physical_id if clients else "gyeonggi-local"
         self.issuer = LocalIssuer.create(self.state_dir, issuer_url, audience)
+
+    def _certify_wallet_verifier(self) -> None:
+        # The verifier's certificate, from a development CA (localcloud/wallet_verifier.py).
+        if "WalletVerifierKey" not in self.stack.template.get("Resources", {}):
+            return
+        from localcloud.wallet_verifier import provision
+
+        function = self.client("lambda").get_function_configuration(
+            FunctionName=self.physical_id("WalletVerifierFunction")
+        )
+        parameter = function["Environment"]["Variables"]["VERIFIER_CERTIFICATE_PARAMETER"]
+        self.wallet_verifier = provision(
+            self.client("kms"),
+            self.client("ssm"),
+            self.physical_id("WalletVerifierKey"),
+            parameter,
+            self.state_dir,
+        )
 
     def _register_functions(self) -> None:
         issuer_env = self.issuer.environment() if self.issuer else {}
