@@ -1,0 +1,265 @@
+"""Test doubles of the wallet verifier: its request store, the web, an issuer to trust.
+
+- :class:`FakePresentationRequests` is the in-memory twin of ``PresentationRequestStore``
+  (``tests/unit/test_wallet_presentation_requests.py`` runs one suite against both).
+- :class:`Web` stands for the network: URL -> handler, every call recorded. The verifier's
+  metadata and status-list fetches and the holder's OpenID4VCI/VP calls go through it in unit
+  tests.
+- :class:`TestIssuer` is test scaffolding, not the province's issuer: an SD-JWT VC issuer made
+  from the core (``issue_resident_credential``, ``status_list_token``) with a key generated per
+  test, serving its JWT VC Issuer Metadata and a status list through a :class:`Web` (or any
+  HTTP server built on :meth:`TestIssuer.answer`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from gyeonggi.common.errors import Conflict, NotFound
+from gyeonggi.wallet.credential import ResidentClaims, issue_resident_credential, resident_vct
+from gyeonggi.wallet.jose import LocalSigner
+from gyeonggi.wallet.presentation_requests import (
+    AlreadyAnswered,
+    Outcome,
+    PresentationRequest,
+    PresentationRequests,
+    RequestExpired,
+)
+from gyeonggi.wallet.status_list import encode_status_list, status_list_token
+from gyeonggi.wallet.web_fetch import Fetched, check_url
+
+# ---------------------------------------------------------------------- the request store
+
+
+class FakePresentationRequests:
+    """Presentation requests in a dict, with the DynamoDB store's conditions."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[PresentationRequest, datetime]] = {}
+
+    def create(self, request: PresentationRequest, *, keep_until: datetime) -> None:
+        if request.request_id in self.items:
+            raise Conflict(f"presentation request {request.request_id} exists")
+        self.items[request.request_id] = (request, keep_until)
+
+    def get(self, request_id: str) -> PresentationRequest:
+        if request_id not in self.items:
+            raise NotFound(f"no presentation request {request_id}")
+        return self.items[request_id][0]
+
+    def answer(
+        self, request_id: str, outcome: Outcome, *, at: datetime, keep_until: datetime
+    ) -> PresentationRequest:
+        if request_id not in self.items:
+            raise NotFound(f"no presentation request {request_id}")
+        request, _ = self.items[request_id]
+        if request.answered_at is not None:
+            raise AlreadyAnswered(f"presentation request {request_id} has been answered already")
+        # The store keeps whole seconds, as DynamoDB's epoch numbers do.
+        second = at.replace(microsecond=0)
+        if not request.expires_at > second:
+            raise RequestExpired(f"presentation request {request_id} has expired")
+        answered = replace(request, outcome=outcome, answered_at=second)
+        self.items[request_id] = (answered, keep_until)
+        return answered
+
+
+_: type[PresentationRequests] = FakePresentationRequests  # the fake meets the port
+
+
+# ---------------------------------------------------------------------- the web
+
+Handler = Callable[[str, bytes | None, dict[str, str]], Fetched]
+
+
+@dataclass
+class Web:
+    """A stand-in for the network: each URL answered by a handler; calls are recorded."""
+
+    routes: dict[str, Handler] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def route(self, url: str, handler: Handler | Fetched) -> None:
+        self.routes[url] = handler if callable(handler) else (lambda *_: handler)
+
+    def __call__(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        accept: str = "application/json",
+        data: bytes | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 3.0,
+        limit: int = 256 * 1024,
+    ) -> Fetched:
+        check_url(url)
+        self.calls.append((method, url))
+        handler = self.routes.get(url.split("?")[0])
+        if handler is None:
+            return Fetched(404, "application/json", b'{"error":"not_found"}')
+        sent = {**(headers or {}), "Accept": accept}
+        if content_type:
+            sent["Content-Type"] = content_type
+        return handler(method, data, sent)
+
+    def count(self, url: str) -> int:
+        return sum(1 for _, called in self.calls if called == url)
+
+
+def json_answer(body: Any, status: int = 200) -> Fetched:
+    return Fetched(status, "application/json", json.dumps(body).encode())
+
+
+# ---------------------------------------------------------------------- an issuer to trust
+
+#: The instant the wallet tests happen at: 1 December 2026, 12:00 in Korea.
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def resident(**changes: Any) -> ResidentClaims:
+    """홍길동 of Suwon, born 5 May 2000 (over 19, not 65), with ``changes``."""
+    values: dict[str, Any] = {
+        "given_name": "길동",
+        "family_name": "홍",
+        "birthdate": date(2000, 5, 5),
+        "jurisdiction": "suwon.gg.kr",
+        "address": "경기도 수원시 팔달구 효원로 1",
+        "resident_since": date(2010, 3, 2),
+    }
+    values.update(changes)
+    return ResidentClaims(**values)
+
+
+@dataclass
+class TestIssuer:
+    """Test scaffolding: an SD-JWT VC issuer with a status list, keys made per test."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
+    identifier: str = "https://issuer.test/gyeonggi"
+    signer: LocalSigner = field(default_factory=LocalSigner.generate)
+    statuses: list[int] = field(default_factory=lambda: [0] * 64)
+    ttl: timedelta = timedelta(minutes=5)
+    next_index: int = 0
+    clock: Callable[[], datetime] = lambda: NOW
+
+    @property
+    def vct(self) -> str:
+        return resident_vct(self.identifier)
+
+    @property
+    def status_uri(self) -> str:
+        return self.identifier + "/status-lists/1"
+
+    @property
+    def metadata_url(self) -> str:
+        parts = urlsplit(self.identifier)
+        return f"{parts.scheme}://{parts.netloc}/.well-known/jwt-vc-issuer{parts.path}"
+
+    def issue(
+        self,
+        holder_jwk: dict[str, str],
+        *,
+        claims: ResidentClaims | None = None,
+        now: datetime | None = None,
+        lifetime: timedelta = timedelta(days=365),
+        with_status: bool = True,
+    ) -> tuple[str, int]:
+        """A resident credential for ``holder_jwk`` and its status index."""
+        index = self.next_index
+        self.next_index += 1
+        status = {"status_list": {"idx": index, "uri": self.status_uri}} if with_status else None
+        credential = issue_resident_credential(
+            claims or resident(),
+            issuer=self.identifier,
+            holder_jwk=holder_jwk,
+            status=status,
+            signer=self.signer,
+            now=now or self.clock(),
+            lifetime=lifetime,
+        )
+        return credential, index
+
+    def metadata(self) -> dict[str, Any]:
+        return {"issuer": self.identifier, "jwks": {"keys": [self.signer.public_jwk()]}}
+
+    def status_token(self) -> str:
+        return status_list_token(
+            self.status_uri,
+            encode_status_list(self.statuses, 2),
+            2,
+            signer=self.signer,
+            now=self.clock(),
+            ttl=self.ttl,
+            lifetime=timedelta(hours=1),
+            issuer=self.identifier,
+        )
+
+    def answer(self, path: str) -> tuple[int, str, bytes]:
+        """What the issuer serves at ``path`` (status, media type, body), for any server."""
+        if path == urlsplit(self.metadata_url).path:
+            return 200, "application/json", json.dumps(self.metadata()).encode()
+        if path == urlsplit(self.status_uri).path:
+            return 200, "application/statuslist+jwt", self.status_token().encode()
+        return 404, "application/json", b"{}"
+
+    def serve(self, web: Web) -> None:
+        for url in (self.metadata_url, self.status_uri):
+            web.route(url, lambda *_, u=url: Fetched(*self.answer(urlsplit(u).path)))
+
+
+# ---------------------------------------------------------------------- the verifier's identity
+
+
+@dataclass
+class StaticChain:
+    """A certificate chain source holding one PEM text (the SSM parameter's stand-in)."""
+
+    pem: str
+    reads: int = 0
+
+    def chain_pem(self) -> str:
+        self.reads += 1
+        return self.pem
+
+
+def spki_der(jwk: dict[str, str]) -> bytes:
+    """The DER SubjectPublicKeyInfo of a P-256 public JWK (what KMS GetPublicKey returns)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from gyeonggi.wallet.jose import b64url_decode
+
+    numbers = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(b64url_decode(jwk["x"]), "big"),
+        int.from_bytes(b64url_decode(jwk["y"]), "big"),
+        ec.SECP256R1(),
+    )
+    return numbers.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@dataclass(frozen=True)
+class VerifierIdentity:
+    """A request-signing key, its leaf certificate and the CA that issued it."""
+
+    signer: LocalSigner
+    leaf_pem: str
+    ca_pem: bytes
+
+
+def verifier_identity(now: datetime = NOW) -> VerifierIdentity:
+    """A key certified by a development CA (as the local cloud makes one)."""
+    from localcloud.wallet_verifier import issue_verifier_certificate
+
+    signer = LocalSigner.generate()
+    ca_pem, leaf_pem = issue_verifier_certificate(spki_der(signer.public_jwk()), now)
+    return VerifierIdentity(signer, leaf_pem.decode("ascii"), ca_pem)
