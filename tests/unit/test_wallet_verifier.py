@@ -430,7 +430,7 @@ def test_the_status_list_is_fetched_once_per_ttl(world: World) -> None:
 def test_a_credential_revoked_after_the_list_was_cached_fails_once_the_ttl_is_over(
     world: World,
 ) -> None:
-    request, received = verified(world)
+    verified(world)
     credential, index = world.credential()
     world.issuer.statuses[index] = 1
     request = world.create().request
