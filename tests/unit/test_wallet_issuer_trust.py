@@ -18,7 +18,7 @@ from gyeonggi.wallet.issuer_trust import IssuerTrust, metadata_url, parse_truste
 from gyeonggi.wallet.jose import LocalSigner
 from gyeonggi.wallet.presentation_requests import PresentationRejected
 from gyeonggi.wallet.status_checks import StatusListCache
-from gyeonggi.wallet.web_fetch import FetchFailed, Fetched, check_url, fetch
+from gyeonggi.wallet.web_fetch import Fetched, FetchFailed, check_url, fetch
 from tests.fakes.wallet_verifier import NOW, TestIssuer, Web, json_answer
 
 
