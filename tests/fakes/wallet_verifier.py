@@ -263,3 +263,122 @@ def verifier_identity(now: datetime = NOW) -> VerifierIdentity:
     signer = LocalSigner.generate()
     ca_pem, leaf_pem = issue_verifier_certificate(spki_der(signer.public_jwk()), now)
     return VerifierIdentity(signer, leaf_pem.decode("ascii"), ca_pem)
+
+
+# ---------------------------------------------------------------------- an OpenID4VCI issuer
+
+PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+@dataclass
+class OpenId4VciTestIssuer(TestIssuer):
+    """Test scaffolding for the holder's OpenID4VCI client: the pre-authorized code flow's
+    endpoints (metadata, AS metadata, token, nonce, credential) as the spec describes them,
+    answered through a :class:`Web`. Not the province's issuer (that is the issuer branch's)."""
+
+    __test__ = False
+
+    configuration_id: str = "gyeonggi_resident"
+    codes: dict[str, str] = field(default_factory=dict)  # pre-authorized code -> tx_code
+    tokens: set[str] = field(default_factory=set)
+    nonces: set[str] = field(default_factory=set)
+    claims: ResidentClaims = field(default_factory=resident)
+
+    def url(self, path: str) -> str:
+        return self.identifier + path
+
+    def offer(self, tx_code: str | None = "493536") -> dict[str, Any]:
+        import secrets
+
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = tx_code or ""
+        grant: dict[str, Any] = {"pre-authorized_code": code}
+        if tx_code is not None:
+            grant["tx_code"] = {"length": len(tx_code), "input_mode": "numeric"}
+        return {
+            "credential_issuer": self.identifier,
+            "credential_configuration_ids": [self.configuration_id],
+            "grants": {PRE_AUTHORIZED: grant},
+        }
+
+    def serve(self, web: Web) -> None:
+        super().serve(web)
+        parts = urlsplit(self.identifier)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        metadata = {
+            "credential_issuer": self.identifier,
+            "credential_endpoint": self.url("/credential"),
+            "nonce_endpoint": self.url("/nonce"),
+            "credential_configurations_supported": {
+                self.configuration_id: {
+                    "format": "dc+sd-jwt",
+                    "vct": self.vct,
+                    "cryptographic_binding_methods_supported": ["jwk"],
+                    "credential_signing_alg_values_supported": ["ES256"],
+                    "proof_types_supported": {
+                        "jwt": {"proof_signing_alg_values_supported": ["ES256"]}
+                    },
+                }
+            },
+        }
+        web.route(
+            f"{origin}/.well-known/openid-credential-issuer{parts.path}", json_answer(metadata)
+        )
+        web.route(
+            f"{origin}/.well-known/oauth-authorization-server{parts.path}",
+            json_answer({"issuer": self.identifier, "token_endpoint": self.url("/token")}),
+        )
+        web.route(self.url("/token"), self._token)
+        web.route(self.url("/nonce"), self._nonce)
+        web.route(self.url("/credential"), self._credential)
+
+    def _token(self, method: str, data: bytes | None, headers: dict[str, str]) -> Fetched:
+        import secrets
+        from urllib.parse import parse_qs
+
+        form = {k: v[0] for k, v in parse_qs((data or b"").decode()).items()}
+        if form.get("grant_type") != PRE_AUTHORIZED:
+            return json_answer({"error": "unsupported_grant_type"}, 400)
+        code = form.get("pre-authorized_code", "")
+        if code not in self.codes:
+            return json_answer({"error": "invalid_grant"}, 400)
+        expected = self.codes[code]
+        if expected and "tx_code" not in form:
+            return json_answer({"error": "invalid_request"}, 400)
+        if form.get("tx_code", "") != expected:
+            return json_answer({"error": "invalid_grant"}, 400)
+        del self.codes[code]  # single use
+        token = secrets.token_urlsafe(16)
+        self.tokens.add(token)
+        return json_answer({"access_token": token, "token_type": "Bearer", "expires_in": 300})
+
+    def _nonce(self, method: str, data: bytes | None, headers: dict[str, str]) -> Fetched:
+        import secrets
+
+        nonce = secrets.token_urlsafe(16)
+        self.nonces.add(nonce)
+        return json_answer({"c_nonce": nonce})
+
+    def _credential(self, method: str, data: bytes | None, headers: dict[str, str]) -> Fetched:
+        from gyeonggi.wallet.errors import VerificationFailed
+        from gyeonggi.wallet.jose import unverified_header, verify_jws
+
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
+            return json_answer({"error": "invalid_token"}, 401)
+        request = json.loads(data or b"{}")
+        if request.get("credential_configuration_id") != self.configuration_id:
+            return json_answer({"error": "unknown_credential_configuration"}, 400)
+        try:
+            (proof,) = request["proofs"]["jwt"]
+            jwk = unverified_header(proof)["jwk"]
+            _, claims = verify_jws(proof, jwk, typ="openid4vci-proof+jwt")
+        except (KeyError, ValueError, TypeError, VerificationFailed):
+            return json_answer({"error": "invalid_proof"}, 400)
+        if claims.get("aud") != self.identifier:
+            return json_answer({"error": "invalid_proof"}, 400)
+        if claims.get("nonce") not in self.nonces:
+            return json_answer({"error": "invalid_nonce"}, 400)
+        self.nonces.discard(claims["nonce"])
+        credential, _ = self.issue(jwk, claims=self.claims)
+        return json_answer({"credentials": [{"credential": credential}]})
