@@ -81,6 +81,9 @@ RETAINED: dict[str, str] = {
     "IncidentFailureQueue": "incidents whose alert workflow failed (`gyeonggi safety redrive`)",
     "TelemetryRuleErrorQueue": "readings IoT Core could not hand to the alarm path, payload "
     "included: the only copy of readings nobody evaluated",
+    # ---- wallet: verifier
+    "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
+    "certificate (made by hand, out of band) and gives wallets a new client id",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -110,6 +113,10 @@ DELETED: dict[str, str] = {
     "collide with the next deployment of the stack",
     "ComplaintTriageLogs": "as ComplaintIntakeLogs",
     "SafetyAlertLogs": "as ComplaintIntakeLogs",
+    # ---- wallet: verifier
+    "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
+    "deletes them: personal claims meant to expire are not kept past the stack either",
+    "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
 }
 
 

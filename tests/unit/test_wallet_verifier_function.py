@@ -119,8 +119,8 @@ def create(stack: Stack, token: str | None = None, **changes: Any) -> dict[str, 
     return call(stack, with_token(event, token or official(stack)))
 
 
-def for_request(name: str, request_id: str, token: str | None = None) -> dict[str, Any]:
-    event = load_event(f"wallet_verifier/{name}.json")
+def for_request(sample: str, request_id: str, token: str | None = None) -> dict[str, Any]:
+    event = load_event(sample)
     event["pathParameters"] = {"request_id": request_id}
     event["path"] = event["path"].replace("Xq3fK9mB2pLs7TvW1nYc0g", request_id)
     return with_token(event, token)
@@ -172,7 +172,10 @@ def test_the_qr_code_is_a_png_holding_the_wallets_uri(stack: Stack) -> None:
     import numpy as np
 
     created = body(create(stack))
-    answer = call(stack, for_request("get_qr_code", created["request_id"], official(stack)))
+    answer = call(
+        stack,
+        for_request("wallet_verifier/get_qr_code.json", created["request_id"], official(stack)),
+    )
     assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
     assert answer["headers"]["Content-Type"] == "image/png"
     png = base64.b64decode(answer["body"])
@@ -196,13 +199,21 @@ def test_only_civil_servants_and_operators_create_and_only_the_creator_reads(sta
     mine = call(
         stack,
         for_request(
-            "get_request", created["request_id"], official(stack, "operator-7", "operator")
+            "wallet_verifier/get_request.json",
+            created["request_id"],
+            official(stack, "operator-7", "operator"),
         ),
     )
     assert mine["statusCode"] == 200 and body(mine)["status"] == "pending"
-    theirs = call(stack, for_request("get_request", created["request_id"], official(stack)))
+    theirs = call(
+        stack,
+        for_request("wallet_verifier/get_request.json", created["request_id"], official(stack)),
+    )
     assert theirs["statusCode"] == 404
-    qr = call(stack, for_request("get_qr_code", created["request_id"], official(stack)))
+    qr = call(
+        stack,
+        for_request("wallet_verifier/get_qr_code.json", created["request_id"], official(stack)),
+    )
     assert qr["statusCode"] == 404
 
 
@@ -223,7 +234,9 @@ def test_a_bad_query_is_400_in_the_apis_error_shape(stack: Stack) -> None:
 
 def test_the_request_object_is_served_as_oauth_authz_req_jwt(stack: Stack) -> None:
     created = body(create(stack))
-    answer = call(stack, for_request("get_request_object", created["request_id"]))
+    answer = call(
+        stack, for_request("wallet_verifier/get_request_object.json", created["request_id"])
+    )
     assert answer["statusCode"] == 200
     assert answer["headers"]["Content-Type"] == "application/oauth-authz-req+jwt"
     assert answer["headers"]["Cache-Control"] == "no-store"
@@ -231,7 +244,7 @@ def test_the_request_object_is_served_as_oauth_authz_req_jwt(stack: Stack) -> No
     assert jws.header["typ"] == "oauth-authz-req+jwt"
     assert jws.payload["nonce"] == created["nonce"]
     assert jws.payload["purpose"] == "주류 판매 전 성인 확인 (만 19세 이상)"
-    unknown = call(stack, for_request("get_request_object", "A" * 22))
+    unknown = call(stack, for_request("wallet_verifier/get_request_object.json", "A" * 22))
     assert unknown["statusCode"] == 404
     assert body(unknown)["error"] == "invalid_request_uri"
 
@@ -244,7 +257,12 @@ def test_a_verified_answer_is_200_and_the_creator_sees_only_the_claims_asked(
     form = {"vp_token": json.dumps({"resident": [presentation]}), "state": created["request_id"]}
     answer = call(stack, response_event(form))
     assert (answer["statusCode"], body(answer)) == (200, {})
-    result = body(call(stack, for_request("get_request", created["request_id"], official(stack))))
+    result = body(
+        call(
+            stack,
+            for_request("wallet_verifier/get_request.json", created["request_id"], official(stack)),
+        )
+    )
     assert result["status"] == "verified"
     assert result["credentials"] == {
         "resident": [
@@ -277,7 +295,12 @@ def test_a_rejected_answer_is_an_oauth_error_and_the_result_names_the_reason(
         "error": "invalid_request",
         "error_description": "presentation not accepted: kb_missing",
     }
-    result = body(call(stack, for_request("get_request", created["request_id"], official(stack))))
+    result = body(
+        call(
+            stack,
+            for_request("wallet_verifier/get_request.json", created["request_id"], official(stack)),
+        )
+    )
     assert result["status"] == "failed"
     assert result["failure"]["reason"] == "kb_missing"
     assert "credentials" not in result
@@ -311,7 +334,12 @@ def test_a_wallet_error_response_is_taken_and_recorded(stack: Stack) -> None:
     event["body"] = event["body"].replace("Xq3fK9mB2pLs7TvW1nYc0g", quote(created["request_id"]))
     answer = call(stack, event)
     assert (answer["statusCode"], body(answer)) == (200, {})
-    result = body(call(stack, for_request("get_request", created["request_id"], official(stack))))
+    result = body(
+        call(
+            stack,
+            for_request("wallet_verifier/get_request.json", created["request_id"], official(stack)),
+        )
+    )
     assert result["failure"] == {
         "reason": "wallet_error",
         "message": "the wallet answered access_denied",
@@ -325,9 +353,14 @@ def test_an_unknown_route_is_404(stack: Stack) -> None:
 
 
 def test_the_sample_events_route_to_their_views(stack: Stack) -> None:
-    for name in ("get_request", "get_qr_code", "get_request_object", "post_response"):
-        event = load_event(f"wallet_verifier/{name}.json")
-        if name.startswith("get_r") or name == "get_qr_code":
+    for name in (
+        "wallet_verifier/get_request.json",
+        "wallet_verifier/get_qr_code.json",
+        "wallet_verifier/get_request_object.json",
+        "wallet_verifier/post_response.json",
+    ):
+        event = load_event(name)
+        if "get_request.json" in name or "qr_code" in name:
             event = with_token(event, official(stack))
         answer = call(stack, event)
         # The sample id names no request here: each view answers its own kind of 4xx.
