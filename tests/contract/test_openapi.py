@@ -12,8 +12,9 @@ What is compared with what:
 - every request and response example against its schema (JSON Schema 2020-12), and every
   request example against the parsing the API itself does;
 - the operations, their request content types and their roles against the Chalice routes of
-  ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``), read with ``ast``
-  (importing the handler would start Powertools).
+  ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``) and the route table of
+  ``functions/wallet_verifier/app.py``, read with ``ast`` (importing the handler would start
+  Powertools).
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
+from gyeonggi.wallet.verifier_service import parse_request_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
 API_SOURCES = sorted((ROOT / "functions" / "api").rglob("*.py"))
+VERIFIER_SOURCE = ROOT / "functions" / "wallet_verifier" / "app.py"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _BASE = "urn:gyeonggi:openapi"
 _COMPARED = (
@@ -254,6 +257,15 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             parse_update(body)
             checked += 1
             continue
+        # The wallet verifier's: a presentation request, or the wallet's form (its parts are
+        # checked by the verifier's own tests).
+        if where.startswith("POST /verifier/requests "):
+            parse_request_body(body)
+            checked += 1
+            continue
+        if where.startswith("POST /verifier/responses "):
+            assert set(body) <= {"vp_token", "state", "error", "error_description"}, where
+            continue
         # The handler takes api_key out of the body (and checks it) before parsing the rest.
         if media == "application/x-www-form-urlencoded":
             form = _as_form(body)
@@ -315,8 +327,38 @@ def _chalice_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[s
     return routes
 
 
+def _verifier_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+    """(method, path) -> (content types, roles) of the wallet verifier's route table."""
+    tree = ast.parse(VERIFIER_SOURCE.read_text(encoding="utf-8"))
+    constants: dict[str, Any] = {}
+    views: dict[str, ast.FunctionDef] = {}
+    table: ast.Dict | None = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            views[node.name] = node
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        if not isinstance(target, ast.Name) or getattr(node, "value", None) is None:
+            continue
+        if target.id == "_ROUTES":
+            table = node.value  # type: ignore[assignment]
+        elif target.id == "ROLES":
+            constants["ROLES"] = ast.literal_eval(node.value)  # type: ignore[arg-type]
+    assert table is not None, "no _ROUTES in the verifier function"
+    routes = {}
+    for key, value in zip(table.keys, table.values, strict=True):
+        method, path = ast.literal_eval(key)  # type: ignore[arg-type]
+        view = views[value.elts[0].id]  # type: ignore[attr-defined]
+        requires = list(_calls(view, "require"))
+        roles = frozenset(constants["ROLES"]) if requires else frozenset()
+        types = [ast.literal_eval(c.args[1]) for c in _calls(view, "_require_type")]
+        routes[(method.lower(), path)] = (frozenset(types or ["application/json"]), roles)
+    return routes
+
+
 def test_operations_are_the_chalice_routes_with_their_content_types_and_roles() -> None:
-    routes = _chalice_routes()
+    routes = {**_chalice_routes(), **_verifier_routes()}
     documented = {(m, p): op for m, p, op in _operations()}
     assert set(documented) == set(routes), "documented operations differ from the app's routes"
     problems = []
