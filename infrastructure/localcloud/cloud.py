@@ -250,6 +250,25 @@ class LocalCloud:
         )
         return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
 
+    def set_function_environment(self, logical_id: str, **variables: str) -> dict[str, str]:
+        """Change some of a deployed function's variables, as ``update-function-configuration``
+        does, and make its next invocation a cold start (its settings are read then).
+
+        Returns the variables as they were, to restore them with the same call.
+        """
+        client = self.client("lambda")
+        name = self.physical_id(logical_id)
+        before = dict(
+            client.get_function_configuration(FunctionName=name)
+            .get("Environment", {})
+            .get("Variables", {})
+        )
+        client.update_function_configuration(
+            FunctionName=name, Environment={"Variables": {**before, **variables}}
+        )
+        self.runner.register(self.runner.functions[name])  # a new cold start, as in AWS
+        return before
+
     wait_for = staticmethod(wait_for)
 
     def queue_depth(self, logical_id: str) -> int:

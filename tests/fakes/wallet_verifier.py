@@ -382,3 +382,53 @@ class OpenId4VciTestIssuer(TestIssuer):
         self.nonces.discard(claims["nonce"])
         credential, _ = self.issue(jwk, claims=self.claims)
         return json_answer({"credentials": [{"credential": credential}]})
+
+
+class WebServer:
+    """A :class:`Web` served over real HTTP on 127.0.0.1 (test scaffolding for the tiers that
+    run the verifier in the local cloud: its function fetches issuer metadata and status lists
+    over the network, as in AWS)."""
+
+    def __init__(self, web: Web) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                answer = web(
+                    server.url + self.path,
+                    method=self.command,
+                    accept=self.headers.get("Accept", "*/*"),
+                    data=data,
+                    content_type=self.headers.get("Content-Type"),
+                    headers={k: v for k, v in self.headers.items() if k == "Authorization"},
+                )
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.media_type or "application/octet-stream")
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> WebServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
