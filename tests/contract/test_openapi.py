@@ -336,15 +336,18 @@ def _verifier_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             views[node.name] = node
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if not isinstance(target, ast.Name) or getattr(node, "value", None) is None:
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if not isinstance(target, ast.Name) or value is None:
             continue
-        if target.id == "_ROUTES":
-            table = node.value  # type: ignore[assignment]
+        if target.id == "_ROUTES" and isinstance(value, ast.Dict):
+            table = value
         elif target.id == "ROLES":
-            constants["ROLES"] = ast.literal_eval(node.value)  # type: ignore[arg-type]
+            constants["ROLES"] = ast.literal_eval(value)
     assert table is not None, "no _ROUTES in the verifier function"
     routes = {}
     for key, value in zip(table.keys, table.values, strict=True):

@@ -16,7 +16,6 @@ import secrets
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -165,12 +164,12 @@ def test_a_wrong_nonce_fails_with_kb_nonce(desk: Desk) -> None:
 def test_a_replayed_response_is_refused_and_the_first_result_stands(desk: Desk) -> None:
     created = desk.request()
     posted: list[str] = []
-    sent = send_presentation(
-        desk.plan(created),
-        desk.wallet,
-        now=clock.now(),
-        mutate=lambda _, p: posted.append(p) or p,
-    )
+
+    def keep(query_id: str, presentation: str) -> str:
+        posted.append(presentation)
+        return presentation
+
+    sent = send_presentation(desk.plan(created), desk.wallet, now=clock.now(), mutate=keep)
     assert sent.accepted
     form = {"vp_token": json.dumps({"resident": posted}), "state": created["request_id"]}
     replayed = desk.http.request("POST", "/verifier/responses", form=form)

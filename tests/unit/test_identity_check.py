@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from types import ModuleType
+from typing import Any
 
 import boto3
 import pytest
@@ -95,6 +96,7 @@ def test_each_other_state_is_its_own_error() -> None:
         check_identity({"request_id": "A" * 22}, store, NOW)
     with pytest.raises(IdentityCheckNotFound):
         check_identity({"request_id": "../x"}, store, NOW)
+    bad: Any
     for bad in ({}, {"request_id": 7}, [], "id", {"request_id": ""}):
         with pytest.raises(IdentityCheckInvalidInput):
             check_identity(bad, store, NOW)

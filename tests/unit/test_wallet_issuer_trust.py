@@ -101,6 +101,7 @@ def test_an_unknown_kid_refetches_at_most_every_30_seconds() -> None:
 def test_metadata_of_another_issuer_or_without_keys_is_not_used() -> None:
     issuer, web, clock = TestIssuer(), Web(), Clock()
     trust = IssuerTrust(frozenset({issuer.identifier}), fetcher=web, clock=clock)
+    metadata: Any
     for metadata in (
         {"issuer": "https://evil.test", "jwks": issuer.metadata()["jwks"]},
         {"issuer": issuer.identifier},

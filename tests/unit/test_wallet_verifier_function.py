@@ -181,6 +181,7 @@ def test_the_qr_code_is_a_png_holding_the_wallets_uri(stack: Stack) -> None:
     png = base64.b64decode(answer["body"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
     # OpenCV's two detectors: the classic one misses some large symbols the other reads.
     read = {cv2.QRCodeDetector().detectAndDecode(image)[0]}
     read.add(cv2.QRCodeDetectorAruco().detectAndDecode(image)[0])

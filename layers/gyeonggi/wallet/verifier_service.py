@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gyeonggi.common.errors import DomainError, InvalidInput, NotFound
+from gyeonggi.common.errors import InvalidInput, NotFound
 from gyeonggi.common.text import single_line
+from gyeonggi.wallet.errors import VerificationFailed
 from gyeonggi.wallet.presentation_requests import (
     AlreadyAnswered,
     Outcome,
@@ -251,7 +252,7 @@ class Verifier:
             return self._verify(request, form, now)
         except PresentationRejected as rejected:
             return Outcome.failed(rejected.reason, rejected.message)
-        except _verification_failed() as failed:
+        except VerificationFailed as failed:
             return Outcome.failed(failed.reason, failed.message)
 
     def _verify(
@@ -264,7 +265,7 @@ class Verifier:
         presentations = parse_vp_token(_single(form, "vp_token"), query)
         kept: list[VerifiedCredentialClaims] = []
         discarded = 0
-        first_failure: DomainError | None = None
+        first_failure: PresentationRejected | VerificationFailed | None = None
         for query_id, presentation in presentations:
             try:
                 credential = verify_presentation(
@@ -279,7 +280,7 @@ class Verifier:
                 claims, dropped = requested_claims(
                     query, query_id, credential.vct, credential.claims
                 )
-            except (PresentationRejected, _verification_failed()) as failure:
+            except (PresentationRejected, VerificationFailed) as failure:
                 # OpenID4VP 1.0, 8.6: a presentation that fails a check is discarded.
                 first_failure = first_failure or failure
                 continue
@@ -292,12 +293,6 @@ class Verifier:
                 raise first_failure
             raise PresentationRejected("dcql_unsatisfied")
         return Outcome(True, tuple(kept), discarded_claims=discarded)
-
-
-def _verification_failed() -> type[Exception]:
-    from gyeonggi.wallet.errors import VerificationFailed
-
-    return VerificationFailed
 
 
 # ---------------------------------------------------------------------- parsing

@@ -260,6 +260,7 @@ def read_offer(uri: str, fetcher: Fetcher = fetch) -> CredentialOffer:
         except ValueError:
             raise HolderError("credential_offer is not JSON") from None
     else:
+        assert by_reference is not None
         answer = fetcher(check_url(by_reference[0], "credential_offer_uri"))
         offer = _json_answer(answer, "the credential offer URI")
     return _parse_offer(offer)
