@@ -101,10 +101,11 @@ class CertificateChainSource(Protocol):
 
 
 class SsmCertificateChain:
-    """The chain in an SSM parameter (``gyeonggi wallet verifier-certificate`` stores it).
+    """The chain in an SSM parameter, stored there by the province's operators (the local
+    cloud stores its development certificate there at start-up).
 
-    Read on first use and again after ``refresh_seconds`` (a renewed certificate takes effect
-    without a deployment).
+    :class:`RequestObjectSigner` reads it on first use and again after its ``refresh_seconds``,
+    so a renewed certificate takes effect without a deployment.
     """
 
     ssm = AwsClient("ssm")
@@ -120,7 +121,7 @@ class SsmCertificateChain:
         except self.ssm.exceptions.ParameterNotFound:
             raise ConfigurationError(
                 f"the verifier's certificate chain is not in SSM parameter "
-                f"{self.parameter_name}: store it with `gyeonggi wallet verifier-certificate`"
+                f"{self.parameter_name} (docs/WALLET_VERIFIER.md, 'The verifier's certificate')"
             ) from None
         return str(answer["Parameter"]["Value"])
 
