@@ -534,3 +534,24 @@ def test_sd_hash_must_cover_exactly_the_presented_sd_jwt() -> None:
     )
     no_hash = _with_kb(shown, {"typ": "kb+jwt"}, _kb_payload(shown, sd_hash=None), holder)
     assert _kb_reason(no_hash, holder) == "sd_hash"
+
+
+def test_a_holder_key_that_cannot_verify_is_refused() -> None:
+    holder = LocalSigner.generate()
+    shown = _presentation(holder)
+    with pytest.raises(VerificationFailed) as failure:
+        verify_key_binding(
+            split_sd_jwt(shown),
+            {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"},
+            nonce=NONCE,
+            audience=AUDIENCE,
+            now=NOW,
+            max_age=timedelta(minutes=5),
+        )
+    assert failure.value.reason == "kb_key"
+
+
+def test_an_sd_jwt_past_the_size_bound_is_malformed() -> None:
+    with pytest.raises(VerificationFailed) as failure:
+        split_sd_jwt("a.b.c~" + "d" * (256 * 1024) + "~")
+    assert failure.value.reason == "malformed"

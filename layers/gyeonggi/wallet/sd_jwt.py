@@ -30,6 +30,7 @@ from typing import Any
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.wallet.errors import VerificationFailed
 from gyeonggi.wallet.jose import (
+    MAX_TOKEN_CHARS,
     Signer,
     b64url_decode,
     b64url_encode,
@@ -166,11 +167,13 @@ def split_sd_jwt(serialized: str) -> SdJwtParts:
     Raises
     ------
     VerificationFailed
-        ``malformed``: no tilde, an empty disclosure (``~~``), or more than
-        :data:`MAX_DISCLOSURES`.
+        ``malformed``: no tilde, an empty disclosure (``~~``), more than
+        :data:`MAX_DISCLOSURES`, or longer than :data:`~gyeonggi.wallet.jose.MAX_TOKEN_CHARS`.
     """
     if not isinstance(serialized, str) or "~" not in serialized:
         raise VerificationFailed("malformed")
+    if len(serialized) > MAX_TOKEN_CHARS:
+        raise VerificationFailed("malformed", "the SD-JWT is too long")
     parts = serialized.split("~")
     if len(parts) - 2 > MAX_DISCLOSURES:
         raise VerificationFailed("malformed", "the SD-JWT has too many disclosures")
