@@ -582,3 +582,22 @@ def test_a_credential_signed_by_the_issuer_but_not_dc_sd_jwt_never_verifies(wall
     # An ordinary JWT from the same key (e.g. a status list token) is no credential.
     token = sign_jws({"typ": "statuslist+jwt"}, vc_payload(wallet), wallet.issuer)
     assert _reason(wallet, _present(wallet, token + "~")) == "typ"
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": "EC", "crv": "P-256", "x": ["not", "a", "string"], "y": {"x": 1}},
+        {"kty": "EC", "crv": "P-256", "x": 1, "y": 2},
+        ["EC"],
+    ],
+)
+def test_a_holder_key_of_the_wrong_types_is_refused_not_crashed(wallet: Wallet, jwk: Any) -> None:
+    credential = signed_sd_jwt(wallet.issuer, vc_payload(wallet, cnf={"jwk": jwk}), [])
+    assert _reason(wallet, _present(wallet, credential)) == "cnf"
+
+
+def test_text_that_is_not_ascii_is_malformed(wallet: Wallet) -> None:
+    shown = _present(wallet, wallet.issue(), ("given_name",))
+    parts = split_sd_jwt(shown)
+    assert _reason(wallet, f"{parts.issuer_jwt}~길동~{parts.kb_jwt}") == "malformed"

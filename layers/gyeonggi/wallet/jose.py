@@ -182,18 +182,16 @@ def public_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:
         When ``jwk`` is not a valid P-256 public key.
     """
     try:
-        _public_key(jwk.get("kty"), jwk.get("crv"), jwk.get("x"), jwk.get("y"))
+        _key_of(jwk)
     except VerificationFailed:
         raise InvalidInput("the key is not a P-256 public JWK") from None
-    return {"kty": "EC", "crv": CURVE, "x": str(jwk["x"]), "y": str(jwk["y"])}
+    return {"kty": "EC", "crv": CURVE, "x": jwk["x"], "y": jwk["y"]}
 
 
 @lru_cache(maxsize=1024)
-def _public_key(kty: Any, crv: Any, x: Any, y: Any) -> ec.EllipticCurvePublicKey:
+def _public_key(x: str, y: str) -> ec.EllipticCurvePublicKey:
     # Cached on the coordinates: parsing checks that the point is on the curve, which costs
     # about as much as a verification. Failures are not cached (lru_cache skips exceptions).
-    if kty != "EC" or crv != CURVE or not isinstance(x, str) or not isinstance(y, str):
-        raise VerificationFailed("key")
     try:
         xb, yb = b64url_decode(x), b64url_decode(y)
     except ValueError:
@@ -210,9 +208,13 @@ def _public_key(kty: Any, crv: Any, x: Any, y: Any) -> ec.EllipticCurvePublicKey
 
 
 def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
-    if not isinstance(jwk, Mapping):
+    # Types first: the cache needs hashable strings, and a JWK arrives from outside (cnf.jwk).
+    if not isinstance(jwk, Mapping) or jwk.get("kty") != "EC" or jwk.get("crv") != CURVE:
         raise VerificationFailed("key")
-    return _public_key(jwk.get("kty"), jwk.get("crv"), jwk.get("x"), jwk.get("y"))
+    x, y = jwk.get("x"), jwk.get("y")
+    if not isinstance(x, str) or not isinstance(y, str):
+        raise VerificationFailed("key")
+    return _public_key(x, y)
 
 
 def _raw_signature(der: bytes) -> bytes:

@@ -174,6 +174,9 @@ def split_sd_jwt(serialized: str) -> SdJwtParts:
         raise VerificationFailed("malformed")
     if len(serialized) > MAX_TOKEN_CHARS:
         raise VerificationFailed("malformed", "the SD-JWT is too long")
+    if not serialized.isascii():
+        # Every part is base64url; digests are over US-ASCII bytes (section 4.2.3).
+        raise VerificationFailed("malformed")
     parts = serialized.split("~")
     if len(parts) - 2 > MAX_DISCLOSURES:
         raise VerificationFailed("malformed", "the SD-JWT has too many disclosures")
