@@ -13,7 +13,6 @@ the same issuer key for every presentation does not pay for the point validation
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -50,6 +49,7 @@ _COORDINATE_BYTES = 32
 _SIGNATURE_BYTES = 2 * _COORDINATE_BYTES
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _COMPACT = (",", ":")
 
@@ -59,7 +59,8 @@ _COMPACT = (",", ":")
 
 def b64url_encode(data: bytes) -> str:
     """``data`` as base64url without padding (RFC 7515, 2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    encoded = binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE)
+    return encoded.decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:

@@ -252,7 +252,7 @@ class _Processor:
         if not isinstance(digests, list):
             raise VerificationFailed("disclosure_digest")
         out = {
-            name: self.walk(item, (*path, name))
+            name: self.walk(item, (*path, name)) if isinstance(item, dict | list) else item
             for name, item in obj.items()
             if name not in (SD_KEY, SD_ALG_KEY)
         }
