@@ -19,6 +19,7 @@ from gyeonggi.wallet.sd_jwt import (
     claim_paths,
     digest,
     disclosable_paths,
+    holder_claims,
     issue_sd_jwt,
     present,
     process,
@@ -372,6 +373,9 @@ def test_the_holder_view_lists_every_claim_path() -> None:
     assert paths[("age_equal_or_over", "65")] is False
     assert paths[("address",)] == {"formatted": "수원시"}
     assert ("cnf", "jwk", "x") in paths
+    claims = holder_claims(credential)
+    assert claims["age_equal_or_over"] == {"14": True, "19": True, "65": False}
+    assert claims["given_name"] == "길동" and "_sd" not in claims
     assert disclosable_paths(credential) == {
         ("given_name",),
         ("age_equal_or_over",),
@@ -387,7 +391,7 @@ def test_an_issued_sd_jwt_with_a_kb_jwt_is_not_a_credential() -> None:
     shown = present(
         _credential(holder), disclose=[], holder=holder, nonce=NONCE, audience=AUDIENCE, now=NOW
     )
-    for call in (claim_paths, disclosable_paths):
+    for call in (claim_paths, disclosable_paths, holder_claims):
         with pytest.raises(VerificationFailed) as failure:
             call(shown)
         assert failure.value.reason == "kb_unexpected"
@@ -534,3 +538,24 @@ def test_sd_hash_must_cover_exactly_the_presented_sd_jwt() -> None:
     )
     no_hash = _with_kb(shown, {"typ": "kb+jwt"}, _kb_payload(shown, sd_hash=None), holder)
     assert _kb_reason(no_hash, holder) == "sd_hash"
+
+
+def test_a_holder_key_that_cannot_verify_is_refused() -> None:
+    holder = LocalSigner.generate()
+    shown = _presentation(holder)
+    with pytest.raises(VerificationFailed) as failure:
+        verify_key_binding(
+            split_sd_jwt(shown),
+            {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"},
+            nonce=NONCE,
+            audience=AUDIENCE,
+            now=NOW,
+            max_age=timedelta(minutes=5),
+        )
+    assert failure.value.reason == "kb_key"
+
+
+def test_an_sd_jwt_past_the_size_bound_is_malformed() -> None:
+    with pytest.raises(VerificationFailed) as failure:
+        split_sd_jwt("a.b.c~" + "d" * (256 * 1024) + "~")
+    assert failure.value.reason == "malformed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -286,3 +287,23 @@ def test_token_parameters_are_checked(signer: LocalSigner) -> None:
         status_list_token(
             STATUS_URI, "x", 5, signer=signer, now=NOW, ttl=timedelta(1), lifetime=timedelta(1)
         )
+
+
+def test_the_token_header_and_key_are_checked(signer: LocalSigner) -> None:
+    good = _token(signer)
+    _, body, signature = good.split(".")
+    for header, reason in (
+        ({"alg": "none", "typ": "statuslist+jwt", "kid": signer.kid}, "status_list_alg"),
+        ({"alg": "HS256", "typ": "statuslist+jwt", "kid": signer.kid}, "status_list_alg"),
+        (
+            {"alg": "ES256", "typ": "statuslist+jwt", "kid": signer.kid, "crit": ["x"]},
+            "status_list_crit",
+        ),
+    ):
+        forged = f"{b64url_encode(json.dumps(header).encode())}.{body}.{signature}"
+        assert _read_reason(forged, signer) == reason
+
+    def rsa_key(iss: str, kid: str) -> Mapping[str, str]:
+        return {"kty": "RSA", "n": "AQAB", "e": "AQAB"}
+
+    assert _read_reason(good, signer, issuer_jwks=rsa_key) == "status_list_key"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Any
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.wallet.errors import VerificationFailed
 from gyeonggi.wallet.jose import (
+    MAX_TOKEN_CHARS,
     Signer,
     b64url_decode,
     b64url_encode,
@@ -55,7 +57,8 @@ MAX_DISCLOSURES = 512
 #: How far in the future a KB-JWT's ``iat`` may be, for clocks that disagree a little.
 CLOCK_SKEW = timedelta(seconds=60)
 
-_DIGEST_CHARS = 43  # base64url of 32 bytes, unpadded
+# Base64url of exactly 32 bytes: 43 characters, the last carrying 4 bits and two zero bits.
+_DIGEST = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 
 #: A claim path as DCQL and SD-JWT VC write one: keys, array indexes, and ``None`` for "every
 #: element of the array here" (only in paths that select, never in a disclosure's own path).
@@ -164,10 +167,15 @@ def split_sd_jwt(serialized: str) -> SdJwtParts:
     Raises
     ------
     VerificationFailed
-        ``malformed``: no tilde, an empty disclosure (``~~``), or more than
-        :data:`MAX_DISCLOSURES`.
+        ``malformed``: no tilde, an empty disclosure (``~~``), more than
+        :data:`MAX_DISCLOSURES`, or longer than :data:`~gyeonggi.wallet.jose.MAX_TOKEN_CHARS`.
     """
     if not isinstance(serialized, str) or "~" not in serialized:
+        raise VerificationFailed("malformed")
+    if len(serialized) > MAX_TOKEN_CHARS:
+        raise VerificationFailed("malformed", "the SD-JWT is too long")
+    if not serialized.isascii():
+        # Every part is base64url; digests are over US-ASCII bytes (section 4.2.3).
         raise VerificationFailed("malformed")
     parts = serialized.split("~")
     if len(parts) - 2 > MAX_DISCLOSURES:
@@ -201,12 +209,8 @@ def _decode_disclosure(disclosure: str) -> list[Any]:
 
 
 def _valid_digest(value: Any) -> str:
-    if not isinstance(value, str) or len(value) != _DIGEST_CHARS:
+    if not isinstance(value, str) or not _DIGEST.fullmatch(value):
         raise VerificationFailed("disclosure_digest")
-    try:
-        b64url_decode(value)
-    except ValueError:
-        raise VerificationFailed("disclosure_digest") from None
     return value
 
 
@@ -248,7 +252,7 @@ class _Processor:
         if not isinstance(digests, list):
             raise VerificationFailed("disclosure_digest")
         out = {
-            name: self.walk(item, (*path, name))
+            name: self.walk(item, (*path, name)) if isinstance(item, dict | list) else item
             for name, item in obj.items()
             if name not in (SD_KEY, SD_ALG_KEY)
         }
@@ -414,6 +418,21 @@ def present(
         "sd_hash": digest(presented),
     }
     return presented + encode_jws({"typ": KB_TYP}, kb_payload, holder)
+
+
+def holder_claims(sd_jwt: str) -> dict[str, Any]:
+    """The holder's view of an issued SD-JWT as one object: the Processed SD-JWT Payload with
+    every disclosure applied (what DCQL's ``matches`` and ``paths_to_disclose`` take).
+
+    The signature is not checked here: the holder checked it on receipt.
+
+    Raises
+    ------
+    VerificationFailed
+        When ``sd_jwt`` is not an issued SD-JWT whose disclosures all fit it.
+    """
+    _, processed = _holder_parts(sd_jwt)
+    return processed.payload
 
 
 def claim_paths(sd_jwt: str) -> dict[tuple[str | int, ...], Any]:
