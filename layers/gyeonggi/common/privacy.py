@@ -23,6 +23,14 @@ PERSONAL_FIELDS = (
     "account_id",
     "birth_date",
     "name",
+    # The wallet's enrolments (gyeonggi.wallet.enrolments) and its transaction codes.
+    "given_name",
+    "family_name",
+    "birthdate",
+    "address",
+    "resident_since",
+    "phone_number",
+    "tx_code",
 )
 
 _PATHS = [f"$..{field}" for field in PERSONAL_FIELDS]
