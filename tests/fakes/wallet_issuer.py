@@ -39,7 +39,9 @@ class FakeEnrolments:
         with self.lock:
             if enrolment.enrolment_id in self.items:
                 raise Conflict(f"enrolment {enrolment.enrolment_id} exists")
-            self.items[enrolment.enrolment_id] = replace(enrolment, version=1)
+            # The table's record has no phone number (ResidentDetails.stored()).
+            details = enrolment.details.model_copy(update={"phone_number": None})
+            self.items[enrolment.enrolment_id] = replace(enrolment, details=details, version=1)
             return self.items[enrolment.enrolment_id]
 
     def get(self, enrolment_id: str) -> Enrolment:
@@ -105,9 +107,7 @@ class FakeGrants:
             stored = self._live(code, now)
             if stored is None:
                 return None
-            self.codes[stored.code_digest] = replace(
-                stored, attempts_left=stored.attempts_left - 1
-            )
+            self.codes[stored.code_digest] = replace(stored, attempts_left=stored.attempts_left - 1)
             return stored.attempts_left - 1
 
     def redeem(self, code: str, now: datetime) -> bool:

@@ -260,7 +260,11 @@ class EnrolmentStore(DynamoTable):
         Conflict
             The id exists already.
         """
-        stored = replace(enrolment, version=1)
+        stored = replace(
+            enrolment,
+            details=enrolment.details.model_copy(update={"phone_number": None}),
+            version=1,
+        )
         try:
             self.table.put_item(
                 Item=_to_item(stored), ConditionExpression="attribute_not_exists(enrolment_id)"

@@ -97,9 +97,9 @@ class GrantStore(DynamoTable):
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            "key": {"S": f"offer#{offer_id}"},
-                            "offer": {"S": json.dumps(offer, ensure_ascii=False)},
-                            "expires_at": {"N": str(code.expires_at)},
+                            "key": f"offer#{offer_id}",
+                            "offer": json.dumps(offer, ensure_ascii=False),
+                            "expires_at": code.expires_at,
                         },
                         "ConditionExpression": "attribute_not_exists(#k)",
                         "ExpressionAttributeNames": {"#k": "key"},
@@ -238,13 +238,12 @@ class GrantStore(DynamoTable):
 
 
 def _code_item(code: PreAuthorizedCode) -> dict[str, Any]:
-    """The code's item in DynamoDB's typed form (a transaction takes the client's format)."""
     return {
-        "key": {"S": f"code#{code.code_digest}"},
-        "enrolment_id": {"S": code.enrolment_id},
-        "configuration_ids": {"L": [{"S": c} for c in code.configuration_ids]},
-        "tx_code_digest": {"S": code.tx_code_digest},
-        "expires_at": {"N": str(code.expires_at)},
-        "attempts_left": {"N": str(code.attempts_left)},
-        "used": {"BOOL": code.used},
+        "key": f"code#{code.code_digest}",
+        "enrolment_id": code.enrolment_id,
+        "configuration_ids": list(code.configuration_ids),
+        "tx_code_digest": code.tx_code_digest,
+        "expires_at": code.expires_at,
+        "attempts_left": code.attempts_left,
+        "used": code.used,
     }

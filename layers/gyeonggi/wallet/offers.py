@@ -205,7 +205,8 @@ class OfferService:
         enrolment = self.enrolments.create(
             Enrolment(
                 enrolment_id=new_enrolment_id(),
-                details=details,
+                # The number is for this one SMS: the record does not keep it.
+                details=details.model_copy(update={"phone_number": None}),
                 enrolled_by=official.subject,
                 enrolled_at=now,
             )

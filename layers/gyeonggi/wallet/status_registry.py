@@ -127,17 +127,13 @@ class StatusListStore(DynamoTable):
         list_id = "1" if after is None else str(int(after) + 1)
         pointer: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": {
-                "list_id": {"S": "current"},
-                "entry": {"S": "pointer"},
-                "open_list": {"S": list_id},
-            },
+            "Item": {"list_id": "current", "entry": "pointer", "open_list": list_id},
         }
         if after is None:
             pointer["ConditionExpression"] = "attribute_not_exists(list_id)"
         else:
             pointer["ConditionExpression"] = "open_list = :after"
-            pointer["ExpressionAttributeValues"] = {":after": {"S": after}}
+            pointer["ExpressionAttributeValues"] = {":after": after}
         absent = "attribute_not_exists(list_id)"
         try:
             self.table.meta.client.transact_write_items(
@@ -147,11 +143,11 @@ class StatusListStore(DynamoTable):
                         "Put": {
                             "TableName": self.table_name,
                             "Item": {
-                                "list_id": {"S": list_id},
-                                "entry": {"S": "list"},
-                                "size": {"N": str(self.size)},
-                                "limit": {"N": str(self.limit)},
-                                "allocated": {"N": "0"},
+                                "list_id": list_id,
+                                "entry": "list",
+                                "size": self.size,
+                                "limit": self.limit,
+                                "allocated": 0,
                             },
                             "ConditionExpression": absent,
                         }
@@ -160,11 +156,11 @@ class StatusListStore(DynamoTable):
                         "Put": {
                             "TableName": self.table_name,
                             "Item": {
-                                "list_id": {"S": list_id},
-                                "entry": {"S": "statuses"},
-                                "size": {"N": str(self.size)},
-                                "lst": {"B": zlib.compress(packed_zeros(self.size), 9)},
-                                "version": {"N": "1"},
+                                "list_id": list_id,
+                                "entry": "statuses",
+                                "size": self.size,
+                                "lst": zlib.compress(packed_zeros(self.size), 9),
+                                "version": 1,
                             },
                             "ConditionExpression": absent,
                         }
@@ -185,10 +181,10 @@ class StatusListStore(DynamoTable):
                         "Put": {
                             "TableName": self.table_name,
                             "Item": {
-                                "list_id": {"S": list_id},
-                                "entry": {"S": f"idx#{idx}"},
-                                "enrolment_id": {"S": enrolment_id},
-                                "allocated_at": {"S": now.isoformat()},
+                                "list_id": list_id,
+                                "entry": f"idx#{idx}",
+                                "enrolment_id": enrolment_id,
+                                "allocated_at": now.isoformat(),
                             },
                             "ConditionExpression": "attribute_not_exists(list_id)",
                         }
@@ -196,11 +192,11 @@ class StatusListStore(DynamoTable):
                     {
                         "Update": {
                             "TableName": self.table_name,
-                            "Key": {"list_id": {"S": list_id}, "entry": {"S": "list"}},
+                            "Key": {"list_id": list_id, "entry": "list"},
                             "UpdateExpression": "SET allocated = allocated + :one",
                             "ConditionExpression": "allocated < #limit",
                             "ExpressionAttributeNames": {"#limit": "limit"},
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                            "ExpressionAttributeValues": {":one": 1},
                         }
                     },
                 ]
