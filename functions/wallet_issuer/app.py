@@ -88,7 +88,8 @@ def verifier() -> TokenVerifier:
 
 
 def _header(name: str) -> str | None:
-    value = app.current_event.get_header_value(name, case_sensitive=False)
+    # Powertools' headers are case-insensitive.
+    value = app.current_event.headers.get(name)
     return None if value is None else str(value)
 
 

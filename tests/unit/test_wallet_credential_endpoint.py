@@ -255,14 +255,15 @@ def test_proofs_missing_empty_of_another_type_or_more_than_one_are_refused() -> 
     grant = setup.issuer.credentials.access(f"Bearer {token}")
     one = proof(LocalSigner.generate(), setup.issuer.nonces.issue())
     base = {"credential_configuration_id": "gyeonggi_resident"}
-    for proofs, error in [
+    cases: list[tuple[Any, type[Exception]]] = [
         (None, InvalidProof),
         ({"jwt": []}, InvalidProof),
         ({"jwt": "eyJ..."}, InvalidProof),
         ({"di_vp": [{}]}, InvalidProof),
         ({"jwt": [one], "attestation": ["x"]}, InvalidProof),
         ({"jwt": [one, one]}, InvalidCredentialRequest),
-    ]:
+    ]
+    for proofs, error in cases:
         request = dict(base) if proofs is None else {**base, "proofs": proofs}
         with pytest.raises(error):
             setup.issuer.credentials.issue(grant, request)

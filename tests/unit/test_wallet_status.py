@@ -23,6 +23,7 @@ from gyeonggi.wallet.status_list import (
 from gyeonggi.wallet.status_registry import (
     MAX_PROBES,
     StatusListsFull,
+    StatusListState,
     StatusRegistry,
     get_entry,
     packed_zeros,
@@ -218,9 +219,9 @@ def test_a_change_that_loses_a_race_is_retried_on_what_the_winner_wrote() -> Non
     registry = StatusRegistry(lists)
     first, second = registry.allocate("en-a", T0), registry.allocate("en-b", T0)
     real_write = lists.write
-    raced = []
+    raced: list[bool] = []
 
-    def write_after_another(state, packed):  # type: ignore[no-untyped-def]
+    def write_after_another(state: StatusListState, packed: bytes) -> None:
         if not raced:  # another official revokes `second` between our read and our write
             raced.append(True)
             registry.set_status(second, REVOKED)
