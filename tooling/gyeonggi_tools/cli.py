@@ -13,6 +13,8 @@
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
     gyeonggi safety redrive  page again about incidents whose alert workflow failed
+    gyeonggi wallet enrol ...  enrol a person (civil servant); print their credential offer
+    gyeonggi wallet revoke | suspend | reinstate ID  an enrolment's credentials
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -206,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--stack", help="the deployed stack's name (its outputs name the parts)")
     source.add_argument("--local", action="store_true", help="the running `local up`")
 
+    wallet = groups.add_parser("wallet", help="the Digital Gyeonggi Wallet")
+    wallet_cmds = wallet.add_subparsers(dest="command", required=True)
+    from gyeonggi_tools.wallet import issuer_commands
+
+    issuer_commands.add_commands(wallet_cmds)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -279,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gyeonggi.common.errors import DomainError
 
     try:
+        if args.group == "wallet":
+            from gyeonggi_tools.wallet import issuer_commands
+
+            return issuer_commands.run(args, state_dir)
         if args.group in ("devices", "safety"):
             from gyeonggi_tools.safety import commands as safety_commands
 
