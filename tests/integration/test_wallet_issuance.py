@@ -25,6 +25,7 @@ from gyeonggi.wallet.jose import LocalSigner
 from gyeonggi.wallet.status_list import read_status_list_token
 from gyeonggi_tools import cli
 from localcloud.cloud import LocalCloud
+from tests.conftest import load_event
 from tests.integration.conftest import Http
 from tests.unit.wallet_issuer_support import proof
 
@@ -163,3 +164,16 @@ def test_enrol_offer_token_nonce_proof_credential_then_revoked(
     revoked = _gyeonggi(state_dir, "wallet", "revoke", made["enrolment_id"], "--local")
     assert revoked == {"enrolment_id": made["enrolment_id"], "status": "revoked", "credentials": 1}
     assert status_now() == 1
+
+
+def test_the_sample_enrolment_event_through_the_lambda_api(cloud: LocalCloud) -> None:
+    """events/wallet_issuer/enrol.json as `sam local invoke -e` takes it, its placeholder token
+    replaced with a province-wide civil servant's of this run."""
+    text = json.dumps(load_event("wallet_issuer/enrol.json"), ensure_ascii=False)
+    token = cloud.mint_token("civil-servant", province=True)
+    event = json.loads(text.replace("REPLACE_WITH_A_CIVIL_SERVANT_TOKEN", token))
+    response, errored = cloud.invoke("WalletIssuerFunction", event)
+    assert not errored and response["statusCode"] == 201
+    made = json.loads(response["body"])
+    assert made["credential_offer"]["credential_issuer"] == cloud.api.url
+    assert made["tx_code_delivery"] == "answer" and len(made["tx_code"]) == 6
