@@ -171,7 +171,7 @@ class Deployer:
         stack = Stack(self.stack_name, self.region, ACCOUNT_ID, cfn, {}, {}, artifacts)
         self._stack = stack
         resolver = Resolver(
-            parameters=_typed_parameters(source, params),
+            parameters=typed_parameters(source, params),
             pseudo={
                 "AWS::Region": self.region,
                 "AWS::AccountId": ACCOUNT_ID,
@@ -843,7 +843,7 @@ def _disable_moto_sqs_trigger(queue_arn: str, region: str) -> None:
         queue.lambda_event_source_mappings.clear()
 
 
-def _typed_parameters(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def typed_parameters(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """Parameter values as intrinsics see them: a ``CommaDelimitedList`` is a list of strings
     (``Ref`` gives the list, ``Fn::Join`` joins it), as CloudFormation splits it."""
     typed = dict(values)
