@@ -760,3 +760,16 @@ def test_only_the_wallet_issuer_may_sign_with_the_wallet_key() -> None:
     tags = {t["Key"]: t["Value"] for t in role["Tags"]}
     assert tag[0] == "aws:PrincipalTag/gyeonggi-wallet-signer"
     assert tags["gyeonggi-wallet-signer"] == tag[1] == {"Ref": "AWS::StackName"}
+
+
+def test_the_wallet_issuer_identifier_is_configured_from_its_domain_never_a_request() -> None:
+    """``CREDENTIAL_ISSUER`` is https:// + the WalletIssuerDomain parameter (empty without one,
+    and the function refuses to start); the custom domain maps the stage at its root."""
+    source = _source()
+    fn = _of_type(source, "AWS::Serverless::Function")["WalletIssuerFunction"]
+    assert _properties(fn)["Environment"]["Variables"]["CREDENTIAL_ISSUER"] == {
+        "Fn::If": ["HasWalletDomain", {"Fn::Sub": "https://${WalletIssuerDomain}"}, ""]
+    }
+    mapping = _properties(source["Resources"]["WalletBasePathMapping"])
+    assert "BasePath" not in mapping  # the stage at the domain's root: /.well-known/ is there
+    assert source["Resources"]["WalletDomainName"]["Condition"] == "CreateWalletDomain"

@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,7 +24,11 @@ from moto import mock_aws
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.wallet.credential import verify_issued_credential
 from gyeonggi.wallet.errors import VerificationFailed
-from gyeonggi.wallet.issuer_settings import WalletIssuerSettings, issuer_identifier
+from gyeonggi.wallet.issuer_settings import (
+    IssuerEndpoints,
+    WalletIssuerSettings,
+    issuer_identifier,
+)
 from gyeonggi.wallet.jose import LocalSigner
 from localcloud.issuer import LocalIssuer
 from tests.conftest import load_event
@@ -61,17 +64,25 @@ class Deployed:
         return int(answer["statusCode"]), headers, parsed
 
 
+@pytest.fixture(scope="module")
+def local_issuer(tmp_path_factory: pytest.TempPathFactory) -> LocalIssuer:
+    """The token issuer (an RSA key: made once for the module)."""
+    return LocalIssuer.create(
+        tmp_path_factory.mktemp("issuer"), "http://127.0.0.1/local-issuer/pool", "gyeonggi"
+    )
+
+
 @pytest.fixture
 def deployed(
-    lambda_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    lambda_environment: None, monkeypatch: pytest.MonkeyPatch, local_issuer: LocalIssuer
 ) -> Iterator[Deployed]:
+    issuer = local_issuer
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-2")
         for logical_id, name in TABLES.items():
             table_from_template(dynamodb, logical_id, name)
         kms = boto3.client("kms", region_name="ap-northeast-2")
         key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
-        issuer = LocalIssuer.create(tmp_path, "http://127.0.0.1/local-issuer/pool", "gyeonggi")
         for name, value in {
             **issuer.environment(),
             "POWERTOOLS_SERVICE_NAME": "unit-test-wallet-issuer",
@@ -232,6 +243,9 @@ def test_the_settings_refuse_a_missing_or_unsafe_identifier_and_sms_less_prod() 
             issuer_identifier(bad)
     assert issuer_identifier("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
     assert issuer_identifier("https://wallet.gg.go.kr/tenant") == "https://wallet.gg.go.kr/tenant"
+    assert IssuerEndpoints("https://wallet.gg.go.kr/tenant").well_known("jwt-vc-issuer") == (
+        "https://wallet.gg.go.kr/.well-known/jwt-vc-issuer/tenant"
+    )
     env = {
         "AUTH_ISSUER": "https://cognito",
         "AUTH_AUDIENCE": "client",
@@ -250,3 +264,6 @@ def test_the_settings_refuse_a_missing_or_unsafe_identifier_and_sms_less_prod() 
         WalletIssuerSettings.from_env({**env, "STAGE": "prod"})
     with pytest.raises(ConfigurationError, match="CREDENTIAL_ISSUER"):
         WalletIssuerSettings.from_env({**env, "CREDENTIAL_ISSUER": ""})
+    # The API serves the well-known documents at its domain's root, not below a path.
+    with pytest.raises(ConfigurationError, match="has a path"):
+        WalletIssuerSettings.from_env({**env, "CREDENTIAL_ISSUER": ISSUER + "/dev"})

@@ -66,7 +66,14 @@ class WalletIssuerSettings(AuthSettings):
     @field_validator("credential_issuer")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        return issuer_identifier(value.strip())
+        identifier = issuer_identifier(value.strip())
+        if urlsplit(identifier).path:
+            # Wallets look for /.well-known/<name>/<path> (inserted before the path); this API
+            # serves /.well-known/<name> at the root of the domain its stage is mapped to.
+            raise ValueError(
+                f"{identifier!r} has a path: the issuer is the root of its custom domain"
+            )
+        return identifier
 
     @model_validator(mode="after")
     def _sms_in_prod(self) -> WalletIssuerSettings:
