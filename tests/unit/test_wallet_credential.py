@@ -18,6 +18,7 @@ from gyeonggi.wallet.credential import (
     verify_issued_credential,
     verify_presentation,
 )
+from gyeonggi.wallet.dcql import matches, parse_dcql, paths_to_disclose
 from gyeonggi.wallet.errors import VerificationFailed
 from gyeonggi.wallet.jose import (
     KMS_RAW_LIMIT,
@@ -33,6 +34,7 @@ from gyeonggi.wallet.sd_jwt import (
     DisclosureBuilder,
     digest,
     disclosable_paths,
+    holder_claims,
     present,
     split_sd_jwt,
 )
@@ -601,3 +603,38 @@ def test_text_that_is_not_ascii_is_malformed(wallet: Wallet) -> None:
     shown = _present(wallet, wallet.issue(), ("given_name",))
     parts = split_sd_jwt(shown)
     assert _reason(wallet, f"{parts.issuer_jwt}~길동~{parts.kb_jwt}") == "malformed"
+
+
+def test_a_dcql_query_from_request_to_verified_match(wallet: Wallet) -> None:
+    # The whole exchange with the wallet's pieces: the verifier's query, the holder's choice,
+    # the presentation, the verifier's checks and match.
+    query = parse_dcql(
+        {
+            "credentials": [
+                {
+                    "id": "resident",
+                    "format": "dc+sd-jwt",
+                    "meta": {"vct_values": [resident_vct(ISSUER)]},
+                    "claims": [
+                        {"id": "adult", "path": ["age_equal_or_over", "19"], "values": [True]},
+                        {"id": "city", "path": ["jurisdiction"]},
+                        {"id": "born", "path": ["birthdate"]},
+                    ],
+                    "claim_sets": [["adult", "city"], ["born", "city"]],
+                }
+            ]
+        }
+    )
+    credential = wallet.issue()
+    claims = holder_claims(credential)
+    credential_id = matches(query, resident_vct(ISSUER), claims)
+    assert credential_id == "resident"
+    paths = paths_to_disclose(query, credential_id, claims)
+    assert paths == {("age_equal_or_over", "19"), ("jurisdiction",)}
+    shown = present(
+        credential, disclose=paths, holder=wallet.holder, nonce=NONCE, audience=AUDIENCE, now=NOW
+    )
+    verified = _verify(wallet, shown, status_of=lambda uri, idx: VALID)
+    assert matches(query, verified.vct, verified.claims) == "resident"
+    assert "birthdate" not in verified.claims
+    assert verified.claims["jurisdiction"] == "suwon.gg.kr"

@@ -6,9 +6,9 @@
 - presentations the Python library's holder (``SDJWTHolder``) makes verify with ours;
 - where those libraries are laxer than the specifications, ours refuses what they accept.
 
-The npm package is installed by ``npm ci --prefix tests/interop`` (``.ci/run`` does it). The node
-tests skip only when node itself is missing; node without the package is a failure that says
-what to run.
+The npm package is installed by ``make interop`` (``npm ci --prefix tests/interop``; ``.ci/run``
+does it). The node tests skip only when node itself is missing; node without the package is a
+failure that says what to run.
 """
 
 from __future__ import annotations
@@ -215,8 +215,8 @@ def node() -> str:
         pytest.skip("node is not installed here (CI installs it and tests/interop's package)")
     if not (INTEROP / "node_modules" / "@sd-jwt" / "sd-jwt-vc").is_dir():
         pytest.fail(
-            "the npm package @sd-jwt/sd-jwt-vc is not installed: run "
-            "`npm ci --prefix tests/interop` (as .ci/run does)"
+            "the npm package @sd-jwt/sd-jwt-vc is not installed: run `make interop` "
+            "(npm ci --prefix tests/interop, as .ci/run does)"
         )
     return NODE
 

@@ -19,6 +19,7 @@ from gyeonggi.wallet.sd_jwt import (
     claim_paths,
     digest,
     disclosable_paths,
+    holder_claims,
     issue_sd_jwt,
     present,
     process,
@@ -372,6 +373,9 @@ def test_the_holder_view_lists_every_claim_path() -> None:
     assert paths[("age_equal_or_over", "65")] is False
     assert paths[("address",)] == {"formatted": "수원시"}
     assert ("cnf", "jwk", "x") in paths
+    claims = holder_claims(credential)
+    assert claims["age_equal_or_over"] == {"14": True, "19": True, "65": False}
+    assert claims["given_name"] == "길동" and "_sd" not in claims
     assert disclosable_paths(credential) == {
         ("given_name",),
         ("age_equal_or_over",),
@@ -387,7 +391,7 @@ def test_an_issued_sd_jwt_with_a_kb_jwt_is_not_a_credential() -> None:
     shown = present(
         _credential(holder), disclose=[], holder=holder, nonce=NONCE, audience=AUDIENCE, now=NOW
     )
-    for call in (claim_paths, disclosable_paths):
+    for call in (claim_paths, disclosable_paths, holder_claims):
         with pytest.raises(VerificationFailed) as failure:
             call(shown)
         assert failure.value.reason == "kb_unexpected"

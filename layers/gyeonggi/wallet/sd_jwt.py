@@ -420,6 +420,21 @@ def present(
     return presented + encode_jws({"typ": KB_TYP}, kb_payload, holder)
 
 
+def holder_claims(sd_jwt: str) -> dict[str, Any]:
+    """The holder's view of an issued SD-JWT as one object: the Processed SD-JWT Payload with
+    every disclosure applied (what DCQL's ``matches`` and ``paths_to_disclose`` take).
+
+    The signature is not checked here: the holder checked it on receipt.
+
+    Raises
+    ------
+    VerificationFailed
+        When ``sd_jwt`` is not an issued SD-JWT whose disclosures all fit it.
+    """
+    _, processed = _holder_parts(sd_jwt)
+    return processed.payload
+
+
 def claim_paths(sd_jwt: str) -> dict[tuple[str | int, ...], Any]:
     """The holder's view of an issued SD-JWT: every claim path (objects, their members, array
     elements, at every depth) with its value, as if every disclosure were disclosed.
