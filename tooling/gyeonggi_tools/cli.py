@@ -13,6 +13,8 @@
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
     gyeonggi safety redrive  page again about incidents whose alert workflow failed
+    gyeonggi wallet enrol ...  enrol a person (civil servant); print their credential offer
+    gyeonggi wallet revoke | suspend | reinstate ID  an enrolment's credentials
     gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
     gyeonggi wallet request | result  a presentation request on a running `local up`
 
@@ -210,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     wallet = groups.add_parser("wallet", help="the Digital Gyeonggi Wallet")
     wallet_cmds = wallet.add_subparsers(dest="command", required=True)
+    from gyeonggi_tools.wallet import issuer_commands
+
+    issuer_commands.add_commands(wallet_cmds)
     from gyeonggi_tools.wallet import holder_commands
 
     holder_commands.add_parsers(wallet_cmds)
@@ -288,12 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gyeonggi_tools.wallet import holder_commands
 
     try:
+        if args.group == "wallet" and args.command in holder_commands.COMMANDS:
+            return holder_commands.run(args, state_dir)
+        if args.group == "wallet":
+            from gyeonggi_tools.wallet import issuer_commands
+
+            return issuer_commands.run(args, state_dir)
         if args.group in ("devices", "safety"):
             from gyeonggi_tools.safety import commands as safety_commands
 
             return safety_commands.run(args, state_dir)
-        if args.group == "wallet" and args.command in holder_commands.COMMANDS:
-            return holder_commands.run(args, state_dir)
         if args.command == "token":
             from localcloud.issuer import LocalIssuer, scope_of
 
