@@ -11,17 +11,21 @@ The identity-check state machine runs in moto's ASL interpreter.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import urllib.request
 from collections.abc import Iterator
+from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from gyeonggi.common import clock
+from gyeonggi_tools import cli
 from gyeonggi_tools.wallet.holder import (
     HolderWallet,
     PresentationPlan,
@@ -242,3 +246,55 @@ def test_the_identity_check_workflow_ends_in_its_failure_states(desk: Desk) -> N
         execution = _run(desk.cloud, request_id)
         assert execution["status"] == "FAILED", (request_id, execution)
         assert execution.get("error") == error, execution
+
+
+# ------------------------------------------------------------------ the holder and the issuer
+
+
+def _gyeonggi(state_dir: Path, *args: str) -> list[str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = cli.main(["--state-dir", str(state_dir), *args])
+    assert status == 0
+    return out.getvalue().splitlines()
+
+
+def test_the_holder_cli_accepts_the_local_issuers_offers_by_value_and_by_reference(
+    cloud: LocalCloud, tmp_path: Path
+) -> None:
+    # Given the running cloud as `local up` describes itself to commands run beside it
+    running = {
+        "endpoint_url": None,
+        "api_url": cloud.api.url,
+        "region": cloud.stack.region,
+        "resources": {},
+    }
+    (cloud.state_dir / "running.json").write_text(json.dumps(running))
+    wallet = str(tmp_path / "wallet.json")
+    for uri_key in ("credential_offer_uri", "credential_offer_by_reference"):
+        # When an official enrols a person (the issuer's command) and the holder accepts
+        (line,) = _gyeonggi(
+            cloud.state_dir,
+            *("wallet", "enrol", "--local", "--given-name", "길동", "--family-name", "홍"),
+            *("--birth-date", "2000-05-05", "--jurisdiction", "suwon.gg.kr"),
+            *("--address", "경기도 수원시 팔달구 효원로 1", "--resident-since", "2010-03-02"),
+        )
+        made = json.loads(line)
+        (accepted,) = _gyeonggi(
+            cloud.state_dir,
+            "wallet",
+            "accept",
+            made[uri_key],
+            "--tx-code",
+            made["tx_code"],
+            "--wallet",
+            wallet,
+        )
+        assert json.loads(accepted)["issuer"] == cloud.api.url
+    # Then the wallet holds both, bound to its key and verified with the served keys
+    listed = [
+        json.loads(x) for x in _gyeonggi(cloud.state_dir, "wallet", "list", "--wallet", wallet)
+    ]
+    assert len(listed) == 2 and {c["issuer"] for c in listed} == {cloud.api.url}
+    assert "birthdate" in listed[0]["claim_names"] and "claims" not in listed[0]
+    assert oct(Path(wallet).stat().st_mode & 0o777) == "0o600"
