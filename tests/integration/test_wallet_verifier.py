@@ -38,7 +38,7 @@ from gyeonggi_tools.wallet.holder import (
 )
 from localcloud.cloud import LocalCloud
 from tests.fakes.wallet_verifier import OpenId4VciTestIssuer, Web, WebServer
-from tests.integration.conftest import Http
+from tests.integration.conftest import Http, scaled_time
 
 pytestmark = pytest.mark.integration
 
@@ -228,6 +228,32 @@ def test_the_identity_check_workflow_goes_on_with_the_verified_claims(desk: Desk
     assert credential["claims"] == {"age_equal_or_over": {"19": True}}
 
 
+def test_the_identity_check_workflow_waits_for_an_answer_that_comes_later(desk: Desk) -> None:
+    created = desk.request()
+    name = f"identity-{secrets.token_hex(6)}"
+    desk.cloud.client("stepfunctions").start_execution(
+        stateMachineArn=desk.cloud.physical_id(EXAMPLE),
+        name=name,
+        input=json.dumps({"request_id": created["request_id"]}),
+    )
+    # The workflow is polling (IdentityCheckPending, retried) when the person presents.
+    function = desk.cloud.physical_id("IdentityCheckFunction")
+
+    def polled() -> bool | None:
+        return (
+            any(
+                i.function == function and i.errored and created["request_id"] in str(i.event)
+                for i in list(desk.cloud.runner.invocations)
+            )
+            or None
+        )
+
+    desk.cloud.wait_for(polled, 10, interval=0.02, what="the first poll")
+    present_request(created["request_uri"], desk.wallet, anchors=desk.anchors, consent=yes)
+    execution = desk.cloud.wait_for_execution(EXAMPLE, name, timeout=15)
+    assert execution["status"] == "SUCCEEDED", execution
+
+
 def test_the_identity_check_workflow_ends_in_its_failure_states(desk: Desk) -> None:
     rejected = desk.request()
     send_presentation(
@@ -239,13 +265,15 @@ def test_the_identity_check_workflow_ends_in_its_failure_states(desk: Desk) -> N
     pending = desk.request()
     cases = {
         rejected["request_id"]: "IdentityRejected",
-        pending["request_id"]: "IdentityNotPresented",  # 36 polls, 5 s each at 1 % time
+        pending["request_id"]: "IdentityNotPresented",  # 60 polls 10 s apart: 10 minutes
         "A" * 22: "IdentityRequestUnknown",
     }
-    for request_id, error in cases.items():
-        execution = _run(desk.cloud, request_id)
-        assert execution["status"] == "FAILED", (request_id, execution)
-        assert execution.get("error") == error, execution
+    # At 0.1 % of real time the ten minutes of polling take 0.6 s.
+    with scaled_time(desk.cloud, 0.001):
+        for request_id, error in cases.items():
+            execution = _run(desk.cloud, request_id)
+            assert execution["status"] == "FAILED", (request_id, execution)
+            assert execution.get("error") == error, execution
 
 
 # ------------------------------------------------------------------ the holder and the issuer
