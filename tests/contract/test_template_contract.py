@@ -777,3 +777,88 @@ def test_the_wallet_issuer_identifier_is_configured_from_its_domain_never_a_requ
     mapping = _properties(source["Resources"]["WalletBasePathMapping"])
     assert "BasePath" not in mapping  # the stage at the domain's root: /.well-known/ is there
     assert source["Resources"]["WalletDomainName"]["Condition"] == "CreateWalletDomain"
+
+
+# ------------------------------------------------------------------ wallet: verifier
+
+
+def _role_statements(transformed: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for where, document in _policy_documents(transformed)
+        if where.startswith(f"{role}/")
+        for statement in _as_list(document.get("Statement", []))
+        if isinstance(statement, dict)
+    ]
+
+
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource as text) of every Allow statement."""
+    return {
+        (str(action), json.dumps(statement["Resource"], sort_keys=True))
+        for statement in statements
+        if statement.get("Effect") == "Allow"
+        for action in _as_list(statement.get("Action", []))
+    }
+
+
+def _att(logical_id: str) -> str:
+    return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]})
+
+
+def test_the_wallet_verifier_and_identity_check_hold_only_what_they_use() -> None:
+    transformed = _transformed()
+    verifier = _grants(_role_statements(transformed, "WalletVerifierFunctionRole"))
+    parameter = json.dumps(
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+            "parameter/${AWS::StackName}/wallet/verifier-certificate-chain"
+        }
+    )
+    assert verifier == {
+        ("dynamodb:PutItem", _att("PresentationRequestsTable")),
+        ("dynamodb:GetItem", _att("PresentationRequestsTable")),
+        ("dynamodb:UpdateItem", _att("PresentationRequestsTable")),
+        ("kms:Decrypt", _att("DataKey")),
+        ("kms:GenerateDataKey", _att("DataKey")),
+        ("kms:Sign", _att("WalletVerifierKey")),
+        ("kms:GetPublicKey", _att("WalletVerifierKey")),
+        ("ssm:GetParameter", parameter),
+    }
+    check = _grants(_role_statements(transformed, "IdentityCheckFunctionRole"))
+    assert check == {
+        ("dynamodb:GetItem", _att("PresentationRequestsTable")),
+        ("kms:Decrypt", _att("DataKey")),
+    }
+    # The parameter the function reads is the one its policy names.
+    source = _source()["Resources"]
+    variables = _properties(source["WalletVerifierFunction"])["Environment"]["Variables"]
+    assert variables["VERIFIER_CERTIFICATE_PARAMETER"] == {
+        "Fn::Sub": "/${AWS::StackName}/wallet/verifier-certificate-chain"
+    }
+
+
+def test_the_presentation_requests_table_expires_items_and_is_encrypted_with_the_data_key() -> None:
+    table = _properties(_source()["Resources"]["PresentationRequestsTable"])
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["SSESpecification"]["KMSMasterKeyId"] == {"Ref": "DataKey"}
+    key = _properties(_source()["Resources"]["WalletVerifierKey"])
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+
+
+def test_the_verifiers_routes_are_its_own_function_and_png_is_binary() -> None:
+    routes = {
+        (str(e["Properties"]["Method"]), str(e["Properties"]["Path"]))
+        for e in (
+            _properties(_source()["Resources"]["WalletVerifierFunction"]).get("Events") or {}
+        ).values()
+    }
+    assert routes == {
+        ("post", "/verifier/requests"),
+        ("get", "/verifier/requests/{request_id}"),
+        ("get", "/verifier/requests/{request_id}/qr.png"),
+        ("get", "/verifier/request-objects/{request_id}"),
+        ("post", "/verifier/responses"),
+    }
+    api = _properties(_source()["Resources"]["GyeonggiApi"])
+    assert "image~1png" in api["BinaryMediaTypes"]
