@@ -326,3 +326,18 @@ def test_the_holder_cli_accepts_the_local_issuers_offers_by_value_and_by_referen
     assert len(listed) == 2 and {c["issuer"] for c in listed} == {cloud.api.url}
     assert "birthdate" in listed[0]["claim_names"] and "claims" not in listed[0]
     assert oct(Path(wallet).stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_cli_presents_from_the_verifiers_answer_json(desk: Desk, tmp_path: Path) -> None:
+    created = desk.request()
+    answer = tmp_path / "answer.json"
+    answer.write_text(json.dumps(created))
+    assert desk.cloud.wallet_verifier is not None
+    (line,) = _gyeonggi(
+        desk.cloud.state_dir,
+        *("wallet", "present", "--request-json", str(answer), "--yes"),
+        *("--trust-anchor", str(desk.cloud.wallet_verifier.ca_path)),
+        *("--wallet", str(desk.wallet.path)),
+    )
+    assert json.loads(line) == {"status": 200, "answer": {}, "sent_error": None}
+    assert desk.result(created["request_id"])["status"] == "verified"
