@@ -8,6 +8,7 @@ Standard library only: the verifier function's cold start does not pay for an HT
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import urllib.error
@@ -137,7 +138,7 @@ def fetch(
             ) from None
         with exc:
             return _read(exc, exc.code, limit)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         raise FetchFailed(f"{url} could not be fetched: {type(exc).__name__}") from None
 
 
