@@ -31,6 +31,9 @@ ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
 #: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
 #: in AWS a custom domain's, here the API server's, known once it listens.
 API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables listing trusted credential issuers: left empty (the template's default), the local
+#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here.
+OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: Parameter values of the local cloud where it differs from AWS (applied only when the
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
 #: wallet's tx_code comes back in the enrolment's answer.
@@ -152,6 +155,7 @@ class LocalCloud:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._api_url_functions: list[tuple[LocalFunction, list[str]]] = []
+        self._trusting_functions: list[tuple[str, list[str]]] = []
 
     # ------------------------------------------------------------------ life cycle
     def __enter__(self) -> LocalCloud:
@@ -461,6 +465,9 @@ class LocalCloud:
             )
             self.runner.register(local)
             named = [k for k in API_URL_ENV if k in variables]
+            trusting = [k for k in OWN_ISSUER_TRUST_ENV if not str(variables.get(k, "x")).strip()]
+            if trusting:
+                self._trusting_functions.append((resource.logical_id, trusting))
             if named:
                 self._api_url_functions.append((local, named))
         self.runner.dead_letter_sender = self._send_dead_letter
@@ -539,6 +546,9 @@ class LocalCloud:
         # Before any request can reach them: each function's cold start reads its settings.
         for local, names in self._api_url_functions:
             local.extra_environment.update({name: self.api.url for name in names})
+        # Deployed configuration, not the runner's overrides: a test may still trust others.
+        for logical_id, names in self._trusting_functions:
+            self.set_function_environment(logical_id, **{name: self.api.url for name in names})
 
     # ------------------------------------------------------------------ reporting
     def banner(self) -> str:
