@@ -18,7 +18,7 @@ CHECKOV       := 3.3.30
 CHECKOV_VENV  ?= .local/checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV)
 
-.PHONY: dev tools demo up test validate checkov imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
+.PHONY: dev tools interop demo up test validate checkov imports unit localcloud contract integration localstack localstack-start localstack-stop packages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 dev: $(STAMP)                 ## create the virtual environment and install everything
+
+# The TypeScript SD-JWT VC library the wallet's interoperability tests run with node (test-only,
+# pinned by its lock; no install scripts). `make test` installs it when npm is here; without
+# node, those tests skip and say why.
+NPM := $(shell command -v npm 2>/dev/null)
+INTEROP_STAMP := tests/interop/node_modules/.installed
+
+$(INTEROP_STAMP): tests/interop/package-lock.json
+	npm ci --prefix tests/interop --no-audit --no-fund --ignore-scripts
+	touch $(INTEROP_STAMP)
+
+interop: $(INTEROP_STAMP)     ## npm ci of tests/interop (the wallet's outside verifier)
 
 # The linters that live in virtual environments of their own (below); CI installs them while
 # LocalStack starts, `make test` installs them on first use.
@@ -63,7 +75,7 @@ checkov: $(CHECKOV_STAMP)     ## checkov on template.yaml (skips and their reaso
 	$(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation --compact --quiet \
 		--file template.yaml
 
-test: $(STAMP) validate checkov ## the whole suite: lint, types, template, unit, contract, integration
+test: $(STAMP) validate checkov $(if $(NPM),interop) ## the whole suite: lint, types, template, unit, contract, integration
 	$(BIN)/ruff check .
 	$(BIN)/mypy layers infrastructure functions tests tooling
 	$(LINT_IMPORTS)

@@ -32,6 +32,7 @@ NAMES = (
     "alarm_path",
     "video",
     "package_sizes",
+    "wallet",
     "forms",
 )
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""

@@ -28,6 +28,16 @@ T = TypeVar("T")
 
 REGION = "ap-northeast-2"
 ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
+#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
+#: in AWS a custom domain's, here the API server's, known once it listens.
+API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables listing trusted credential issuers: left empty (the template's default), the local
+#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here.
+OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
+#: Parameter values of the local cloud where it differs from AWS (applied only when the
+#: template declares the parameter; the caller's values win): there is no SMS here, so the
+#: wallet's tx_code comes back in the enrolment's answer.
+LOCAL_PARAMETERS: dict[str, Any] = {"WalletTxCodeDelivery": "answer"}
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -136,12 +146,16 @@ class LocalCloud:
         self.broker: Any = None
         self.bridge: Any = None
         self.issuer: Any = None
+        #: The verifier's development CA and certificate (``localcloud.wallet_verifier``).
+        self.wallet_verifier: Any = None
         self.timings: dict[str, float] = {}
         self._saved_env: dict[str, str] = {}
         self._mock: Any = None
         self._moto_server: Any = None
         self._session: Any = None
         self._clients: dict[str, Any] = {}
+        self._api_url_functions: list[tuple[LocalFunction, list[str]]] = []
+        self._trusting_functions: list[tuple[str, list[str]]] = []
 
     # ------------------------------------------------------------------ life cycle
     def __enter__(self) -> LocalCloud:
@@ -178,9 +192,12 @@ class LocalCloud:
                 endpoint_url=None,
                 cache_dir=self.state_dir / "cache",
             )
-            self.stack = deployer.deploy(self.root / "template.yaml", self.parameters)
+            self.stack = deployer.deploy(
+                self.root / "template.yaml", self.parameters, local_defaults=LOCAL_PARAMETERS
+            )
             self.timings["deploy"] = self.stack.seconds
             self._start_issuer()
+            self._certify_wallet_verifier()
             self._register_functions()
             self._start_pollers()
             if self.mqtt_port is not None:
@@ -246,6 +263,25 @@ class LocalCloud:
             FunctionName=self.physical_id(logical_id), Payload=json.dumps(event).encode()
         )
         return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
+
+    def set_function_environment(self, logical_id: str, **variables: str) -> dict[str, str]:
+        """Change some of a deployed function's variables, as ``update-function-configuration``
+        does, and make its next invocation a cold start (its settings are read then).
+
+        Returns the variables as they were, to restore them with the same call.
+        """
+        client = self.client("lambda")
+        name = self.physical_id(logical_id)
+        before = dict(
+            client.get_function_configuration(FunctionName=name)
+            .get("Environment", {})
+            .get("Variables", {})
+        )
+        client.update_function_configuration(
+            FunctionName=name, Environment={"Variables": {**before, **variables}}
+        )
+        self.runner.register(self.runner.functions[name])  # a new cold start, as in AWS
+        return before
 
     wait_for = staticmethod(wait_for)
 
@@ -374,6 +410,24 @@ class LocalCloud:
         audience = clients[0].physical_id if clients else "gyeonggi-local"
         self.issuer = LocalIssuer.create(self.state_dir, issuer_url, audience)
 
+    def _certify_wallet_verifier(self) -> None:
+        # The verifier's certificate, from a development CA (localcloud/wallet_verifier.py).
+        if "WalletVerifierKey" not in self.stack.template.get("Resources", {}):
+            return
+        from localcloud.wallet_verifier import provision
+
+        function = self.client("lambda").get_function_configuration(
+            FunctionName=self.physical_id("WalletVerifierFunction")
+        )
+        parameter = function["Environment"]["Variables"]["VERIFIER_CERTIFICATE_PARAMETER"]
+        self.wallet_verifier = provision(
+            self.client("kms"),
+            self.client("ssm"),
+            self.physical_id("WalletVerifierKey"),
+            parameter,
+            self.state_dir,
+        )
+
     def _register_functions(self) -> None:
         issuer_env = self.issuer.environment() if self.issuer else {}
         lambda_client = self.client("lambda")
@@ -400,17 +454,22 @@ class LocalCloud:
             extra = issuer_env if any(k in variables for k in ISSUER_ENV) else {}
             # moto drops DeadLetterConfig; the runner honours it for asynchronous invokes.
             dead_letter = resource.properties.get("DeadLetterConfig", {}).get("TargetArn")
-            self.runner.register(
-                LocalFunction(
-                    resource.physical_id,
-                    resource.logical_id,
-                    artifact.source,
-                    extra,
-                    dead_letter_arn=dead_letter,
-                    on_failure_arn=on_failure.get(resource.physical_id),
-                    async_retries=retries.get(resource.physical_id, 2),
-                )
+            local = LocalFunction(
+                resource.physical_id,
+                resource.logical_id,
+                artifact.source,
+                dict(extra),
+                dead_letter_arn=dead_letter,
+                on_failure_arn=on_failure.get(resource.physical_id),
+                async_retries=retries.get(resource.physical_id, 2),
             )
+            self.runner.register(local)
+            named = [k for k in API_URL_ENV if k in variables]
+            trusting = [k for k in OWN_ISSUER_TRUST_ENV if not str(variables.get(k, "x")).strip()]
+            if trusting:
+                self._trusting_functions.append((resource.logical_id, trusting))
+            if named:
+                self._api_url_functions.append((local, named))
         self.runner.dead_letter_sender = self._send_dead_letter
 
     def _send_dead_letter(self, target_arn: str, body: str, attributes: dict[str, str]) -> None:
@@ -484,6 +543,12 @@ class LocalCloud:
             gateway_responses=GatewayResponses(customised),
         )
         self.api.start()
+        # Before any request can reach them: each function's cold start reads its settings.
+        for local, names in self._api_url_functions:
+            local.extra_environment.update({name: self.api.url for name in names})
+        # Deployed configuration, not the runner's overrides: a test may still trust others.
+        for logical_id, names in self._trusting_functions:
+            self.set_function_environment(logical_id, **{name: self.api.url for name in names})
 
     # ------------------------------------------------------------------ reporting
     def banner(self) -> str:
@@ -507,6 +572,12 @@ class LocalCloud:
         lines.append("  not as in AWS:")
         lines += [f"    {line}" for line in self.stack.report()]
         lines.append("    IAM policies are created but not enforced by moto")
+        if self._api_url_functions and self.api is not None:
+            names = ", ".join(sorted({n for _, ns in self._api_url_functions for n in ns}))
+            lines.append(
+                f"    {names}: the HTTP API's URL, plain http on loopback (AWS: https:// and "
+                "the custom domain)"
+            )
         return "\n".join(lines)
 
     def clean_state(self) -> None:

@@ -141,10 +141,25 @@ class Deployer:
         }
 
     # ------------------------------------------------------------------ public
-    def deploy(self, template_path: Path, parameters: dict[str, Any] | None = None) -> Stack:
-        """Package, transform and create every resource of ``template_path``."""
+    def deploy(
+        self,
+        template_path: Path,
+        parameters: dict[str, Any] | None = None,
+        *,
+        local_defaults: dict[str, Any] | None = None,
+    ) -> Stack:
+        """Package, transform and create every resource of ``template_path``.
+
+        ``local_defaults`` are parameter values used instead of the template's defaults, for
+        the parameters the template declares; ``parameters`` win over both.
+        """
         started = time.perf_counter()
         source = load_template(template_path)
+        declared = source.get("Parameters", {})
+        parameters = {
+            **{k: v for k, v in (local_defaults or {}).items() if k in declared},
+            **(parameters or {}),
+        }
         bucket = f"{self.stack_name.lower()}-deployment-artifacts"
         self.client("s3").create_bucket(
             Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
@@ -156,7 +171,7 @@ class Deployer:
         stack = Stack(self.stack_name, self.region, ACCOUNT_ID, cfn, {}, {}, artifacts)
         self._stack = stack
         resolver = Resolver(
-            parameters=params,
+            parameters=typed_parameters(source, params),
             pseudo={
                 "AWS::Region": self.region,
                 "AWS::AccountId": ACCOUNT_ID,
@@ -200,7 +215,9 @@ class Deployer:
             names = ", ".join(f"{r.logical_id} ({r.type})" for r in unsupported)
             raise TemplateError(f"the local cloud cannot provide: {names}")
         stack.outputs = {
-            name: resolver.resolve(out["Value"]) for name, out in cfn.get("Outputs", {}).items()
+            name: resolver.resolve(out["Value"])
+            for name, out in cfn.get("Outputs", {}).items()
+            if "Condition" not in out or resolver.condition(out["Condition"])
         }
         stack.seconds = time.perf_counter() - started
         return stack
@@ -824,3 +841,14 @@ def _disable_moto_sqs_trigger(queue_arn: str, region: str) -> None:
     queue = backend.queues.get(queue_name)
     if queue is not None:
         queue.lambda_event_source_mappings.clear()
+
+
+def typed_parameters(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Parameter values as intrinsics see them: a ``CommaDelimitedList`` is a list of strings
+    (``Ref`` gives the list, ``Fn::Join`` joins it), as CloudFormation splits it."""
+    typed = dict(values)
+    for name, spec in template.get("Parameters", {}).items():
+        value = typed.get(name)
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+            typed[name] = [item.strip() for item in value.split(",")]
+    return typed

@@ -14,7 +14,9 @@ The build, for each layer and function of the template:
   that needs numpy for OpenCV uses the layer's numpy rather than shipping a second copy;
 - in both, the distributions the ``python3.12`` runtime already provides (boto3 and botocore
   with their dependencies, :data:`RUNTIME_PROVIDED`) are removed after pip has installed them
-  as dependencies of something else: botocore alone is about 30 MB.
+  as dependencies of something else: botocore alone is about 30 MB; so are the test suites
+  third-party packages ship (``tests`` packages: numpy's is about 8 MB), never imported at run
+  time. ``sam build`` keeps those, so its packages are a little larger than these.
 
 pip installs wheels for Linux on the target CPU (``--platform``), not for this machine, so an
 x86-64 laptop builds the arm64 packages the template declares, without a container. The result
@@ -141,6 +143,25 @@ def remove_distributions(target: Path, names: Iterable[str]) -> list[str]:
     return removed
 
 
+def remove_test_suites(target: Path, own: Iterable[str] = ()) -> int:
+    """Delete the ``tests`` packages that third-party distributions ship; returns the bytes freed.
+
+    A library's own test suite is never imported at run time (numpy's is about 8 MB), and it
+    counts against Lambda's 250 MB like everything else in the package. ``own`` names the
+    top-level entries that are the project's code, which is left as it is.
+    """
+    freed = 0
+    skip = set(own)
+    for top in target.iterdir():
+        if not top.is_dir() or top.name in skip or top.name.endswith(".dist-info"):
+            continue
+        for suite in sorted(top.rglob("tests"), key=lambda p: len(p.parts)):
+            if suite.is_dir() and (suite.parent / "__init__.py").exists():
+                freed += sum(f.stat().st_size for f in suite.rglob("*") if f.is_file())
+                shutil.rmtree(suite)
+    return freed
+
+
 def pip_install(
     requirements: Path,
     target: Path,
@@ -235,11 +256,13 @@ def build_packages(
             continue
         content = build_dir / uri / "python"
         shutil.copytree(root / uri, content, ignore=_COPY_IGNORE)
+        own = {p.name for p in content.iterdir()}
         if (root / uri / "requirements.txt").is_file():
             pip_install(
                 root / uri / "requirements.txt", content, arch, python_version=python_version
             )
         remove_distributions(content, RUNTIME_PROVIDED)
+        remove_test_suites(content, own)
         layers[logical_id] = Package(logical_id, uri, build_dir / uri)
 
     functions: dict[str, Package] = {}
@@ -249,6 +272,7 @@ def build_packages(
             continue
         target = build_dir / uri
         shutil.copytree(root / uri, target, ignore=_COPY_IGNORE)
+        own = {p.name for p in target.iterdir()}
         layer_ids = tuple(i for i in _layer_ids(spec, function_globals) if i in layers)
         provided: dict[str, str] = {}
         for layer_id in layer_ids:
@@ -268,6 +292,7 @@ def build_packages(
                     constraints=constraints,
                 )
             remove_distributions(target, {*RUNTIME_PROVIDED, *provided})
+            remove_test_suites(target, own)
         handler = spec.get("Properties", {}).get("Handler", function_globals.get("Handler"))
         functions[logical_id] = Package(logical_id, uri, target, handler, layer_ids)
 

@@ -4,9 +4,12 @@ moto calls ``LambdaFunction._invoke_lambda(self, event)`` for direct invokes, SN
 S3 notifications and Step Functions tasks; we replace it so the real handler code runs here,
 with the function's own environment, handler string and timeout as deployed.
 
-Invocations are serialised by one lock because a function's environment is the process's
-``os.environ`` while it runs. A handler must therefore not wait synchronously for another
-function (Lambda-to-Lambda ``RequestResponse`` calls); asynchronous chains are fine.
+Functions run concurrently, as separate Lambda containers would: each sees its own environment
+in ``os.environ`` (a per-thread view, :class:`_ThreadEnviron`), and one invocation of a given
+function runs at a time (a container takes one event at a time). So a handler may wait for
+another function, such as the wallet verifier fetching the issuer's keys over the local API.
+Loading a function's module (its cold start) is serialised: it changes ``sys.path`` and
+``sys.modules``.
 """
 
 from __future__ import annotations
@@ -22,13 +25,75 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 log = logging.getLogger("localcloud.runner")
+
+
+class _ThreadEnviron(MutableMapping[str, str]):
+    """``os.environ`` that shows a thread in an invocation its function's variables.
+
+    Lambda gives each container an environment of its own; here every function shares one
+    process. Swapping ``os.environ``'s contents for an invocation would show one function's
+    variables to every other thread, so only one function could run at a time. This view is
+    installed once in front of the process's environment: a thread in an invocation reads and
+    writes its function's variables first and the process's after; every other thread (pollers,
+    the HTTP server, the Step Functions interpreter) sees the process's environment unchanged.
+    ``os.getenv`` reads through it too; a subprocess inherits the process's environment only.
+    """
+
+    def __init__(self, process: MutableMapping[str, str]) -> None:
+        self.process = process
+        self.local = threading.local()
+
+    @classmethod
+    def install(cls) -> _ThreadEnviron:
+        current = os.environ
+        if isinstance(current, cls):
+            return current
+        os.environ = view = cls(current)  # type: ignore[assignment]
+        return view
+
+    def _own(self) -> dict[str, str] | None:
+        own: dict[str, str] | None = getattr(self.local, "env", None)
+        return own
+
+    def __getitem__(self, key: str) -> str:
+        own = self._own()
+        if own is not None and key in own:
+            return own[key]
+        return self.process[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        own = self._own()
+        if own is not None:
+            own[key] = value
+        else:
+            self.process[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        own = self._own()
+        if own is not None and key in own:
+            del own[key]
+        else:
+            del self.process[key]
+
+    def __iter__(self) -> Iterator[str]:
+        own = self._own() or {}
+        yield from own
+        yield from (key for key in list(self.process) if key not in own)
+
+    def __len__(self) -> int:
+        own = self._own() or {}
+        return len(own) + sum(1 for key in list(self.process) if key not in own)
+
+    def copy(self) -> dict[str, str]:
+        """As ``os.environ.copy()``: a plain dict of what this thread sees."""
+        return dict(self.items())
 
 
 @dataclass
@@ -158,8 +223,11 @@ class InProcessRunner:
         self.invocations: list[Invocation] = []
         self.log_dir = log_dir
         self._modules: dict[str, ModuleType] = {}
-        self._lock = threading.RLock()
-        self._left_behind: set[str] = set()
+        #: One invocation of a function at a time, as one container takes one event at a time;
+        #: reentrant, so a function that (synchronously) invokes itself in its thread goes on.
+        self._function_locks: dict[str, threading.RLock] = {}
+        #: Loading a module changes sys.path and sys.modules: one load at a time.
+        self._load_lock = threading.RLock()
         self._original: Any = None
         self._original_invoke: Any = None
         #: Sends ``(target_arn, body, attributes)`` to a queue (a dead-letter queue, an
@@ -207,7 +275,6 @@ class InProcessRunner:
             LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
             LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
             self._original = self._original_invoke = None
-        self.restore_environment()
 
     # -- invocation
     def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
@@ -223,7 +290,7 @@ class InProcessRunner:
             event = json.loads(event or "{}")
         request_id = str(uuid.uuid4())
         timeout = float(fn.timeout if fn.timeout is not None else 3)
-        with self._lock, self._environment(fn, local), self._capture() as out:
+        with self.lock(fn.function_name), self._environment(fn, local), self._capture() as out:
             cold = fn.function_name not in self._modules
             start = time.monotonic()
             try:
@@ -286,11 +353,17 @@ class InProcessRunner:
             record = _failure_record(fn, request_id, attempts, event, error)
             self.dead_letter_sender(local.on_failure_arn, json.dumps(record, default=str), {})
 
+    def lock(self, function_name: str) -> threading.RLock:
+        """The lock an invocation of ``function_name`` holds while it runs."""
+        with self._load_lock:
+            return self._function_locks.setdefault(function_name, threading.RLock())
+
     def _handler(self, fn: Any, local: LocalFunction) -> Any:
         module_path, _, attribute = fn.handler.rpartition(".")
         module = self._modules.get(fn.function_name)
         if module is None:
-            module = self._load(local, module_path)
+            with self._load_lock:
+                module = self._load(local, module_path)
             self._modules[fn.function_name] = module
         try:
             return getattr(module, attribute)
@@ -336,28 +409,14 @@ class InProcessRunner:
                 "LAMBDA_TASK_ROOT": str(local.source_dir),
             }
         )
-        # Only the function's own keys change: other threads (the Step Functions interpreter,
-        # pollers, the HTTP server) never see an emptied environment. A key the process did not
-        # have stays, with the last function's value, until the runner is uninstalled: deleting
-        # it would race any thread iterating os.environ (urllib's proxy lookup, run by every
-        # new boto3 client, raised KeyError and failed a workflow step in CI). A function reads
-        # only what the template declares for it (tests/contract checks every Settings field),
-        # so a key another function left behind is never read.
-        saved = {key: None if key in self._left_behind else os.environ.get(key) for key in env}
-        os.environ.update(env)
+        view = _ThreadEnviron.install()
+        # A function invoking another in the same thread gets its own variables, then its own back.
+        outer = getattr(view.local, "env", None)
+        view.local.env = env
         try:
             yield
         finally:
-            for key, value in saved.items():
-                if value is not None:
-                    os.environ[key] = value
-                else:
-                    self._left_behind.add(key)
-
-    def restore_environment(self) -> None:
-        """Remove the keys invocations left in the process environment (at shutdown)."""
-        while self._left_behind:
-            os.environ.pop(self._left_behind.pop(), None)
+            view.local.env = outer
 
     @contextlib.contextmanager
     def _capture(self) -> Iterator[io.StringIO]:

@@ -13,7 +13,8 @@ What is compared with what:
   request example against the parsing the API itself does;
 - the operations, their request content types and their roles against the Chalice routes of
   ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``) and of
-  ``functions/forms_dialogue/app.py``, read with ``ast`` (importing a handler would start
+  ``functions/forms_dialogue/app.py``, and the route table of
+  ``functions/wallet_verifier/app.py``, read with ``ast`` (importing a handler would start
   Powertools).
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Iterator
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,13 +42,16 @@ from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
 from gyeonggi.forms.sessions import StartRequest, message_text
+from gyeonggi.wallet.enrolments import ResidentDetails
+from gyeonggi.wallet.verifier_service import parse_request_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
-# Every function API Gateway routes to: the API function and the forms function.
+# The Chalice apps API Gateway routes to: the API function and the forms function.
 API_SOURCES = sorted(
     [*(ROOT / "functions" / "api").rglob("*.py"), ROOT / "functions" / "forms_dialogue" / "app.py"]
 )
+VERIFIER_SOURCE = ROOT / "functions" / "wallet_verifier" / "app.py"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _BASE = "urn:gyeonggi:openapi"
 _COMPARED = (
@@ -263,10 +268,25 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             StartRequest.parse(body)
             checked += 1
             continue
+        if where.startswith("POST /wallet/enrolments "):
+            ResidentDetails.parse(body, today=date(2026, 12, 1))
+            checked += 1
+            continue
+        if where.startswith(("POST /wallet/token ", "POST /wallet/credential ")):
+            continue  # the codes and proofs of an example redeem nothing: the unit tests do
         # A status update is not a complaint: the handler parses it with its own model.
         if where.startswith("POST /complaints/{service_request_id}/updates "):
             parse_update(body)
             checked += 1
+            continue
+        # The wallet verifier's: a presentation request, or the wallet's form (its parts are
+        # checked by the verifier's own tests).
+        if where.startswith("POST /verifier/requests "):
+            parse_request_body(body)
+            checked += 1
+            continue
+        if where.startswith("POST /verifier/responses "):
+            assert set(body) <= {"vp_token", "state", "error", "error_description"}, where
             continue
         # The handler takes api_key out of the body (and checks it) before parsing the rest.
         if media == "application/x-www-form-urlencoded":
@@ -329,9 +349,52 @@ def _chalice_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[s
     return routes
 
 
+def _verifier_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+    """(method, path) -> (content types, roles) of the wallet verifier's route table."""
+    tree = ast.parse(VERIFIER_SOURCE.read_text(encoding="utf-8"))
+    constants: dict[str, Any] = {}
+    views: dict[str, ast.FunctionDef] = {}
+    table: ast.Dict | None = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            views[node.name] = node
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if not isinstance(target, ast.Name) or value is None:
+            continue
+        if target.id == "_ROUTES" and isinstance(value, ast.Dict):
+            table = value
+        elif target.id == "ROLES":
+            constants["ROLES"] = ast.literal_eval(value)
+    assert table is not None, "no _ROUTES in the verifier function"
+    routes = {}
+    for key, value in zip(table.keys, table.values, strict=True):
+        method, path = ast.literal_eval(key)  # type: ignore[arg-type]
+        view = views[value.elts[0].id]  # type: ignore[attr-defined]
+        requires = list(_calls(view, "require"))
+        roles = frozenset(constants["ROLES"]) if requires else frozenset()
+        types = [ast.literal_eval(c.args[1]) for c in _calls(view, "_require_type")]
+        routes[(method.lower(), path)] = (frozenset(types or ["application/json"]), roles)
+    return routes
+
+
+#: Tags of operations another function than the API's serves (read below with their own rules).
+_OTHER_FUNCTIONS = {"wallet-issuer"}
+
+
+def _api_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for method, path, operation in _operations():
+        if not _OTHER_FUNCTIONS & set(operation.get("tags", [])):
+            yield method, path, operation
+
+
 def test_operations_are_the_chalice_routes_with_their_content_types_and_roles() -> None:
-    routes = _chalice_routes()
-    documented = {(m, p): op for m, p, op in _operations()}
+    routes = {**_chalice_routes(), **_verifier_routes()}
+    documented = {(m, p): op for m, p, op in _api_operations()}
     assert set(documented) == set(routes), "documented operations differ from the app's routes"
     problems = []
     for key, operation in documented.items():
@@ -350,5 +413,62 @@ def test_operations_are_the_chalice_routes_with_their_content_types_and_roles() 
         if not roles and security:
             problems.append(f"{where}: the app asks no token, the document does")
         if roles and "401" not in operation["responses"]:
+            problems.append(f"{where}: needs a token but documents no 401")
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ the wallet issuer function
+
+WALLET_ISSUER = ROOT / "functions" / "wallet_issuer" / "app.py"
+
+
+def _resolver_routes(source: Path) -> dict[tuple[str, str], frozenset[str]]:
+    """(method, path) -> roles of every ``@app.get/post(...)`` view of a Powertools resolver
+    app; a view that calls ``_official()`` (directly or through a helper) takes civil servants."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+    def officials(node: ast.FunctionDef, seen: frozenset[str] = frozenset()) -> bool:
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+                name = call.func.id
+                if name == "_official":
+                    return True
+                if (
+                    name in functions
+                    and name not in seen
+                    and officials(functions[name], seen | {name})
+                ):
+                    return True
+        return False
+
+    routes = {}
+    for node in functions.values():
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in ("get", "post")
+            ):
+                path = ast.literal_eval(decorator.args[0]).replace("<", "{").replace(">", "}")
+                roles = frozenset({"civil-servant"}) if officials(node) else frozenset()
+                routes[(decorator.func.attr, path)] = roles
+    return routes
+
+
+def test_wallet_issuer_operations_are_its_functions_routes_with_their_roles() -> None:
+    routes = _resolver_routes(WALLET_ISSUER)
+    documented = {(m, p): op for m, p, op in _operations() if "wallet-issuer" in op.get("tags", [])}
+    assert set(documented) == set(routes)
+    problems = []
+    for key, operation in documented.items():
+        where = f"{key[0].upper()} {key[1]}"
+        security = operation.get("security", _document().get("security", []))
+        roles = {
+            role for requirement in security for listed in requirement.values() for role in listed
+        }
+        if roles != routes[key]:
+            problems.append(f"{where}: roles {sorted(roles)}, function {sorted(routes[key])}")
+        if security and "401" not in operation["responses"]:
             problems.append(f"{where}: needs a token but documents no 401")
     assert not problems, "\n".join(problems)

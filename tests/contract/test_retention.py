@@ -82,6 +82,16 @@ RETAINED: dict[str, str] = {
     "IncidentFailureQueue": "incidents whose alert workflow failed (`gyeonggi safety redrive`)",
     "TelemetryRuleErrorQueue": "readings IoT Core could not hand to the alarm path, payload "
     "included: the only copy of readings nobody evaluated",
+    # wallet: issuer
+    "WalletSigningKey": "its public key must stay published until the last credential it "
+    "signed has expired; deleted, every credential issued stops verifying",
+    "WalletEnrolmentsTable": "who each credential was issued to, as an official checked it, "
+    "and where each credential's status entry is: without it nothing can be revoked",
+    "WalletStatusListsTable": "the status of every credential issued, and which entries are "
+    "taken: emptied, revoked credentials would verify again and entries would be reused",
+    # ---- wallet: verifier
+    "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
+    "certificate (made by hand, out of band) and gives wallets a new client id",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -114,6 +124,13 @@ DELETED: dict[str, str] = {
     "collide with the next deployment of the stack",
     "ComplaintTriageLogs": "as ComplaintIntakeLogs",
     "SafetyAlertLogs": "as ComplaintIntakeLogs",
+    # wallet: issuer
+    "WalletGrantsTable": "pre-authorized codes, access tokens and nonces live minutes; a new "
+    "stack's wallet users ask for a new offer",
+    # ---- wallet: verifier
+    "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
+    "deletes them: personal claims meant to expire are not kept past the stack either",
+    "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
 }
 
 

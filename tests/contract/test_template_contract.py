@@ -626,13 +626,31 @@ def _data_plane(action: Any) -> bool:
     return service in _SCOPED_SERVICES and lowered not in _ACCOUNT_LEVEL_ACTIONS
 
 
+def _denies_every_topic(document: dict[str, Any]) -> bool:
+    """Whether ``document`` denies ``sns:Publish`` on every topic: then an Allow of it on
+    ``"*"`` can only send SMS to phone numbers, which have no ARN to name (the wallet's
+    tx_code)."""
+    for statement in _as_list(document.get("Statement", [])):
+        if (
+            isinstance(statement, dict)
+            and statement.get("Effect") == "Deny"
+            and "sns:publish" in [str(a).lower() for a in _as_list(statement.get("Action", []))]
+            and any(_unscoped(r) for r in _as_list(statement.get("Resource", [])))
+        ):
+            return True
+    return False
+
+
 def test_no_policy_grants_data_plane_actions_on_every_resource() -> None:
     problems: list[str] = []
     for where, document in _policy_documents(_transformed()):
+        sms_only = _denies_every_topic(document)
         for statement in _as_list(document.get("Statement", [])):
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
             actions = [a for a in _as_list(statement.get("Action", [])) if _data_plane(a)]
+            if sms_only:
+                actions = [a for a in actions if str(a).lower() != "sns:publish"]
             if not actions:
                 continue
             if "NotResource" in statement:
@@ -711,3 +729,136 @@ def test_the_incident_function_knows_its_queues_last_receive_and_dead_letter_que
     assert _referenced_logical_id(env["EVIDENCE_DLQ_URL"]) == _referenced_logical_id(
         redrive["deadLetterTargetArn"]
     )
+
+
+def test_only_the_wallet_issuer_may_sign_with_the_wallet_key() -> None:
+    """kms:Sign is granted by one IAM policy (the wallet issuer's role, on its key only) and
+    the key policy lets only principals tagged as this stack's wallet signer use it: the tag
+    the function (and SAM, on its role) carries."""
+    transformed = _transformed()
+    signers: dict[str, list[str]] = {}
+    for where, document in _policy_documents(transformed):
+        for statement in _as_list(document.get("Statement", [])):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
+            if "kms:sign" in actions or "kms:*" in actions:
+                key = statement["Resource"]["Fn::GetAtt"][0]
+                signers.setdefault(key, []).append(where)
+    # Each signing key has one signer: the issuer's credentials key, the verifier's request key.
+    assert signers == {
+        "WalletSigningKey": ["WalletIssuerFunctionRole/WalletIssuerFunctionRolePolicy0"],
+        "WalletVerifierKey": ["WalletVerifierFunctionRole/WalletVerifierFunctionRolePolicy0"],
+    }
+
+    key = _properties(_of_type(transformed, "AWS::KMS::Key")["WalletSigningKey"])
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    grants = [
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if any(str(a).lower() in ("kms:sign", "kms:*") for a in _as_list(s["Action"]))
+    ]
+    (grant,) = grants
+    (tag,) = grant["Condition"]["StringEquals"].items()
+    role = _properties(transformed["Resources"]["WalletIssuerFunctionRole"])
+    tags = {t["Key"]: t["Value"] for t in role["Tags"]}
+    assert tag[0] == "aws:PrincipalTag/gyeonggi-wallet-signer"
+    assert tags["gyeonggi-wallet-signer"] == tag[1] == {"Ref": "AWS::StackName"}
+
+
+def test_the_wallet_issuer_identifier_is_configured_from_its_domain_never_a_request() -> None:
+    """``CREDENTIAL_ISSUER`` is https:// + the WalletIssuerDomain parameter (empty without one,
+    and the function refuses to start); the custom domain maps the stage at its root."""
+    source = _source()
+    fn = _of_type(source, "AWS::Serverless::Function")["WalletIssuerFunction"]
+    assert _properties(fn)["Environment"]["Variables"]["CREDENTIAL_ISSUER"] == {
+        "Fn::If": ["HasWalletDomain", {"Fn::Sub": "https://${WalletIssuerDomain}"}, ""]
+    }
+    mapping = _properties(source["Resources"]["WalletBasePathMapping"])
+    assert "BasePath" not in mapping  # the stage at the domain's root: /.well-known/ is there
+    assert source["Resources"]["WalletDomainName"]["Condition"] == "CreateWalletDomain"
+
+
+# ------------------------------------------------------------------ wallet: verifier
+
+
+def _role_statements(transformed: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for where, document in _policy_documents(transformed)
+        if where.startswith(f"{role}/")
+        for statement in _as_list(document.get("Statement", []))
+        if isinstance(statement, dict)
+    ]
+
+
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource as text) of every Allow statement."""
+    return {
+        (str(action), json.dumps(statement["Resource"], sort_keys=True))
+        for statement in statements
+        if statement.get("Effect") == "Allow"
+        for action in _as_list(statement.get("Action", []))
+    }
+
+
+def _att(logical_id: str) -> str:
+    return json.dumps({"Fn::GetAtt": [logical_id, "Arn"]})
+
+
+def test_the_wallet_verifier_and_identity_check_hold_only_what_they_use() -> None:
+    transformed = _transformed()
+    verifier = _grants(_role_statements(transformed, "WalletVerifierFunctionRole"))
+    parameter = json.dumps(
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+            "parameter/${AWS::StackName}/wallet/verifier-certificate-chain"
+        }
+    )
+    assert verifier == {
+        ("dynamodb:PutItem", _att("PresentationRequestsTable")),
+        ("dynamodb:GetItem", _att("PresentationRequestsTable")),
+        ("dynamodb:UpdateItem", _att("PresentationRequestsTable")),
+        ("kms:Decrypt", _att("DataKey")),
+        ("kms:GenerateDataKey", _att("DataKey")),
+        ("kms:Sign", _att("WalletVerifierKey")),
+        ("kms:GetPublicKey", _att("WalletVerifierKey")),
+        ("ssm:GetParameter", parameter),
+    }
+    check = _grants(_role_statements(transformed, "IdentityCheckFunctionRole"))
+    assert check == {
+        ("dynamodb:GetItem", _att("PresentationRequestsTable")),
+        ("kms:Decrypt", _att("DataKey")),
+    }
+    # The parameter the function reads is the one its policy names.
+    source = _source()["Resources"]
+    variables = _properties(source["WalletVerifierFunction"])["Environment"]["Variables"]
+    assert variables["VERIFIER_CERTIFICATE_PARAMETER"] == {
+        "Fn::Sub": "/${AWS::StackName}/wallet/verifier-certificate-chain"
+    }
+
+
+def test_the_presentation_requests_table_expires_items_and_is_encrypted_with_the_data_key() -> None:
+    table = _properties(_source()["Resources"]["PresentationRequestsTable"])
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert table["SSESpecification"]["KMSMasterKeyId"] == {"Ref": "DataKey"}
+    key = _properties(_source()["Resources"]["WalletVerifierKey"])
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+
+
+def test_the_verifiers_routes_are_its_own_function_and_png_is_binary() -> None:
+    routes = {
+        (str(e["Properties"]["Method"]), str(e["Properties"]["Path"]))
+        for e in (
+            _properties(_source()["Resources"]["WalletVerifierFunction"]).get("Events") or {}
+        ).values()
+    }
+    assert routes == {
+        ("post", "/verifier/requests"),
+        ("get", "/verifier/requests/{request_id}"),
+        ("get", "/verifier/requests/{request_id}/qr.png"),
+        ("get", "/verifier/request-objects/{request_id}"),
+        ("post", "/verifier/responses"),
+    }
+    api = _properties(_source()["Resources"]["GyeonggiApi"])
+    assert "image~1png" in api["BinaryMediaTypes"]

@@ -46,6 +46,10 @@ _SAMPLES = {
     "request_file": "GG-20261124-0000000A.xml",
     "service_request_id": "GG-20261124-0000000A",
     "incident_id": "inc-20261124T223000-0a1b2c3d4e5f",
+    "offer_id": "Gkurxf5T0Y-mnPFCHqWOMi",
+    "list_id": "1",
+    "enrolment_id": "en-0123456789abcdef01234567",
+    "request_id": "Xq3fK9mB2pLs7TvW1nYc0g",
     "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 

@@ -71,3 +71,26 @@ def test_waf_rule_numbers_from_parameters_become_integers_and_the_input_is_left_
     assert (converted[0]["Priority"], rate["Limit"], rate["EvaluationWindowSec"]) == (0, 2000, 300)
     assert converted[1]["Statement"] == {"ByteMatchStatement": {"x": "1"}}
     assert rules[0]["Priority"] == "0"
+
+
+def test_a_comma_delimited_list_parameter_is_a_list_to_the_intrinsics() -> None:
+    from localcloud.deployer import typed_parameters
+    from localcloud.intrinsics import Resolver
+
+    template = {
+        "Parameters": {
+            "Keys": {"Type": "CommaDelimitedList", "Default": ""},
+            "Name": {"Type": "String"},
+        }
+    }
+    resolve = Resolver(
+        parameters=typed_parameters(template, {"Keys": "arn:a, arn:b", "Name": "x,y"}),
+        pseudo={},
+        ref=lambda name: name,
+        get_att=lambda name, attribute: name,
+    ).resolve
+    assert resolve({"Ref": "Keys"}) == ["arn:a", "arn:b"]
+    assert resolve({"Fn::Join": [",", {"Ref": "Keys"}]}) == "arn:a,arn:b"
+    assert resolve({"Ref": "Name"}) == "x,y"  # a String stays one string
+    empty = typed_parameters(template, {"Keys": "", "Name": ""})
+    assert empty["Keys"] == [""]  # as CloudFormation: an empty list parameter is one empty item

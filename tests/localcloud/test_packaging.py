@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.localstack_host import PLUGINS_ENV, HostModeError, plugins_dir
-from localcloud.packaging import installed_distributions, remove_distributions
+from localcloud.packaging import installed_distributions, remove_distributions, remove_test_suites
 
 
 def _distribution(target: Path, name: str, version: str, files: list[str]) -> None:
@@ -37,6 +37,39 @@ def test_names_are_normalised_as_pip_does(tmp_path: Path) -> None:
     _distribution(tmp_path, "python_dateutil", "2.9.0", ["dateutil/__init__.py"])
     assert installed_distributions(tmp_path) == {"python-dateutil": "2.9.0"}
     assert remove_distributions(tmp_path, ["python-dateutil"]) == ["python-dateutil"]
+
+
+def test_third_party_test_suites_go_and_the_projects_code_and_other_folders_stay(
+    tmp_path: Path,
+) -> None:
+    # Given numpy with its test packages, the project's own code with a tests package, and a
+    # folder merely named tests that is not a package (data, not a suite)
+    _distribution(
+        tmp_path,
+        "numpy",
+        "2.0.0",
+        [
+            "numpy/__init__.py",
+            "numpy/testing/__init__.py",
+            "numpy/_core/__init__.py",
+            "numpy/_core/tests/__init__.py",
+            "numpy/_core/tests/test_x.py",
+            "numpy/tests/test_y.py",
+        ],
+    )
+    (tmp_path / "numpy" / "_core" / "data" / "tests").mkdir(parents=True)
+    (tmp_path / "chalicelib" / "tests").mkdir(parents=True)
+    (tmp_path / "chalicelib" / "__init__.py").write_text("")
+    (tmp_path / "chalicelib" / "tests" / "__init__.py").write_text("")
+    # When the suites are removed, the project's chalicelib named as its own
+    freed = remove_test_suites(tmp_path, own={"chalicelib"})
+    # Then numpy's two suites are gone, numpy.testing (imported at run time) and the rest stay
+    assert freed == 3  # bytes: one character in each of the three files
+    assert not (tmp_path / "numpy" / "_core" / "tests").exists()
+    assert not (tmp_path / "numpy" / "tests").exists()
+    assert (tmp_path / "numpy" / "testing" / "__init__.py").is_file()
+    assert (tmp_path / "numpy" / "_core" / "data" / "tests").is_dir()
+    assert (tmp_path / "chalicelib" / "tests" / "__init__.py").is_file()
 
 
 def test_missing_host_mode_plugins_are_named_with_the_variable_to_set(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -65,14 +66,71 @@ def test_runs_with_the_function_environment_and_restores_it(function_dir: Path) 
     payload, _, _ = runner.invoke(_fn("fn", TABLE="complaints"), {"n": 2})
     assert json.loads(payload)["loads"] == 1
     assert [i.cold_start for i in runner.calls("fn")] == [True, False]
-    # A key the process lacked stays until shutdown: deleting it while other threads iterate
-    # os.environ would race them. A key the process had gets its value back at once.
+    # The function's variables were its thread's view: the process's environment never changed
     assert os.environ["AWS_LAMBDA_FUNCTION_VERSION"] == "outer"
-    assert os.environ["TABLE"] == "complaints"
-    runner.invoke(_fn("fn", TABLE="other"), {"n": 3})
-    assert os.environ["TABLE"] == "other"
-    runner.restore_environment()
     assert "TABLE" not in os.environ
+    payload, _, _ = runner.invoke(_fn("fn", TABLE="other"), {"n": 3})
+    assert json.loads(payload)["table"] == "other"
+    assert "TABLE" not in os.environ
+
+
+def test_two_functions_run_at_once_each_with_its_own_environment(tmp_path: Path) -> None:
+    # Given a function whose handler waits until another function has run (as the wallet
+    # verifier waits for the issuer's keys, served by another function over the local API)
+    flag = tmp_path / "flag"
+    (tmp_path / "app.py").write_text(
+        "import os, pathlib, time\n"
+        f"FLAG = pathlib.Path({str(flag)!r})\n"
+        "def waiter(event, context):\n"
+        "    table = os.environ['TABLE']\n"
+        "    deadline = time.monotonic() + 5\n"
+        "    while not FLAG.exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    return {'table': table, 'after': os.environ['TABLE'], 'set': FLAG.exists()}\n"
+        "def setter(event, context):\n"
+        "    FLAG.write_text('x')\n"
+        "    return {'table': os.environ['TABLE']}\n"
+    )
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("waiter", "Waiter", tmp_path))
+    runner.register(LocalFunction("setter", "Setter", tmp_path))
+    results: dict[str, Any] = {}
+
+    def wait() -> None:
+        results["waiter"] = runner.invoke(_fn("waiter", "app.waiter", TABLE="w"), {})
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    # When the other function is invoked from another thread meanwhile
+    time.sleep(0.2)
+    payload, errored, _ = runner.invoke(_fn("setter", "app.setter", TABLE="s"), {})
+    thread.join(10)
+    # Then it ran at once (the waiter saw its flag set), and neither saw the other's variables
+    assert not errored and json.loads(payload) == {"table": "s"}
+    waiter_payload, waiter_errored, _ = results["waiter"]
+    assert not waiter_errored
+    assert json.loads(waiter_payload) == {"table": "w", "after": "w", "set": True}
+
+
+def test_one_function_takes_one_invocation_at_a_time(function_dir: Path) -> None:
+    runner = InProcessRunner({})
+    runner.register(LocalFunction("fn", "Fn", function_dir))
+    spans: list[tuple[float, float]] = []
+
+    def call(n: int) -> None:
+        started = time.monotonic()
+        runner.invoke(_fn("fn", TABLE="t"), {"n": n, "sleep": 0.2})
+        spans.append((started, time.monotonic()))
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    # One container, one event at a time: the two handlers' 0.2 s never overlapped
+    handler_times = sorted(i.duration_ms for i in runner.calls("fn"))
+    assert len(handler_times) == 2 and all(t >= 190 for t in handler_times)
+    assert max(end for _, end in spans) - min(start for start, _ in spans) >= 0.39
 
 
 def test_invocations_never_pull_a_key_from_under_a_thread_iterating_the_environment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import boto3
@@ -15,10 +16,16 @@ from localcloud.template import load_template
 from tests.conftest import ROOT
 
 
+@cache
+def _template_resources() -> dict[str, Any]:
+    # Parsed once per run: the file is thousands of lines, and tests build tables often.
+    resources: dict[str, Any] = load_template(ROOT / "template.yaml")["Resources"]
+    return resources
+
+
 def table_from_template(dynamodb: Any, logical_id: str, name: str) -> None:
     """Create table ``name`` with the keys and indexes template.yaml gives ``logical_id``."""
-    resources = load_template(ROOT / "template.yaml")["Resources"]
-    properties = resources[logical_id]["Properties"]
+    properties = _template_resources()[logical_id]["Properties"]
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",

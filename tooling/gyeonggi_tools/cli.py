@@ -15,6 +15,10 @@
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
     gyeonggi safety redrive  page again about incidents whose alert workflow failed
+    gyeonggi wallet enrol ...  enrol a person (civil servant); print their credential offer
+    gyeonggi wallet revoke | suspend | reinstate ID  an enrolment's credentials
+    gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
+    gyeonggi wallet request | result  a presentation request on a running `local up`
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -242,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--stack", help="the deployed stack's name (its outputs name the parts)")
     source.add_argument("--local", action="store_true", help="the running `local up`")
 
+    wallet = groups.add_parser("wallet", help="the Digital Gyeonggi Wallet")
+    wallet_cmds = wallet.add_subparsers(dest="command", required=True)
+    from gyeonggi_tools.wallet import issuer_commands
+
+    issuer_commands.add_commands(wallet_cmds)
+    from gyeonggi_tools.wallet import holder_commands
+
+    holder_commands.add_parsers(wallet_cmds)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -318,8 +331,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(root, state_dir, time_scale=args.time_scale)
 
     from gyeonggi.common.errors import DomainError
+    from gyeonggi_tools.wallet import holder_commands
 
     try:
+        if args.group == "wallet" and args.command in holder_commands.COMMANDS:
+            return holder_commands.run(args, state_dir)
+        if args.group == "wallet":
+            from gyeonggi_tools.wallet import issuer_commands
+
+            return issuer_commands.run(args, state_dir)
         if args.group in ("devices", "safety"):
             from gyeonggi_tools.safety import commands as safety_commands
 

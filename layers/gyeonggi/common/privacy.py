@@ -24,6 +24,18 @@ PERSONAL_FIELDS = (
     "account_id",
     "birth_date",
     "name",
+    # The wallet's enrolments (gyeonggi.wallet.enrolments) and its transaction codes; its
+    # claims (SD-JWT VC of a resident) and what carries them: the verifier logs outcomes and
+    # reason codes only, and these names are erased should one ever be logged.
+    "given_name",
+    "family_name",
+    "birthdate",
+    "address",
+    "resident_since",
+    "phone_number",
+    "tx_code",
+    "claims",
+    "vp_token",
 )
 
 _PATHS = [f"$..{field}" for field in PERSONAL_FIELDS]
