@@ -1,7 +1,7 @@
 """Benchmarks of the foundation, run by hand and never in CI.
 
     python -m benchmarks                 every benchmark, one Markdown report on stdout
-    python -m benchmarks startup         one of: startup, cold_import, api_latency
+    python -m benchmarks startup         one of: startup, cold_import, api_latency, forms, ...
 
 Each benchmark module has ``run(options) -> str`` returning a Markdown section. Everything
 heavy (moto, the local cloud, the functions) is imported inside the benchmarks or in child
@@ -33,6 +33,7 @@ NAMES = (
     "video",
     "package_sizes",
     "wallet",
+    "forms",
 )
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""
 

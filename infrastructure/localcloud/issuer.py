@@ -348,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--issuer", required=True, help="the iss of minted tokens")
     create.add_argument("--audience", required=True, help="the aud of minted tokens")
     mint = commands.add_parser("mint", help="print an ID token for one or more roles")
-    mint.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, province")
+    mint.add_argument(
+        "roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk, province"
+    )
     mint.add_argument("--subject", help="the sub claim (default: a fixed one per role)")
     mint.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     mint.add_argument("--email", help="an email claim to include")

@@ -12,8 +12,9 @@ What is compared with what:
 - every request and response example against its schema (JSON Schema 2020-12), and every
   request example against the parsing the API itself does;
 - the operations, their request content types and their roles against the Chalice routes of
-  ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``) and the route table of
-  ``functions/wallet_verifier/app.py``, read with ``ast`` (importing the handler would start
+  ``functions/api/`` (``app.py`` and the Blueprints of ``chalicelib/``) and of
+  ``functions/forms_dialogue/app.py``, and the route table of
+  ``functions/wallet_verifier/app.py``, read with ``ast`` (importing a handler would start
   Powertools).
 """
 
@@ -40,12 +41,16 @@ from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
+from gyeonggi.forms.sessions import StartRequest, message_text
 from gyeonggi.wallet.enrolments import ResidentDetails
 from gyeonggi.wallet.verifier_service import parse_request_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
-API_SOURCES = sorted((ROOT / "functions" / "api").rglob("*.py"))
+# The Chalice apps API Gateway routes to: the API function and the forms function.
+API_SOURCES = sorted(
+    [*(ROOT / "functions" / "api").rglob("*.py"), ROOT / "functions" / "forms_dialogue" / "app.py"]
+)
 VERIFIER_SOURCE = ROOT / "functions" / "wallet_verifier" / "app.py"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _BASE = "urn:gyeonggi:openapi"
@@ -254,6 +259,15 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
         if " request " not in where:
             continue
         body = copy.deepcopy(value)
+        # Form dialogues parse their own bodies (gyeonggi.forms.sessions).
+        if where.startswith("POST /forms/sessions/{session_id}/messages "):
+            message_text(body)
+            checked += 1
+            continue
+        if where.startswith("POST /forms/sessions "):
+            StartRequest.parse(body)
+            checked += 1
+            continue
         if where.startswith("POST /wallet/enrolments "):
             ResidentDetails.parse(body, today=date(2026, 12, 1))
             checked += 1

@@ -54,6 +54,7 @@ RETAINED: dict[str, str] = {
     "CivilServantGroup": "who may read contact details; kept with the pool's users",
     "OperatorGroup": "membership of the retained pool's users",
     "ProvinceGroup": "who sees every jurisdiction; kept with the pool's users",
+    "KioskGroup": "which machine accounts are kiosks; kept with the pool's users",
     "ApiKeysTable": "Open311 clients' keys (hashes); losing them locks every client out",
     "ComplaintsTable": "citizens' complaints: the record of the administration",
     "ContactsTable": "how to reach the citizen about a complaint",
@@ -96,6 +97,9 @@ RETAINED: dict[str, str] = {
 #: Deleted with the stack, and why that loses nothing that matters.
 DELETED: dict[str, str] = {
     "ComplaintForecastsTable": "recomputed from the counts every hour",
+    "FormSessionsTable": "form dialogues in progress (resident registration numbers among them) "
+    "live an hour at most; a citizen starts again, and keeping them past the stack would keep "
+    "personal data nobody needs",
     "ComplaintReceiptsTable": "receipts live an hour and copy what the retained intake queue "
     "holds until the complaint is stored in the retained complaints table",
     "ComplaintEventsTopic": "holds no message; its subscriptions are all in the template",

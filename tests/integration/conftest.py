@@ -51,8 +51,9 @@ class Http:
         raw: bytes | None = None,
         content_type: str | None = None,
         token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        headers: dict[str, str] = {}
+        headers = dict(headers or {})
         data = raw
         if form is not None:
             data = urllib.parse.urlencode(form).encode()

@@ -50,6 +50,7 @@ _SAMPLES = {
     "list_id": "1",
     "enrolment_id": "en-0123456789abcdef01234567",
     "request_id": "Xq3fK9mB2pLs7TvW1nYc0g",
+    "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 
 

@@ -7,6 +7,8 @@
     gyeonggi auth api-key O  an Open311 API key for client O (against a running `local up`)
     gyeonggi local invoke F  invoke function F (logical id) of a running `local up`
     gyeonggi complaints train | classify | forecast
+    gyeonggi forms converse   petition-form dialogues offline: JSON lines in and out
+    gyeonggi forms train | generate | evaluate   the forms models and their measures
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
     gyeonggi devices register NAME  a complex's sensor gateway in AWS IoT Core
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
@@ -95,6 +97,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("--horizon", type=int, default=14, help="days ahead (1-90)")
     forecast.add_argument("--out", type=Path, default=None, help="CSV out (default: stdout)")
+
+    forms = groups.add_parser("forms", help="petition forms written through dialogue")
+    form_cmds = forms.add_subparsers(dest="command", required=True)
+    converse = form_cmds.add_parser(
+        "converse",
+        help='dialogues offline: {"id", "lang", "turns"} lines in, one result line each out',
+        description='Standard input: JSON lines {"id": ..., "lang": "ko"|"en", "turns": [...]}. '
+        'Standard output: one JSON line per dialogue {"id", "form_id", "fields", "missing", '
+        '"state", "replies"} (docs/FORMS.md). A bad line gets {"line": n, "error": ...} and the '
+        "exit status is 1 at the end.",
+    )
+    converse.add_argument("--model-dir", type=Path, default=None,
+                          help="the exported models (default: functions/forms_dialogue/model)")
+    converse.add_argument("--today", default=None,
+                          help="the conversation's day, YYYY-MM-DD (default: today in Korea)")
+    converse.add_argument("--easy", action="store_true", help="answer in easy Korean")
+    forms_train = form_cmds.add_parser(
+        "train", help="generate dialogues, train and export the form classifier and slot tagger"
+    )
+    forms_train.add_argument("--out", type=Path, default=Path("functions/forms_dialogue/model"))
+    forms_train.add_argument("--seed", type=int, default=20261207)
+    generate = form_cmds.add_parser(
+        "generate", help="write generated dialogues (converse input and expected results)"
+    )
+    generate.add_argument("--count", type=int, default=200)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--out", type=Path, required=True, help="a JSON lines file")
+    evaluate = form_cmds.add_parser(
+        "evaluate", help="form accuracy, slot F1 and whole dialogues on a set of dialogues"
+    )
+    evaluate.add_argument("set", type=Path, help="JSON lines with expected form_id and fields")
+    evaluate.add_argument("--model-dir", type=Path, default=None)
+    evaluate.add_argument("--today", default=None, help="overrides each dialogue's own day")
+    evaluate.add_argument("--errors", action="store_true", help="print each wrong dialogue")
 
     devices = groups.add_parser("devices", help="simulated safety sensors")
     device_cmds = devices.add_subparsers(dest="command", required=True)
@@ -222,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
-    token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin")
+    token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk")
     token.add_argument("--subject", help="the sub claim")
     token.add_argument("--ttl", type=int, default=3600)
     # The same options as `python -m localcloud.issuer mint`, declared here so that building
@@ -258,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gyeonggi_tools.complaints import commands
 
         return commands.run(args)
+
+    if args.group == "forms":
+        from gyeonggi_tools.forms import commands as form_commands
+
+        return form_commands.run(args)
 
     if args.group == "local":
         if args.command == "invoke":

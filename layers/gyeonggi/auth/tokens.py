@@ -37,8 +37,11 @@ CITIZEN = "citizen"
 CIVIL_SERVANT = "civil-servant"
 OPERATOR = "operator"
 ADMIN = "admin"
+#: A kiosk's machine account (one per kiosk): it starts anonymous form sessions for whoever
+#: stands at it (gyeonggi.forms.sessions).
+KIOSK = "kiosk"
 # ``province`` is a scope, not a role: it widens what a civil servant or operator sees.
-ROLES: frozenset[str] = frozenset({CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN, PROVINCE})
+ROLES: frozenset[str] = frozenset({CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN, KIOSK, PROVINCE})
 
 # Asymmetric algorithms only: with an HMAC algorithm allowed, a public key could be used as a
 # shared secret, and "none" needs no key at all.

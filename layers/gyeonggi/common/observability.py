@@ -7,6 +7,7 @@ template sets (``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data
+from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data, mask_rrns
 
 # A function that had nothing to count in one invocation is normal, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -32,6 +33,16 @@ class _PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, dict | list):
             record.msg = mask_personal_data(record.msg)
+        elif isinstance(record.msg, str):
+            # A resident registration number in a message (or an exception's text) is masked
+            # wherever it is: the forms dialogue handles them.
+            record.msg = mask_rrns(record.msg)
+        if record.args:
+            record.msg, record.args = mask_rrns(record.getMessage()), None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_info = (record.exc_info[0], _masked(record.exc_info[1]), record.exc_info[2])
+            if record.exc_text:
+                record.exc_text = mask_rrns(record.exc_text)
         for key, value in list(vars(record).items()):
             if key in _STANDARD_ATTRS:
                 continue
@@ -39,7 +50,22 @@ class _PersonalDataFilter(logging.Filter):
                 setattr(record, key, "*****")
             elif isinstance(value, dict | list):
                 setattr(record, key, mask_personal_data(value))
+            elif isinstance(value, str):
+                setattr(record, key, mask_rrns(value))
         return True
+
+
+def _masked(exc: BaseException) -> BaseException:
+    """``exc`` with any resident registration number in its arguments masked: Powertools writes
+    the exception's text and value into the log line. A copy when the exception allows one."""
+    if not any(isinstance(a, str) and mask_rrns(a) != a for a in exc.args):
+        return exc
+    try:
+        masked = copy.copy(exc)
+    except Exception:  # an exception that cannot be copied is masked in place
+        masked = exc
+    masked.args = tuple(mask_rrns(a) if isinstance(a, str) else a for a in exc.args)
+    return masked
 
 
 class _CurrentStdout:

@@ -1,0 +1,209 @@
+"""Petition forms written through dialogue: ``/forms/sessions`` (issue 11, section 3).
+
+Three routes on the stack's API: start a session (a citizen's bearer token, or a kiosk's with
+the session key it gets back), send a message, read a session. The handlers parse, call
+:class:`gyeonggi.forms.sessions.FormSessions` and shape the answer; domain errors become HTTP
+statuses in one place, :func:`answer`, with the error body every route of the API uses
+(``[{code, description}]``). The models ship in this package (``model/``) and are read on the
+first request, not at cold start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache, wraps
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from chalice import Chalice, Response
+
+from gyeonggi.auth import CITIZEN, KIOSK, AuthSettings, KeySetUnavailable, TokenVerifier
+from gyeonggi.common import clock
+from gyeonggi.common.errors import (
+    Conflict,
+    ContentTooLarge,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    UnsupportedFormat,
+)
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
+from gyeonggi.common.observability import observability
+from gyeonggi.forms.catalogue import catalogue
+from gyeonggi.forms.engine import load_engine
+from gyeonggi.forms.sessions import (
+    KEY_HEADER,
+    Caller,
+    DynamoSessionStore,
+    FormSessions,
+    StartRequest,
+    message_text,
+    session_view,
+)
+
+logger, tracer, metrics = observability()
+MODEL_DIR = Path(__file__).parent / "model"
+
+
+class FormsSettings(AuthSettings):
+    form_sessions_table: str
+
+
+settings = FormsSettings.from_env()
+app = Chalice(app_name="gyeonggi-forms")
+
+
+@cache
+def verifier() -> TokenVerifier:
+    return TokenVerifier.from_settings(settings)
+
+
+@cache
+def sessions() -> FormSessions:
+    return FormSessions(DynamoSessionStore(settings.form_sessions_table), load_engine(MODEL_DIR))
+
+
+_STATUS: dict[type[DomainError], int] = {
+    ContentTooLarge: 413,
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    UnsupportedFormat: 415,
+    KeySetUnavailable: 503,
+}
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+# A session holds personal data and changes with every message: never cached.
+_PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization, X-Session-Key"}
+_BODIES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/octet-stream",
+    "text/xml",
+    "application/xml",
+]
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
+
+
+def answer(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Domain errors to HTTP (the first type an error is an instance of decides)."""
+
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Response:
+        try:
+            return view(**kwargs)
+        except DomainError as exc:
+            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+            if status is None:
+                logger.exception("unmapped domain error")
+                return _json(
+                    [{"code": 500, "description": "internal error; it has been logged"}], 500
+                )
+            headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
+            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
+            return _json([{"code": status, "description": exc.message}], status, headers)
+        except Exception:
+            logger.exception("unhandled error")
+            metrics.add_metric(name="Http500", unit="Count", value=1)
+            return _json([{"code": 500, "description": "internal error; it has been logged"}], 500)
+
+    return wrapped
+
+
+def _headers() -> Any:
+    request = app.current_request
+    return request.headers if request is not None else {}
+
+
+def principal(*roles: str) -> Caller:
+    """The verified caller, who must hold one of ``roles``: a citizen, or a kiosk with the
+    session key of its session (``X-Session-Key``)."""
+    headers = _headers()
+    verified = verifier().require(headers.get("authorization"), *roles)
+    kiosk = verified.has_any_role(KIOSK) and not verified.has_any_role(CITIZEN)
+    return Caller(
+        "kiosk" if kiosk else "citizen", verified.subject, headers.get(KEY_HEADER.lower())
+    )
+
+
+def accepted(*types: str) -> None:
+    """Refuse a body of another content type (a missing one counts as JSON)."""
+    given = _headers().get("content-type", "").split(";")[0].strip().lower()
+    if given and given not in types:
+        raise UnsupportedFormat(f"Content-Type {given}: send {' or '.join(types)}")
+
+
+def body_json() -> Any:
+    """The JSON body within the API's limits (413, 400), or ``None`` when there is none."""
+    request = app.current_request
+    raw = (request.raw_body if request is not None else b"") or b""
+    return json_body(raw, limit=MAX_REQUEST_BYTES, what="body") if raw.strip() else None
+
+
+@app.route("/forms/sessions", methods=["POST"], content_types=_BODIES)
+@answer
+def start_session() -> Response:
+    caller = principal("citizen", "kiosk")
+    accepted("application/json")
+    request = StartRequest.parse(body_json())
+    turn = sessions().start(caller, request, clock.now())
+    logger.info(
+        "form session started",
+        extra={
+            "session_id": turn.session.session_id,
+            "owner": caller.kind,
+            "form_id": turn.session.state.form_id,
+        },
+    )
+    metrics.add_metric(name="FormSessionsStarted", unit="Count", value=1)
+    view = session_view(turn.session, catalogue(), turn.reply, turn.session_key)
+    return _json(view, 201, {**_PRIVATE, "Location": view["links"]["self"]})
+
+
+@app.route("/forms/sessions/{session_id}/messages", methods=["POST"], content_types=_BODIES)
+@answer
+def post_message(session_id: str) -> Response:
+    caller = principal("citizen", "kiosk")
+    accepted("application/json")
+    text = message_text(body_json())
+    turn = sessions().message(caller, session_id, text, clock.now())
+    state = turn.session.state
+    logger.info(
+        "form message",
+        extra={
+            "session_id": session_id,
+            "form_id": state.form_id,
+            "state": state.status,
+            "turn": state.turns,
+        },
+    )
+    if state.status == "confirmed":
+        metrics.add_metric(name="FormsConfirmed", unit="Count", value=1)
+    return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)
+
+
+@app.route("/forms/sessions/{session_id}", methods=["GET"])
+@answer
+def get_session(session_id: str) -> Response:
+    caller = principal("citizen", "kiosk")
+    session = sessions().read(caller, session_id, clock.now())
+    return _json(session_view(session, catalogue()), 200, _PRIVATE)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway REST proxy events in, proxy responses out."""
+    return app(event, context)
