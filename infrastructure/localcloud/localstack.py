@@ -63,9 +63,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from localcloud.intrinsics import references
+from localcloud.intrinsics import Resolver, references
 from localcloud.packaging import BuildError, build_packages, inline_layers
-from localcloud.template import load_template, package
+from localcloud.template import load_template, package, parameter_values
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
 DEFAULT_REGION = "ap-northeast-2"
@@ -228,10 +228,32 @@ def _replace_references(value: Any, removed: frozenset[str]) -> Any:
     return {k: _replace_references(v, removed) for k, v in value.items()}
 
 
+def inactive_resources(template: dict[str, Any], parameters: dict[str, Any]) -> list[str]:
+    """Logical ids of the resources whose ``Condition`` is false for ``parameters``.
+
+    CloudFormation never creates them, but LocalStack checks the references of every resource
+    before its SAM transform, and some only SAM resolves (``!Ref GyeonggiApi.Stage`` in the
+    wallet's custom domain mapping, which exists only with ``WalletIssuerDomain``).
+    """
+    values = parameter_values(template, parameters)
+    resolver = Resolver(
+        parameters=values,
+        pseudo={"AWS::Region": DEFAULT_REGION, "AWS::Partition": "aws"},
+        ref=lambda name: values[name],
+        get_att=lambda name, attribute: f"{name}.{attribute}",
+        conditions=template.get("Conditions"),
+    )
+    return sorted(
+        name
+        for name, spec in template.get("Resources", {}).items()
+        if "Condition" in spec and not resolver.condition(spec["Condition"])
+    )
+
+
 def without_resources(
-    template: dict[str, Any], resource_types: Iterable[str]
+    template: dict[str, Any], resource_types: Iterable[str], names: Iterable[str] = ()
 ) -> tuple[dict[str, Any], list[str]]:
-    """A copy of ``template`` without resources of ``resource_types``.
+    """A copy of ``template`` without resources of ``resource_types``, nor those ``names``.
 
     Resources that exist only for a removed one (a ``Lambda::Permission`` naming it) go too, as
     do outputs that refer to one; every other reference becomes a placeholder URL on the
@@ -246,6 +268,7 @@ def without_resources(
     result = copy.deepcopy(template)
     resources: dict[str, Any] = result.get("Resources", {})
     removed = {name for name, spec in resources.items() if spec.get("Type") in types}
+    removed |= set(names) & resources.keys()
     grew = bool(removed)
     while grew:
         dependants = {
@@ -474,9 +497,14 @@ def deploy_to_localstack(
         raise ValueError(f"only {sorted(OPTIONAL_SERVICES)} can be left out, not {unknown}")
     types = [t for service in leave_out for t in OPTIONAL_SERVICES[service]]
 
-    template, left_out = without_resources(load_template(root / "template.yaml"), types)
+    source = load_template(root / "template.yaml")
+    inactive = inactive_resources(source, dict(parameters or {}))
+    template, left_out = without_resources(source, types, inactive)
     if left_out:
-        log(f"left out ({', '.join(leave_out)} unavailable): {', '.join(left_out)}")
+        log(
+            f"left out ({', '.join(leave_out) or 'nothing'} unavailable; "
+            f"{len(inactive)} whose condition is false): {', '.join(left_out)}"
+        )
     log("building functions and layer (pip, wheels for Linux)")
     build_dir = root / ".aws-sam" / "localstack"
     try:

@@ -19,7 +19,12 @@ from typing import Any
 import pytest
 
 from localcloud.intrinsics import references
-from localcloud.localstack import OPTIONAL_SERVICES, is_localstack_running, without_resources
+from localcloud.localstack import (
+    OPTIONAL_SERVICES,
+    inactive_resources,
+    is_localstack_running,
+    without_resources,
+)
 from localcloud.template import load_template, package, parameter_values, transform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,3 +190,28 @@ def test_nothing_is_left_out_when_every_service_is_there() -> None:
     source = load_template(ROOT / "template.yaml")
     pruned, removed = without_resources(source, [])
     assert removed == [] and pruned == source
+
+
+def test_resources_whose_condition_is_false_are_left_out_with_their_outputs() -> None:
+    # Given the wallet's custom domain, which exists only when a domain is given, and refers to
+    # the stage SAM generates (which LocalStack cannot resolve before its transform)
+    source = {
+        "Parameters": {"Domain": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Domain"}, ""]}]}},
+        "Resources": {
+            "Api": {"Type": "AWS::Serverless::Api", "Properties": {}},
+            "Mapping": {
+                "Type": "AWS::ApiGateway::BasePathMapping",
+                "Condition": "HasDomain",
+                "Properties": {"Stage": {"Ref": "Api.Stage"}, "DomainName": {"Ref": "Domain"}},
+            },
+        },
+        "Outputs": {"MappingId": {"Value": {"Ref": "Mapping"}}},
+    }
+    # When no domain is given, it is inactive, and leaving it out takes its output along
+    assert inactive_resources(source, {}) == ["Mapping"]
+    pruned, removed = without_resources(source, [], inactive_resources(source, {}))
+    assert removed == ["Mapping"]
+    assert set(pruned["Resources"]) == {"Api"} and "MappingId" not in pruned["Outputs"]
+    # With a domain it stays
+    assert inactive_resources(source, {"Domain": "wallet.gg.go.kr"}) == []
