@@ -32,7 +32,9 @@ ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
 #: in AWS a custom domain's, here the API server's, known once it listens.
 API_URL_ENV = ("CREDENTIAL_ISSUER",)
 #: Variables listing trusted credential issuers: left empty (the template's default), the local
-#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here.
+#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here. A
+#: function with one fetches from the stack's own API while it runs (issuer metadata, status
+#: lists), so it runs outside the runner's lock (``LocalFunction.calls_local_api``).
 OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: Parameter values of the local cloud where it differs from AWS (applied only when the
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
@@ -462,6 +464,7 @@ class LocalCloud:
                 dead_letter_arn=dead_letter,
                 on_failure_arn=on_failure.get(resource.physical_id),
                 async_retries=retries.get(resource.physical_id, 2),
+                calls_local_api=any(k in variables for k in OWN_ISSUER_TRUST_ENV),
             )
             self.runner.register(local)
             named = [k for k in API_URL_ENV if k in variables]
