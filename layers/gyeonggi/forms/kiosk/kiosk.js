@@ -38,7 +38,6 @@
   let blobUrls = [];
   let idleTimer = null;
   let warnTimer = null;
-  let warnLeft = 0;
 
   function defaultLang() {
     const wanted = (navigator.languages || [navigator.language || "ko"]).map((l) => l.slice(0, 2));
@@ -501,15 +500,16 @@
     if (!pristine) idleTimer = setTimeout(warnIdle, CONFIG.idleSeconds * 1000);
   }
 
+  // The count is against the clock, not of ticks: a throttled or sleeping tab still clears.
   function warnIdle() {
-    warnLeft = CONFIG.warnSeconds;
-    el.idleText.textContent = s("idle_text", warnLeft);
+    const deadline = Date.now() + CONFIG.warnSeconds * 1000;
+    const left = () => Math.ceil((deadline - Date.now()) / 1000);
+    el.idleText.textContent = s("idle_text", CONFIG.warnSeconds);
     el.idle.showModal();
     focus($("idle-continue"));
     warnTimer = setInterval(() => {
-      warnLeft -= 1;
-      if (warnLeft <= 0) { clearInterval(warnTimer); reset(true); return; }
-      el.idleText.textContent = s("idle_text", warnLeft);
+      if (left() <= 0) { clearInterval(warnTimer); reset(true); return; }
+      el.idleText.textContent = s("idle_text", left());
     }, 1000);
   }
 
