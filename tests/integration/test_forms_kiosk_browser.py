@@ -52,7 +52,7 @@ ARGS = [
 ]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WAIT_MS = 10_000
-KIOSK_SIZE = {"width": 1080, "height": 1500}
+KIOSK_SIZE: Any = {"width": 1080, "height": 1500}  # Playwright's ViewportSize
 
 # Recorded in the page before its own script runs (init scripts are not subject to its CSP):
 # policy violations, and what speech synthesis was asked to say.

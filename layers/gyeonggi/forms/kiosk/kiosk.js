@@ -391,7 +391,7 @@
   }
 
   // Links beyond self and messages: a PNG (a QR code) is fetched with the token and shown as a
-  // picture; a same-site path or a wallet's URI (openid4vp://...) as a link.
+  // picture; a same-site path, an https link or a wallet's URI (openid4vp:...) as a link.
   function showLinks(view) {
     const links = Object.entries(view.links || {}).filter(([name]) => name !== "self" && name !== "messages");
     if (!links.length) return;
