@@ -1,11 +1,13 @@
-"""Petition forms written through dialogue: ``/forms/sessions`` (issue 11, section 3).
+"""Petition forms written through dialogue: ``/forms/sessions`` (issue 11, section 3) and the
+kiosk page ``/forms/kiosk`` (section 5).
 
-Three routes on the stack's API: start a session (a citizen's bearer token, or a kiosk's with
-the session key it gets back), send a message, read a session. The handlers parse, call
-:class:`gyeonggi.forms.sessions.FormSessions` and shape the answer; domain errors become HTTP
-statuses in one place, :func:`answer`, with the error body every route of the API uses
-(``[{code, description}]``). The models ship in this package (``model/``) and are read on the
-first request, not at cold start.
+Routes on the stack's API: start a session (a citizen's bearer token, or a kiosk's with
+the session key it gets back), send a message, read a session, switch its language or easy
+Korean; and the barrier-free page that drives them (:mod:`gyeonggi.forms.kiosk_page`). The
+handlers parse, call :class:`gyeonggi.forms.sessions.FormSessions` and shape the answer;
+domain errors become HTTP statuses in one place, :func:`answer`, with the error body every
+route of the API uses (``[{code, description}]``). The models ship in this package
+(``model/``) and are read on the first request, not at cold start.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
 from gyeonggi.forms.engine import load_engine
+from gyeonggi.forms.kiosk_page import kiosk_headers, page_html
 from gyeonggi.forms.sessions import (
     KEY_HEADER,
     Caller,
     DynamoSessionStore,
     FormSessions,
+    Preferences,
     StartRequest,
     message_text,
     session_view,
@@ -199,6 +203,27 @@ def get_session(session_id: str) -> Response:
     caller = principal("citizen", "kiosk")
     session = sessions().read(caller, session_id, clock.now())
     return _json(session_view(session, catalogue()), 200, _PRIVATE)
+
+
+@app.route("/forms/sessions/{session_id}", methods=["PATCH"], content_types=_BODIES)
+@answer
+def set_preferences(session_id: str) -> Response:
+    # A page's language and easy-Korean switches: no turn, the question said again.
+    caller = principal("citizen", "kiosk")
+    accepted("application/json")
+    preferences = Preferences.parse(body_json())
+    turn = sessions().prefer(caller, session_id, preferences, clock.now())
+    return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)
+
+
+# ---------------------------------------------------------------- the kiosk page (section 5)
+
+
+@app.route("/forms/kiosk", methods=["GET"])
+@answer
+def kiosk_page() -> Response:
+    # Public: a page without data; its requests carry the kiosk's (or citizen's) token.
+    return Response(body=page_html(), status_code=200, headers=dict(kiosk_headers()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

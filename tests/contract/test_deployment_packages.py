@@ -171,6 +171,13 @@ def test_the_triage_function_ships_its_model(packages: Build) -> None:
     assert document["format"] == "gyeonggi-complaint-classifier/1"
 
 
+def test_the_layer_ships_the_kiosk_pages_script_and_style(packages: Build) -> None:
+    # Files, not modules: the kiosk page (gyeonggi.forms.kiosk_page) reads them at run time.
+    for layer in packages.layers.values():
+        folder = layer.path / "python" / "gyeonggi" / "forms" / "kiosk"
+        assert sorted(p.name for p in folder.iterdir()) == ["kiosk.css", "kiosk.js"]
+
+
 def _name(requirement: str) -> str:
     """The distribution a requirement line names: ``pyjwt[crypto]>=2.8`` -> ``pyjwt``."""
     return re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].lower()

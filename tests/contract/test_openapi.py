@@ -41,7 +41,7 @@ from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
-from gyeonggi.forms.sessions import StartRequest, message_text
+from gyeonggi.forms.sessions import Preferences, StartRequest, message_text
 from gyeonggi.wallet.enrolments import ResidentDetails
 from gyeonggi.wallet.verifier_service import parse_request_body
 
@@ -266,6 +266,10 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             continue
         if where.startswith("POST /forms/sessions "):
             StartRequest.parse(body)
+            checked += 1
+            continue
+        if where.startswith("PATCH /forms/sessions/{session_id} "):
+            Preferences.parse(body)
             checked += 1
             continue
         if where.startswith("POST /wallet/enrolments "):

@@ -81,7 +81,7 @@ def _routes() -> list[Route]:
     for template, item in document["paths"].items():
         path = template.format(**_SAMPLES)
         for method, operation in item.items():
-            if method not in ("get", "post"):
+            if method not in ("get", "post", "patch"):
                 continue
             parameters = [resolve(p) for p in operation.get("parameters", [])]
             query = tuple(p["name"] for p in parameters if p["in"] == "query")
@@ -91,7 +91,7 @@ def _routes() -> list[Route]:
 
 
 ROUTES = _routes()
-WITH_BODY = [r for r in ROUTES if r.method == "POST"]
+WITH_BODY = [r for r in ROUTES if r.method in ("POST", "PATCH")]
 
 
 @dataclass

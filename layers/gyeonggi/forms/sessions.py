@@ -39,7 +39,7 @@ from gyeonggi.common.clock import KST
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
 from gyeonggi.common.privacy import mask_rrns
 from gyeonggi.common.text import check_text
-from gyeonggi.forms.catalogue import Catalogue
+from gyeonggi.forms.catalogue import FORM_IDS, Catalogue
 from gyeonggi.forms.dialogue import FINAL, Dialogue, DialogueState, Reply, start
 from gyeonggi.forms.validation import describe
 
@@ -200,11 +200,18 @@ class DynamoSessionStore(DynamoTable):
 
 @dataclass(frozen=True, slots=True)
 class StartRequest:
-    """What ``POST /forms/sessions`` may carry."""
+    """What ``POST /forms/sessions`` may carry.
+
+    ``form_id`` is a form picked from a list (a page's buttons); ``keep_lang`` says that
+    ``lang`` was chosen with a control, so that what the citizen types in the other language
+    does not switch it (:class:`gyeonggi.forms.dialogue.DialogueState`).
+    """
 
     lang: str = "ko"
     easy: bool = False
     text: str | None = None
+    form_id: str | None = None
+    keep_lang: bool = False
 
     @classmethod
     def parse(cls, body: Any) -> StartRequest:
@@ -219,17 +226,56 @@ class StartRequest:
             return cls()
         if not isinstance(body, dict):
             raise InvalidInput("body: must be a JSON object")
-        unknown = sorted(set(body) - {"lang", "easy", "text"})
+        unknown = sorted(set(body) - {"lang", "easy", "text", "form_id", "keep_lang"})
         if unknown:
             raise InvalidInput(f"{unknown[0]}: is not a field of this request", field=unknown[0])
-        lang = body.get("lang", "ko")
-        if lang not in ("ko", "en"):
-            raise InvalidInput('lang: must be "ko" or "en"', field="lang")
-        easy = body.get("easy", False)
-        if not isinstance(easy, bool):
-            raise InvalidInput("easy: must be true or false", field="easy")
+        lang = _lang(body.get("lang", "ko"))
+        easy = _flag(body, "easy")
+        keep_lang = _flag(body, "keep_lang")
+        form_id = body.get("form_id")
+        if form_id is not None and form_id not in FORM_IDS:
+            raise InvalidInput(f"form_id: must be one of {', '.join(FORM_IDS)}", field="form_id")
         text = body.get("text")
-        return cls(lang, easy, None if text is None else utterance(text))
+        return cls(lang, easy, None if text is None else utterance(text), form_id, keep_lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What ``PATCH /forms/sessions/{id}`` may carry: the language (then kept) and easy
+    Korean, switched with a page's controls rather than said."""
+
+    lang: str | None = None
+    easy: bool | None = None
+
+    @classmethod
+    def parse(cls, body: Any) -> Preferences:
+        """Read the body: a JSON object with ``lang``, ``easy`` or both.
+
+        Raises
+        ------
+        InvalidInput
+            Naming the field that is wrong.
+        """
+        if not isinstance(body, dict) or not body:
+            raise InvalidInput("body: must be a JSON object with lang, easy or both")
+        unknown = sorted(set(body) - {"lang", "easy"})
+        if unknown:
+            raise InvalidInput(f"{unknown[0]}: is not a field of this request", field=unknown[0])
+        lang = _lang(body["lang"]) if "lang" in body else None
+        return cls(lang, _flag(body, "easy") if "easy" in body else None)
+
+
+def _lang(value: Any) -> str:
+    if value not in ("ko", "en"):
+        raise InvalidInput('lang: must be "ko" or "en"', field="lang")
+    return str(value)
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name}: must be true or false", field=name)
+    return value
 
 
 def utterance(value: Any) -> str:
@@ -301,8 +347,10 @@ class FormSessions:
     def start(self, caller: Caller, request: StartRequest, now: datetime) -> Turn:
         """A new session for ``caller``; its first utterance answered when one was sent."""
         key = secrets.token_urlsafe(24) if caller.kind == "kiosk" else None
-        state = start(request.lang, korean_day(now), request.easy)
+        state = start(request.lang, korean_day(now), request.easy, request.keep_lang)
         reply = None
+        if request.form_id:
+            state, reply = self.engine.choose_form(state, request.form_id)
         if request.text:
             state, reply = self.engine.take_turn(state, request.text)
         session = FormSession(
@@ -357,6 +405,33 @@ class FormSessions:
         self.store.save(updated, session.version)
         return Turn(updated, reply)
 
+    def prefer(
+        self, caller: Caller, session_id: str, preferences: Preferences, now: datetime
+    ) -> Turn:
+        """The caller's session in another language or in (or out of) easy Korean; the reply
+        says the question again. Counts as activity: the session lives on.
+
+        Raises
+        ------
+        NotFound
+            As for :meth:`read`.
+        SessionConflict
+            The session is final, or changed meanwhile.
+        """
+        session = self.read(caller, session_id, now)
+        if session.state.status in FINAL:
+            raise SessionConflict(f"this form session is {session.state.status}; start a new one")
+        state, reply = self.engine.prefer(session.state, preferences.lang, preferences.easy)
+        updated = replace(
+            session,
+            state=state,
+            updated_at=now,
+            expires_at=now + self._ttl(session.owner_kind),
+            version=session.version + 1,
+        )
+        self.store.save(updated, session.version)
+        return Turn(updated, reply)
+
 
 def session_view(
     session: FormSession,
@@ -391,6 +466,7 @@ def session_view(
         "state": state.status,
         "lang": state.lang,
         "easy": state.easy,
+        "keep_lang": state.keep_lang,
         "fields": fields,
         "missing": form.missing(state.fields) if form else [],
         "asking": asking,
@@ -419,6 +495,8 @@ def session_view(
     }
     if reply is not None:
         view["reply"] = mask_rrns(reply.text)
+        # The fields whose value was refused by this reply: a page marks their input invalid.
+        view["problems"] = list(reply.problems)
     if session_key is not None:
         view["session_key"] = session_key
     return view
