@@ -383,7 +383,7 @@ def _verifier_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[
 
 
 #: Tags of operations another function than the API's serves (read below with their own rules).
-_OTHER_FUNCTIONS = {"wallet-issuer"}
+_OTHER_FUNCTIONS = {"wallet-issuer", "cctv"}
 
 
 def _api_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:

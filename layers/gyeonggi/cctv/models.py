@@ -284,6 +284,8 @@ class Camera(CameraFields):
     #: its cameras out of service). ``status`` is the operators' say; a camera is watched only
     #: when it is in service and active.
     in_service: bool = Field(default=True, strict=True)
+    #: The row's ``카메라대수`` as last imported (1 for a camera created here).
+    row_size: int = Field(default=1, strict=True, ge=1, le=99)
     created_at: datetime
     updated_at: datetime
     version: int = Field(default=1, strict=True, ge=1)

@@ -110,6 +110,7 @@ _PURPOSE_KEYWORDS: tuple[tuple[tuple[str, ...], Purpose], ...] = (
 _FORMER_NAMES = {"여주군": "여주시"}
 _BY_NAME = {j.name_ko: j.id for j in JURISDICTIONS}
 _PROVINCE = ("경기도", "경기")
+_OTHER_PROVINCES = ("특별시", "광역시", "특별자치시", "도", "특별자치도")
 _DATE = re.compile(r"(?P<y>[0-9]{4})-?(?P<m>[0-9]{2})-?(?P<d>[0-9]{2})")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
 
@@ -387,11 +388,11 @@ def _timestamp(text: str, column: str, fail: Any) -> str | None:
 
 
 def jurisdiction_of(*places: str) -> str | None:
-    """The city or county of Gyeonggi-do the first place naming one names.
+    """The city or county of Gyeonggi-do the first place that names one says.
 
-    ``경기도 수원시 팔달구 ...``, ``경기 수원시 ...`` and ``수원시청`` name Suwon; an address in
-    another province names none (``서울특별시 ...``, and ``광주광역시``, which is not
-    Gyeonggi's ``광주시``).
+    ``경기도 수원시 팔달구 ...``, ``경기 수원시 ...`` and ``수원시청`` name Suwon. A place in
+    another province (``서울특별시 ...``, and ``광주광역시``, which is not Gyeonggi's
+    ``광주시``) names none, and the row is not Gyeonggi's: later places are not asked.
     """
     for place in places:
         tokens = place.replace(",", " ").split()
@@ -399,8 +400,8 @@ def jurisdiction_of(*places: str) -> str | None:
             continue
         if tokens[0] in _PROVINCE:
             tokens = tokens[1:]
-        elif tokens[0].endswith(("특별시", "광역시", "특별자치시", "도", "특별자치도")):
-            continue  # another province's address
+        elif tokens[0].endswith(_OTHER_PROVINCES):
+            return None
         for token in tokens[:2]:
             name = _FORMER_NAMES.get(token, token)
             # "수원시청", the city hall, is the city.
@@ -438,8 +439,8 @@ def export_rows(cameras: Iterable[Camera]) -> list[list[str]]:
     """The public format's rows of ``cameras``: one per management number, in its order.
 
     A row's shared fields are its first camera's (the lowest index); ``카메라대수`` counts its
-    cameras that are not decommissioned, and a row whose every camera is is marked deleted
-    (``데이터갱신구분`` ``D``), with them all counted.
+    cameras in service and not decommissioned. A row with none is marked deleted
+    (``데이터갱신구분`` ``D``) with the count it was last imported with.
     """
     groups: dict[str, list[Camera]] = {}
     for camera in cameras:
@@ -448,7 +449,7 @@ def export_rows(cameras: Iterable[Camera]) -> list[list[str]]:
     for number in sorted(groups):
         group = sorted(groups[number], key=lambda c: c.index)
         first = group[0]
-        live = [c for c in group if c.status != "decommissioned"]
+        live = [c for c in group if c.in_service and c.status != "decommissioned"]
         rows.append(
             [
                 first.org_code or "",
@@ -457,7 +458,7 @@ def export_rows(cameras: Iterable[Camera]) -> list[list[str]]:
                 first.road_address or "",
                 first.lot_address or "",
                 first.purpose_label,
-                str(len(live) or len(group)),
+                str(len(live) or first.row_size),
                 "" if first.pixels is None else str(first.pixels),
                 first.direction or "",
                 str(first.retention_days),

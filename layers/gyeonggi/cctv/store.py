@@ -55,18 +55,13 @@ IMPORTED = (
 IMPORT_DEFAULTS = ("control_centre", "ptz", "status", "masks")
 #: DynamoDB's limit of items in one transaction.
 TRANSACTION_ITEMS = 100
-#: Store-only attributes, not fields of a camera.
-_INTERNAL = ("row_size",)
-
-
 def to_item(camera: Camera) -> dict[str, Any]:
     data = camera.model_dump(mode="json", exclude_none=True)
     return dict(to_dynamo(data))
 
 
 def from_item(item: Mapping[str, Any]) -> Camera:
-    data = {k: v for k, v in from_dynamo(dict(item)).items() if k not in _INTERNAL}
-    return Camera.model_validate(data)
+    return Camera.model_validate(from_dynamo(dict(item)))
 
 
 class CameraStore(DynamoTable):
@@ -143,7 +138,7 @@ class CameraStore(DynamoTable):
     def create(self, camera: Camera) -> Camera:
         """Store a new camera (version 1); raises ``Conflict`` when the id exists."""
         stored = camera.model_copy(update={"version": 1})
-        item = {**to_item(stored), "row_size": 1}
+        item = to_item(stored)
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(camera_id)")
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
