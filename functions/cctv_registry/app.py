@@ -164,7 +164,8 @@ def patch_camera(camera_id: str) -> Response[str]:
     principal = _operator()
     body = _body()
     changed = registry().patch(principal, camera_id, body, clock.now())
-    changes = sorted(body) if isinstance(body, dict) else []
+    # Text, not a list: the masking log filter takes mappings and text only.
+    changes = ",".join(sorted(body)) if isinstance(body, dict) else ""
     logger.info(
         "camera changed",
         extra={"camera_id": camera_id, "by": principal.subject, "fields": changes},
@@ -220,6 +221,13 @@ def domain_error(exc: DomainError) -> Response[str]:
     if status >= 500:
         logger.error("registry not available", extra={"error": exc.code})
     return _json([{"code": status, "description": exc.message}], status, headers)
+
+
+@app.not_found
+def no_route(exc: Exception) -> Response[str]:
+    # API Gateway routes only the template's paths here; a path it decoded into something no
+    # route matches (a camera id with "/") is the same 404 as an unknown camera.
+    return _json([{"code": 404, "description": "no such resource or method"}], 404)
 
 
 @app.exception_handler(Exception)

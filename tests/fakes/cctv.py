@@ -58,7 +58,9 @@ class FakeCameraStore:
         self, jurisdiction: str, limit: int, after: str | None = None
     ) -> tuple[list[Camera], str | None]:
         ids = sorted(
-            i for i, c in self.cameras.items() if c.jurisdiction == jurisdiction and i > (after or "")
+            i
+            for i, c in self.cameras.items()
+            if c.jurisdiction == jurisdiction and i > (after or "")
         )
         found = [self.cameras[i] for i in ids[:limit]]
         return found, (found[-1].camera_id if len(ids) > limit else None)
@@ -109,9 +111,11 @@ class FakeCameraStore:
         batches: list[list[Row]] = [[]]
         for row in rows:
             size = max(row.cameras, previous.get(row.management_number, 0))
-            if sum(max(r.cameras, previous.get(r.management_number, 0)) for r in batches[-1]) + (
-                size
-            ) > 100:
+            if (
+                sum(max(r.cameras, previous.get(r.management_number, 0)) for r in batches[-1])
+                + (size)
+                > 100
+            ):
                 batches.append([])
             batches[-1].append(row)
         made = 0
@@ -242,7 +246,9 @@ class FakeAuditLog:
     def record(self, view: ViewRecord) -> None:
         if self.fail:
             raise RuntimeError("the audit table is unavailable")
-        if any(r.jurisdiction == view.jurisdiction and r.view_id == view.view_id for r in self.records):
+        if any(
+            r.jurisdiction == view.jurisdiction and r.view_id == view.view_id for r in self.records
+        ):
             raise Conflict("view recorded twice")
         self.records.append(view)
 
@@ -255,8 +261,9 @@ class FakeAuditLog:
         until: datetime | None = None,
         after: AuditPosition | None = None,
     ) -> tuple[list[ViewRecord], bool]:
-        return self._page([r for r in self.records if r.jurisdiction == jurisdiction], limit,
-                          since, until, after)  # fmt: skip
+        return self._page(
+            [r for r in self.records if r.jurisdiction == jurisdiction], limit, since, until, after
+        )
 
     def page_for_camera(
         self,
@@ -267,8 +274,9 @@ class FakeAuditLog:
         until: datetime | None = None,
         after: AuditPosition | None = None,
     ) -> tuple[list[ViewRecord], bool]:
-        return self._page([r for r in self.records if r.camera_id == camera_id], limit,
-                          since, until, after)  # fmt: skip
+        return self._page(
+            [r for r in self.records if r.camera_id == camera_id], limit, since, until, after
+        )
 
     def _page(
         self,
@@ -313,7 +321,9 @@ class FakeVideoBucket:
             assert video is not None
             frame = keyframe_key(key)
             found.append(
-                StoredSegment(key, video.start, self.keys[key], frame if frame in self.keys else None)
+                StoredSegment(
+                    key, video.start, self.keys[key], frame if frame in self.keys else None
+                )
             )
         return found, len(keys) > limit
 

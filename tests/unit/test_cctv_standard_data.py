@@ -41,7 +41,10 @@ def problems(raw: bytes) -> list[str]:
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp949"])
 def test_a_file_reads_in_each_encoding_it_comes_in(encoding: str) -> None:
     parsed = parse(csv_bytes([row(), row(관리번호="202637400000800002", 카메라대수="1")], encoding))
-    assert [r.management_number for r in parsed.rows] == ["202637400000800001", "202637400000800002"]
+    assert [r.management_number for r in parsed.rows] == [
+        "202637400000800001",
+        "202637400000800002",
+    ]
     assert parsed.cameras == 3
     first = parsed.rows[0]
     assert first.fields.jurisdiction == "suwon.gg.kr"
@@ -53,7 +56,10 @@ def test_a_file_reads_in_each_encoding_it_comes_in(encoding: str) -> None:
 def test_the_older_files_headers_are_read_and_its_rows_get_a_stable_number() -> None:
     # Given the 2015-2024 file: 위도/경도/설치년월, no 관리번호, 제공기관 columns
     columns = [c for c in COLUMNS if c not in ("관리번호", "개방자치단체코드")]
-    columns = [{"WGS84위도": "위도", "WGS84경도": "경도", "설치연월": "설치년월"}.get(c, c) for c in columns]
+    columns = [
+        {"WGS84위도": "위도", "WGS84경도": "경도", "설치연월": "설치년월"}.get(c, c)
+        for c in columns
+    ]
     columns += ["제공기관코드", "제공기관명"]
     old = [{**row(), "위도": "37.2636", "경도": "127.0286", "설치년월": "2019-06"}]
     # When it is read twice
@@ -80,7 +86,8 @@ def test_every_bad_row_is_named_with_its_column() -> None:
     )
     found = problems(raw)
     assert found == [
-        "row 3, 소재지도로명주소: names no city or county of Gyeonggi-do (e.g. '경기도 수원시 ...')",
+        "row 3, 소재지도로명주소: names no city or county of Gyeonggi-do "
+        "(e.g. '경기도 수원시 ...')",
         "row 4, 카메라대수: 'x' is not a whole number",
         "row 4, WGS84위도: 99 is outside Gyeonggi-do (36.8 to 38.4)",
         "row 4, 데이터기준일자: '2026-13-18' is not a date (YYYY-MM-DD)",
@@ -95,7 +102,9 @@ def test_every_bad_row_is_named_with_its_column() -> None:
 
 
 def test_a_bad_value_the_model_refuses_is_named_by_its_column() -> None:
-    found = problems(csv_bytes([row(관리기관전화번호="call us"), row(관리번호="2", 설치연월="2019-13")]))
+    found = problems(
+        csv_bytes([row(관리기관전화번호="call us"), row(관리번호="2", 설치연월="2019-13")])
+    )
     assert found == [
         "row 2, 관리기관전화번호: must be a telephone number (digits, spaces, - ( ) +)",
         "row 3, 설치연월: must be a year and month, e.g. 2019-06 or 201906",
@@ -129,8 +138,10 @@ def test_where_and_why_a_row_films() -> None:
 
 
 @EXAMPLES
-@given(rows=st.lists(valid_rows(), min_size=1, max_size=8, unique_by=lambda r: r["관리번호"]),
-       encoding=st.sampled_from(["utf-8-sig", "utf-8", "cp949"]))  # fmt: skip
+@given(
+    rows=st.lists(valid_rows(), min_size=1, max_size=8, unique_by=lambda r: r["관리번호"]),
+    encoding=st.sampled_from(["utf-8-sig", "utf-8", "cp949"]),
+)
 def test_any_valid_file_reads_whole_in_any_encoding(
     rows: list[dict[str, str]], encoding: str
 ) -> None:
@@ -200,8 +211,8 @@ def test_export_gives_back_the_rows_imported(rows: list[dict[str, str]]) -> None
 
 def test_export_in_cp949_and_of_one_jurisdiction() -> None:
     store = FakeCameraStore()
-    import_file(csv_bytes([row(), row(관리번호="9", 소재지도로명주소="경기도 안산시 단원구 산단로 1",
-                                   소재지지번주소="")]), store, NOW)  # fmt: skip
+    ansan = row(관리번호="9", 소재지도로명주소="경기도 안산시 단원구 산단로 1", 소재지지번주소="")
+    import_file(csv_bytes([row(), ansan]), store, NOW)
     suwon = export_file(store, "suwon.gg.kr", "cp949").decode("cp949").splitlines()
     assert len(suwon) == 2 and suwon[1].startswith("3740000,202637400000800001,경기도 수원시청,")
 

@@ -59,10 +59,17 @@ CHECK_EVERY = timedelta(minutes=1)
 class SegmentLike(Protocol):
     """What the watch needs of a segment (``gyeonggi.safety.cameras.Segment`` has it)."""
 
-    key: str
-    jurisdiction: str
-    camera_id: str
-    start: datetime
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def jurisdiction(self) -> str: ...
+
+    @property
+    def camera_id(self) -> str: ...
+
+    @property
+    def start(self) -> datetime: ...
 
 
 Counter = Callable[[str, int], None]

@@ -386,8 +386,9 @@ def _time(text: str, name: str) -> datetime:
     try:
         return parse_iso(text)
     except ValueError:
-        raise InvalidInput(f"{name}: must be an ISO 8601 time, e.g. 2026-12-07T09:00:00+09:00",
-                           field=name) from None  # fmt: skip
+        raise InvalidInput(
+            f"{name}: must be an ISO 8601 time, e.g. 2026-12-07T09:00:00+09:00", field=name
+        ) from None
 
 
 def _encode(data: dict[str, Any]) -> str:

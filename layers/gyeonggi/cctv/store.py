@@ -55,6 +55,8 @@ IMPORTED = (
 IMPORT_DEFAULTS = ("control_centre", "ptz", "status", "masks")
 #: DynamoDB's limit of items in one transaction.
 TRANSACTION_ITEMS = 100
+
+
 def to_item(camera: Camera) -> dict[str, Any]:
     data = camera.model_dump(mode="json", exclude_none=True)
     return dict(to_dynamo(data))

@@ -68,9 +68,12 @@ class VideoObject:
         segment = SEGMENT_KEY.match(key)
         if segment is not None and root_days(segment["root"]) is not None:
             return cls(
-                key, "segment", segment["jurisdiction"], segment["camera"],
+                key,
+                "segment",
+                segment["jurisdiction"],
+                segment["camera"],
                 start_of(segment["start"]),
-            )  # fmt: skip
+            )
         frame = KEYFRAME_KEY.match(key)
         if frame is not None:
             return cls(
