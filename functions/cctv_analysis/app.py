@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from gyeonggi.cctv.health import HealthStore
-from gyeonggi.cctv.health_checks import SegmentWatch
 from gyeonggi.cctv.references import S3ReferenceFrames
+from gyeonggi.cctv.segment_watch import SegmentWatch
 from gyeonggi.cctv.store import CameraStore
 from gyeonggi.common import clock
 from gyeonggi.common.config import Settings

@@ -25,14 +25,14 @@ from gyeonggi.safety.evidence import EvidenceQueue
 logger, tracer, metrics = observability()
 
 
-class SweepSettings(Settings):
+class CameraSweepSettings(Settings):
     cctv_cameras_table: str
     cctv_health_table: str
     safety_evidence_queue_url: str
     camera_offline_after_seconds: int = 180
 
 
-settings = SweepSettings.from_env()
+settings = CameraSweepSettings.from_env()
 sweep = OfflineSweep(
     CameraStore(settings.cctv_cameras_table),
     HealthStore(settings.cctv_health_table),

@@ -15,7 +15,6 @@ from typing import Any
 
 from gyeonggi.cctv.audit import AuditPosition, ViewRecord
 from gyeonggi.cctv.health import CameraHealth
-from gyeonggi.cctv.importer import CameraExports, CameraImports
 from gyeonggi.cctv.models import Camera, CameraSettings, camera_id
 from gyeonggi.cctv.ports import (
     CameraRecords,
@@ -29,6 +28,7 @@ from gyeonggi.cctv.store import IMPORT_DEFAULTS, IMPORTED
 from gyeonggi.cctv.tamper import Frame
 from gyeonggi.cctv.videos import StoredSegment, VideoObject, keyframe_key
 from gyeonggi.common.errors import Conflict, NotFound
+from gyeonggi_tools.cctv.importer import CameraExports, CameraImports
 
 
 class FakeCameraStore:

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from gyeonggi.cctv import tamper
-from gyeonggi.cctv.health_checks import OfflineSweep, SegmentWatch
+from gyeonggi.cctv.health_checks import OfflineSweep
 from gyeonggi.cctv.references import REFRESH_AFTER
+from gyeonggi.cctv.segment_watch import SegmentWatch
 from gyeonggi.safety.evidence import Evidence
 from tests.fakes.cctv import FakeCameraStore, FakeHealthStore, FakeReferenceFrames
 from tests.unit.cctv_support import NOW, camera
@@ -261,3 +262,57 @@ def test_tamper_statistics_are_in_the_evidence() -> None:
     [evidence] = watch.evidence
     assert evidence.detail is not None
     assert evidence.detail["check"] == "moved" and evidence.detail["similarity"] < tamper.SAME_VIEW
+
+
+# ------------------------------------------------------------------ the sweep's function (moto)
+
+
+def test_the_sweep_function_reports_an_industrial_cameras_silence_as_evidence(
+    monkeypatch: pytest.MonkeyPatch, lambda_environment: None
+) -> None:
+    import importlib
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from gyeonggi.cctv.health import HealthStore
+    from gyeonggi.cctv.store import CameraStore
+    from gyeonggi.common import clock
+    from tests.conftest import load_event
+    from tests.unit.conftest import LambdaContext, table_from_template
+
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb")
+        table_from_template(dynamodb, "CctvCamerasTable", "cameras")
+        table_from_template(dynamodb, "CctvHealthTable", "health")
+        queue = boto3.client("sqs").create_queue(QueueName="evidence")["QueueUrl"]
+        for key, value in {
+            "CCTV_CAMERAS_TABLE": "cameras",
+            "CCTV_HEALTH_TABLE": "health",
+            "SAFETY_EVIDENCE_QUEUE_URL": queue,
+            "CAMERA_OFFLINE_AFTER_SECONDS": "180",
+            "POWERTOOLS_SERVICE_NAME": "unit-test-cctv-sweep",
+        }.items():
+            monkeypatch.setenv(key, value)
+        cameras = CameraStore("cameras", dynamodb=dynamodb)
+        cameras.create(camera(number="GG01", complex_id="suwon-tech"))
+        cameras.create(camera(number="GG02"))
+        long_ago = clock.now() - timedelta(minutes=10)
+        for camera_id in ("GG01-01", "GG02-01"):
+            HealthStore("health", dynamodb=dynamodb).seen(
+                camera_id, "suwon.gg.kr", f"cctv/suwon.gg.kr/{camera_id}/x.mp4", long_ago, long_ago
+            )
+        app = importlib.import_module("functions.cctv_health_sweep.app")
+        out = app.handler(load_event("cctv_health_sweep/scheduled_event.json"), LambdaContext())
+        assert (out["to_incidents"], out["to_operations"]) == (1, 1)
+        assert sorted(out["offline"]) == ["GG01-01", "GG02-01"]
+        messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+        [body] = [json.loads(m["Body"]) for m in messages["Messages"]]
+        assert (body["kind"], body["complex_id"], body["camera_id"]) == (
+            "camera_offline",
+            "suwon-tech",
+            "GG01-01",
+        )
+        again = app.handler(load_event("cctv_health_sweep/scheduled_event.json"), LambdaContext())
+        assert again["offline"] == []

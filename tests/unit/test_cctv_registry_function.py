@@ -27,6 +27,14 @@ from tests.conftest import load_event
 from tests.unit.cctv_support import camera
 from tests.unit.conftest import LambdaContext, table_from_template
 
+#: The sample events (events/cctv_registry/), for camera SUWON.
+LIST = "cctv_registry/list_cameras.json"
+CREATE = "cctv_registry/create_camera.json"
+GET = "cctv_registry/get_camera.json"
+PATCH_MASKS = "cctv_registry/patch_camera_masks.json"
+VIEW_VIDEO = "cctv_registry/view_video.json"
+VIEW_NO_REASON = "cctv_registry/view_without_reason.json"
+AUDIT = "cctv_registry/read_audit.json"
 BUCKET = "unit-cctv"
 SUWON = "202637400000800001-01"
 ANSAN = "202639300000800001-01"
@@ -109,7 +117,7 @@ def call(
     query: Any = ...,
 ) -> tuple[int, Any]:
     """The sample event, for ``camera_id`` and with ``body`` and ``query`` if given."""
-    event: dict[str, Any] = load_event(f"cctv_registry/{sample}.json")
+    event: dict[str, Any] = load_event(sample)
     headers = {k: v for k, v in event["headers"].items() if k != "Authorization"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -138,13 +146,13 @@ VIEW = {"key": SEGMENT, "reason": "민원 확인을 위한 열람"}
 
 #: The routes, as (name, sample event, body, query) for camera ``SUWON``.
 ROUTES: dict[str, tuple[str, Any, Any]] = {
-    "list": ("list_cameras", ..., {}),
-    "create": ("create_camera", NEW_CAMERA, ...),
-    "read": ("get_camera", ..., ...),
-    "patch": ("patch_camera_masks", PATCH, ...),
-    "segments": ("get_camera", ..., ...),
-    "view": ("view_video", VIEW, ...),
-    "audit": ("read_audit", ..., {}),
+    "list": (LIST, ..., {}),
+    "create": (CREATE, NEW_CAMERA, ...),
+    "read": (GET, ..., ...),
+    "patch": (PATCH_MASKS, PATCH, ...),
+    "segments": (GET, ..., ...),
+    "view": (VIEW_VIDEO, VIEW, ...),
+    "audit": (AUDIT, ..., {}),
 }
 #: Who calls, as (roles, scope).
 CALLERS: dict[str, tuple[list[str], dict[str, Any]]] = {
@@ -200,7 +208,7 @@ def route(stack: Stack, name: str, bearer: str | None) -> tuple[int, Any]:
 
 
 def _segments(stack: Stack, bearer: str | None) -> tuple[int, Any]:
-    event: dict[str, Any] = load_event("cctv_registry/get_camera.json")
+    event: dict[str, Any] = load_event(GET)
     event["resource"] = event["requestContext"]["resourcePath"] = (
         "/cctv/cameras/{camera_id}/segments"
     )
@@ -224,7 +232,7 @@ def test_every_role_and_scope_on_every_route(stack: Stack, caller: str, name: st
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_no_token_is_401_with_its_challenge(stack: Stack, name: str) -> None:
-    event: dict[str, Any] = load_event(f"cctv_registry/{ROUTES[name][0]}.json")
+    event: dict[str, Any] = load_event(ROUTES[name][0])
     event["headers"] = {k: v for k, v in event["headers"].items() if k != "Authorization"}
     event["multiValueHeaders"] = None
     answer = stack.app.handler(event, LambdaContext())
@@ -239,28 +247,25 @@ def test_no_token_is_401_with_its_challenge(stack: Stack, name: str) -> None:
 def test_a_list_shows_only_the_callers_cameras(stack: Stack) -> None:
     lists = {
         caller: [
-            c["camera_id"]
-            for c in call(stack, "list_cameras", token(stack, caller), query={})[1]["cameras"]
+            c["camera_id"] for c in call(stack, LIST, token(stack, caller), query={})[1]["cameras"]
         ]
         for caller in ("operator of suwon", "operator of ansan", "operator of the province")
     }
     assert SUWON in lists["operator of suwon"] and ANSAN not in lists["operator of suwon"]
     assert lists["operator of ansan"] == [ANSAN]
     assert {SUWON, ANSAN} <= set(lists["operator of the province"])
-    status, body = call(
-        stack, "list_cameras", token(stack, "operator of suwon")
-    )  # ?jurisdiction=suwon
+    status, body = call(stack, LIST, token(stack, "operator of suwon"))  # ?jurisdiction=suwon
     assert status == 200 and all(c["jurisdiction"] == "suwon.gg.kr" for c in body["cameras"])
     status, body = call(
         stack,
-        "list_cameras",
+        LIST,
         token(stack, "operator of suwon"),
         query={"jurisdiction": "ansan.gg.kr"},
     )
     assert status == 403 and "ansan.gg.kr is outside" in body[0]["description"]
     status, _ = call(
         stack,
-        "list_cameras",
+        LIST,
         token(stack, "operator of suwon"),
         query={"jurisdiction": "seoul.go.kr"},
     )
@@ -269,12 +274,12 @@ def test_a_list_shows_only_the_callers_cameras(stack: Stack) -> None:
 
 def test_lists_page_with_a_cursor_that_keeps_to_the_callers_scope(stack: Stack) -> None:
     province = token(stack, "operator of the province")
-    status, first = call(stack, "list_cameras", province, query={"limit": "1"})
+    status, first = call(stack, LIST, province, query={"limit": "1"})
     assert status == 200 and len(first["cameras"]) == 1 and first["next"]
     seen = [first["cameras"][0]["camera_id"]]
     cursor = first["next"]
     for _ in range(20):
-        status, page = call(stack, "list_cameras", province, query={"limit": "1", "after": cursor})
+        status, page = call(stack, LIST, province, query={"limit": "1", "after": cursor})
         seen += [c["camera_id"] for c in page["cameras"]]
         cursor = page["next"]
         if cursor is None:
@@ -284,15 +289,15 @@ def test_lists_page_with_a_cursor_that_keeps_to_the_callers_scope(stack: Stack) 
     raw = json.dumps({"j": "ansan.gg.kr", "a": ANSAN}).encode()
     ansan_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     status, body = call(
-        stack, "list_cameras", token(stack, "operator of suwon"), query={"after": ansan_cursor}
+        stack, LIST, token(stack, "operator of suwon"), query={"after": ansan_cursor}
     )
     assert status == 400 and body[0]["description"] == "after: is not a cursor this list gave"
-    status, body = call(stack, "list_cameras", province, query={"after": "not-a-cursor"})
+    status, body = call(stack, LIST, province, query={"after": "not-a-cursor"})
     assert status == 400 and body[0]["description"].startswith("after:")
 
 
 def test_a_camera_shows_its_settings_prefix_and_health(stack: Stack) -> None:
-    status, body = call(stack, "get_camera", token(stack, "operator of suwon"))
+    status, body = call(stack, GET, token(stack, "operator of suwon"))
     assert status == 200
     assert body["segment_prefix"] == f"cctv/suwon.gg.kr/{SUWON}/"
     assert body["retention_class_days"] == 30
@@ -302,17 +307,17 @@ def test_a_camera_shows_its_settings_prefix_and_health(stack: Stack) -> None:
         "last_segment_key": None,
         "tampered": None,
     }
-    status, body = call(stack, "get_camera", token(stack, "operator of suwon"), camera_id="nope-01")
+    status, body = call(stack, GET, token(stack, "operator of suwon"), camera_id="nope-01")
     assert status == 404
-    status, body = call(stack, "get_camera", token(stack, "operator of suwon"), camera_id="a/b")
+    status, body = call(stack, GET, token(stack, "operator of suwon"), camera_id="a/b")
     assert status == 404
-    status, body = call(stack, "get_camera", token(stack, "operator of suwon"), camera_id="a:b")
+    status, body = call(stack, GET, token(stack, "operator of suwon"), camera_id="a:b")
     assert status == 400 and body[0]["description"].startswith("camera_id:")
 
 
 def test_masks_and_minimum_fire_size_are_validated_and_stored(stack: Stack) -> None:
     operator = token(stack, "operator of the province")
-    status, body = call(stack, "patch_camera_masks", operator)
+    status, body = call(stack, PATCH_MASKS, operator)
     assert status == 200 and body["min_fire_px"] == 8
     assert body["masks"] == [[[0.62, 0.05], [0.71, 0.05], [0.71, 0.4], [0.62, 0.4]]]
     settings = CameraStore("cameras", dynamodb=stack.dynamodb).settings(SUWON)
@@ -328,16 +333,16 @@ def test_masks_and_minimum_fire_size_are_validated_and_stored(stack: Stack) -> N
         ({"latitude": 35.1}, "latitude"),
         ({"reset_reference": "yes"}, "reset_reference"),
     ):
-        status, answer = call(stack, "patch_camera_masks", operator, body=bad)
+        status, answer = call(stack, PATCH_MASKS, operator, body=bad)
         assert status == 400 and answer[0]["description"].startswith(named), (bad, answer)
-    status, body = call(stack, "patch_camera_masks", operator, body={"masks": None})
+    status, body = call(stack, PATCH_MASKS, operator, body={"masks": None})
     assert status == 200 and body["masks"] == []
 
 
 def test_an_operator_cannot_move_a_camera_out_of_their_jurisdictions(stack: Stack) -> None:
     status, _ = call(
         stack,
-        "patch_camera_masks",
+        PATCH_MASKS,
         token(stack, "operator of suwon"),
         body={"jurisdiction": "ansan.gg.kr"},
     )
@@ -359,14 +364,14 @@ def test_every_view_is_audited_before_its_link_and_never_without_a_reason(stack:
         {"key": SEGMENT.replace("010000Z", "020000Z"), "reason": "민원 확인을 위한 열람"},
         {"key": SEGMENT, "reason": "민원 확인을 위한 열람", "note": "x"},
     ):
-        status, answer = call(stack, "view_video", operator, body=body)
+        status, answer = call(stack, VIEW_VIDEO, operator, body=body)
         assert status in (400, 404), (body, answer)
-    status, _ = call(stack, "view_without_reason", operator)
+    status, _ = call(stack, VIEW_NO_REASON, operator)
     assert status == 400
     assert len(stack.audit()) == before  # no link, no record
     # A view with a reason: the record first, then the link
     for key in (SEGMENT, KEYFRAME):
-        status, link = call(stack, "view_video", operator, body={**VIEW, "key": key})
+        status, link = call(stack, VIEW_VIDEO, operator, body={**VIEW, "key": key})
         assert status == 200 and link["key"] == key
         query = parse_qs(urlsplit(link["url"]).query)
         assert query["X-Amz-Expires"] == ["300"] and query["X-Amz-Algorithm"] == [
@@ -390,7 +395,7 @@ def test_a_view_whose_audit_cannot_be_written_gives_no_link(stack: Stack) -> Non
 
     registry.audit = Failing()
     try:
-        status, body = call(stack, "view_video", token(stack, "operator of suwon"))
+        status, body = call(stack, VIEW_VIDEO, token(stack, "operator of suwon"))
     finally:
         registry.audit = original
     assert status == 500 and "url" not in json.dumps(body)
@@ -398,17 +403,17 @@ def test_a_view_whose_audit_cannot_be_written_gives_no_link(stack: Stack) -> Non
 
 def test_the_audit_shows_the_callers_views_newest_first(stack: Stack) -> None:
     suwon, ansan = token(stack, "operator of suwon"), token(stack, "operator of ansan")
-    call(stack, "view_video", suwon)
-    status, body = call(stack, "read_audit", suwon)
+    call(stack, VIEW_VIDEO, suwon)
+    status, body = call(stack, AUDIT, suwon)
     assert status == 200 and body["views"] and all(v["camera_id"] == SUWON for v in body["views"])
     views = body["views"]
     assert [v["view_id"] for v in views] == sorted((v["view_id"] for v in views), reverse=True)
     assert {"viewer", "reason", "object_key", "at", "link_expires_at"} <= set(views[0])
-    status, body = call(stack, "read_audit", ansan, query={})
+    status, body = call(stack, AUDIT, ansan, query={})
     assert status == 200 and all(v["jurisdiction"] == "ansan.gg.kr" for v in body["views"])
-    status, _ = call(stack, "read_audit", ansan)  # ?camera_id= a Suwon camera
+    status, _ = call(stack, AUDIT, ansan)  # ?camera_id= a Suwon camera
     assert status == 403
-    status, body = call(stack, "read_audit", suwon, query={"from": "yesterday"})
+    status, body = call(stack, AUDIT, suwon, query={"from": "yesterday"})
     assert status == 400 and body[0]["description"].startswith("from:")
 
 
@@ -421,13 +426,13 @@ def test_segments_list_with_their_keyframes(stack: Stack) -> None:
 
 
 def test_a_created_camera_is_its_rows_first_and_a_body_must_be_json(stack: Stack) -> None:
-    status, body = call(stack, "create_camera", token(stack, "operator of suwon"), body=NEW_CAMERA)
+    status, body = call(stack, CREATE, token(stack, "operator of suwon"), body=NEW_CAMERA)
     assert status == 201
     assert body["camera_id"].startswith("GG") and body["camera_id"].endswith("-01")
     assert (
         body["purpose_label"] == "교통단속" and body["control_centre"] == "수원시 CCTV 통합관제센터"
     )
-    event: dict[str, Any] = load_event("cctv_registry/patch_camera_masks.json")
+    event: dict[str, Any] = load_event(PATCH_MASKS)
     event["headers"] = {
         **event["headers"],
         "Content-Type": "text/plain",

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gyeonggi.cctv import retention
-from gyeonggi.cctv.importer import export_file, import_file
 from gyeonggi.cctv.standard_data import (
     COLUMNS,
     ImportRejected,
@@ -23,6 +22,7 @@ from gyeonggi.cctv.standard_data import (
     parse,
     purpose_of,
 )
+from gyeonggi_tools.cctv.importer import export_file, import_file
 from tests.fakes.cctv import FakeCameraStore
 from tests.unit.cctv_support import NOW, csv_bytes, row, valid_rows
 

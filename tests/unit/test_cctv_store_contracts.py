@@ -14,11 +14,11 @@ from moto import mock_aws
 
 from gyeonggi.cctv.audit import AuditLog, ViewRecord, view_id
 from gyeonggi.cctv.health import HealthStore
-from gyeonggi.cctv.importer import CameraImports
 from gyeonggi.cctv.ports import CameraRecords, HealthRecords, ViewAudit
 from gyeonggi.cctv.standard_data import parse
 from gyeonggi.cctv.store import CameraStore
 from gyeonggi.common.errors import Conflict, NotFound
+from gyeonggi_tools.cctv.importer import CameraImports
 from tests.fakes.cctv import FakeAuditLog, FakeCameraStore, FakeHealthStore
 from tests.unit.cctv_support import NOW, camera, csv_bytes, row
 from tests.unit.conftest import table_from_template

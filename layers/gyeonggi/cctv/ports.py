@@ -4,11 +4,12 @@ The services are typed with these, so mypy holds the in-memory fakes of ``tests/
 to the surface of the real classes, and ``tests/unit/test_cctv_store_contracts.py`` runs both
 against the same tests.
 
-- :class:`CameraRecords`: :class:`.store.CameraStore`; :mod:`.registry`, :mod:`.health_checks`.
-- :class:`HealthRecords`: :class:`.health.HealthStore`; the same two.
+- :class:`CameraRecords`: :class:`.store.CameraStore`; :mod:`.registry`, :mod:`.health_checks`,
+  :mod:`.segment_watch`.
+- :class:`HealthRecords`: :class:`.health.HealthStore`; the same three.
 - :class:`ViewAudit`: :class:`.audit.AuditLog`; :mod:`.registry`.
 - :class:`VideoFiles`: :class:`.videos.VideoBucket`; :mod:`.registry`.
-- :class:`ReferenceFrames`: :class:`.references.S3ReferenceFrames`; :mod:`.health_checks`.
+- :class:`ReferenceFrames`: :class:`.references.S3ReferenceFrames`; :mod:`.segment_watch`.
 """
 
 from __future__ import annotations

@@ -218,14 +218,17 @@ class CameraRegistry:
         self, principal: Principal, camera_id: str, params: Mapping[str, str]
     ) -> dict[str, Any]:
         """``GET /cctv/cameras/{id}/segments``: its segments, oldest first from ``from``."""
+        # The query first: a malformed one is a 400 whether or not the camera exists.
+        limit = _limit(params)
+        since = _time(params["from"], "from") if "from" in params else None
+        start_after = params.get("after")
+        if start_after is not None and not 0 < len(start_after) <= 512:
+            raise InvalidInput("after: must be a segment key this list gave", field="after")
         camera = self._camera(principal, camera_id)
         prefix = camera.segment_prefix
-        limit = _limit(params)
-        start_after = params.get("after")
         if start_after is not None and not start_after.startswith(prefix):
             raise InvalidInput("after: must be a segment key this list gave", field="after")
-        if start_after is None and "from" in params:
-            since = _time(params["from"], "from")
+        if start_after is None and since is not None:
             # Just before ``{since}Z.mp4``: a segment starting at that second is listed.
             start_after = prefix + since.strftime("%Y%m%dT%H%M%S")
         segments, more = self.videos.segments(prefix, limit, start_after)

@@ -17,7 +17,7 @@ installation said twice, an error naming both.
 
 :func:`parse` validates *every* row before anything is written and reports each bad row with
 its number (the header is row 1, as a spreadsheet shows it) and column, so a file is either
-taken whole or not at all (``gyeonggi.cctv.importer`` writes it).
+taken whole or not at all (``gyeonggi_tools.cctv.importer`` writes it).
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class Analysed:
 
 class SegmentObserver(Protocol):
     """Told of each segment analysed, while its file is on disk (the registry's health checks,
-    :class:`gyeonggi.cctv.health_checks.SegmentWatch`). Must not raise."""
+    :class:`gyeonggi.cctv.segment_watch.SegmentWatch`). Must not raise."""
 
     def observe(self, bucket: str, segment: Segment, video_path: str) -> None: ...
 

@@ -7,7 +7,7 @@ registry administrators, as ``gyeonggi safety redrive``), against a running ``gy
 import validates the whole file first and writes nothing if a row is bad: every problem is
 printed on stderr (``row 7, WGS84위도: 99 is outside Gyeonggi-do (36.8 to 38.4)``) and the exit
 status is 2. Otherwise one JSON line on stdout says what was written; ``--dry-run`` validates
-and writes nothing (gyeonggi.cctv.importer explains why an interrupted import is completed by
+and writes nothing (gyeonggi_tools.cctv.importer explains why an interrupted import is completed by
 running it again).
 """
 
@@ -91,9 +91,9 @@ def _store(args: argparse.Namespace, state_dir: Path) -> Any:
 
 
 def _import(args: argparse.Namespace, store: Any) -> int:
-    from gyeonggi.cctv.importer import import_file
     from gyeonggi.cctv.standard_data import ImportRejected
     from gyeonggi.common import clock
+    from gyeonggi_tools.cctv.importer import import_file
 
     try:
         size = args.file.stat().st_size
@@ -115,8 +115,8 @@ def _import(args: argparse.Namespace, store: Any) -> int:
 
 
 def _export(args: argparse.Namespace, store: Any) -> int:
-    from gyeonggi.cctv.importer import export_file
     from gyeonggi.complaints.jurisdictions import known
+    from gyeonggi_tools.cctv.importer import export_file
 
     data = export_file(store, known(args.jurisdiction), args.encoding)
     if args.out is None:

@@ -13,7 +13,7 @@ sets the values the file gives, so the import is idempotent. An import that stop
 run again completes it; nobody needs to undo anything. Readers meanwhile see each camera either
 as before or as imported, never a mix within a row.
 
-This module runs in the command-line tool (``gyeonggi cctv import``), never in a function.
+A tool (``gyeonggi cctv import`` / ``export``), never run by a function.
 """
 
 from __future__ import annotations
