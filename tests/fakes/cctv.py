@@ -16,13 +16,8 @@ from typing import Any
 from gyeonggi.cctv.audit import AuditPosition, ViewRecord
 from gyeonggi.cctv.health import CameraHealth
 from gyeonggi.cctv.models import Camera, CameraSettings, camera_id
-from gyeonggi.cctv.ports import (
-    CameraRecords,
-    HealthRecords,
-    ReferenceFrames,
-    VideoFiles,
-    ViewAudit,
-)
+from gyeonggi.cctv.ports import CameraRecords, HealthRecords, VideoFiles, ViewAudit
+from gyeonggi.cctv.segment_watch import ReferenceFrames
 from gyeonggi.cctv.standard_data import Row
 from gyeonggi.cctv.store import IMPORT_DEFAULTS, IMPORTED
 from gyeonggi.cctv.tamper import Frame

@@ -9,7 +9,10 @@ against the same tests.
 - :class:`HealthRecords`: :class:`.health.HealthStore`; the same three.
 - :class:`ViewAudit`: :class:`.audit.AuditLog`; :mod:`.registry`.
 - :class:`VideoFiles`: :class:`.videos.VideoBucket`; :mod:`.registry`.
-- :class:`ReferenceFrames`: :class:`.references.S3ReferenceFrames`; :mod:`.segment_watch`.
+
+The reference frames' port, :class:`gyeonggi.cctv.segment_watch.ReferenceFrames`, is beside the
+one service that takes it: its frames are numpy arrays, and the API's and the sweep's functions,
+which import this module, ship without numpy (an import contract in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
     from gyeonggi.cctv.audit import AuditPosition, ViewRecord
     from gyeonggi.cctv.health import CameraHealth
     from gyeonggi.cctv.models import Camera, CameraSettings
-    from gyeonggi.cctv.tamper import Frame
     from gyeonggi.cctv.videos import StoredSegment
 
 
@@ -134,11 +136,3 @@ class VideoFiles(Protocol):
     def link(self, key: str, lifetime: timedelta) -> str: ...
 
     def forget_reference(self, camera_id: str) -> None: ...
-
-
-class ReferenceFrames(Protocol):
-    """Each camera's reference frame for the tamper checks."""
-
-    def get(self, camera_id: str) -> Frame | None: ...
-
-    def put(self, camera_id: str, frame: Frame) -> None: ...

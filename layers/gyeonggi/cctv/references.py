@@ -27,7 +27,8 @@ REFRESH_AFTER = timedelta(days=7)
 
 
 class S3ReferenceFrames:
-    """Reference frames in the CCTV bucket (:class:`~gyeonggi.cctv.ports.ReferenceFrames`)."""
+    """Reference frames in the CCTV bucket
+    (:class:`~gyeonggi.cctv.segment_watch.ReferenceFrames`)."""
 
     def __init__(self, bucket: str, s3: Any | None = None) -> None:
         self.bucket = bucket

@@ -22,7 +22,7 @@ from gyeonggi.cctv import tamper
 from gyeonggi.cctv.health import CameraHealth
 from gyeonggi.cctv.health_checks import Finding, finding
 from gyeonggi.cctv.models import Camera
-from gyeonggi.cctv.ports import CameraRecords, HealthRecords, ReferenceFrames
+from gyeonggi.cctv.ports import CameraRecords, HealthRecords
 from gyeonggi.cctv.references import REFRESH_AFTER
 from gyeonggi.common.errors import NotFound
 from gyeonggi.safety.evidence import EvidenceSender
@@ -31,6 +31,15 @@ log = logging.getLogger(__name__)
 
 #: A tamper check at most this often per camera.
 CHECK_EVERY = timedelta(minutes=1)
+
+
+class ReferenceFrames(Protocol):
+    """Each camera's reference frame for the tamper checks
+    (:class:`gyeonggi.cctv.references.S3ReferenceFrames`)."""
+
+    def get(self, camera_id: str) -> tamper.Frame | None: ...
+
+    def put(self, camera_id: str, frame: tamper.Frame) -> None: ...
 
 
 class SegmentLike(Protocol):
