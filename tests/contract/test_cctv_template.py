@@ -237,3 +237,42 @@ def test_the_request_examples_are_bodies_the_registry_takes() -> None:
                     assert REASON_CHARS[0] <= len(body["reason"]) <= REASON_CHARS[1]
                 checked += 1
     assert checked >= 4
+
+
+def test_the_registrys_answers_match_their_documented_schemas() -> None:
+    from datetime import timedelta
+
+    from gyeonggi.cctv.audit import ViewRecord, view_id
+    from gyeonggi.cctv.health import CameraHealth
+    from gyeonggi.cctv.registry import CameraRegistry
+    from tests.contract.test_openapi import _validator
+    from tests.unit.cctv_support import NOW, camera
+
+    registry = CameraRegistry(None, None, None, None, timedelta(minutes=3))  # type: ignore[arg-type]
+    masked = camera(masks=[[[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]], min_fire_px=12, model="X")
+    seen = CameraHealth(
+        masked.camera_id,
+        last_segment_at=NOW,
+        last_segment_key="cctv/suwon.gg.kr/x/20261207T010000Z.mp4",
+        tamper_kind="moved",
+        tamper_since=NOW,
+    )
+    record = ViewRecord(
+        view_id=view_id(NOW),
+        jurisdiction="suwon.gg.kr",
+        camera_id=masked.camera_id,
+        viewer="operator-1",
+        reason="민원 확인 요청",
+        object_key="cctv/suwon.gg.kr/x/20261207T010000Z.mp4",
+        object_kind="segment",
+        at=NOW,
+        link_expires_at=NOW + timedelta(minutes=5),
+        viewer_roles=("operator",),
+    )
+    for schema, answer in (
+        ("CctvCamera", registry.view(masked, seen, NOW + timedelta(minutes=10))),
+        ("CctvCamera", registry.view(camera(), CameraHealth(masked.camera_id), NOW)),
+        ("CctvAuditPage", {"views": [record.to_json()], "next": None}),
+    ):
+        errors = list(_validator({"$ref": f"#/components/schemas/{schema}"}).iter_errors(answer))
+        assert not errors, [e.message for e in errors]
