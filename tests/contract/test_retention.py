@@ -82,6 +82,14 @@ RETAINED: dict[str, str] = {
     "IncidentFailureQueue": "incidents whose alert workflow failed (`gyeonggi safety redrive`)",
     "TelemetryRuleErrorQueue": "readings IoT Core could not hand to the alarm path, payload "
     "included: the only copy of readings nobody evaluated",
+    # ---- cctv: registry
+    "CctvCamerasTable": "the registry of the province's cameras, with what operators set on "
+    "them (masks, minimum fire size, the complex they watch); an import rebuilds only the "
+    "public data's part",
+    "CctvHealthTable": "each camera's last segment and tampered view: emptied, a camera that "
+    "went silent would never be missed (as the sensor register)",
+    "CctvAuditTable": "who viewed which camera's video and why: the access records the Personal "
+    "Information Protection Act asks of CCTV operators, kept three years (TTL)",
     # wallet: issuer
     "WalletSigningKey": "its public key must stay published until the last credential it "
     "signed has expired; deleted, every credential issued stops verifying",
@@ -118,6 +126,8 @@ DELETED: dict[str, str] = {
     "TelemetryBatchDeadLetterQueue": "as TelemetryBatchQueue",
     "TelemetryDeadLetterQueue": "rejected readings (a device to fix, not an alarm to raise) and "
     "readings whose state write failed after their evidence went out",
+    "CctvHealthSweepDeadLetterQueue": "failed camera sweeps; the next minute's sweep redoes "
+    "the work",
     "CctvAnalysisDeadLetterQueue": "upload events; the segments stay in the retained bucket and "
     "can be analysed again",
     "ComplaintIntakeLogs": "execution errors only (no execution data); its fixed name would "

@@ -18,7 +18,7 @@ from gyeonggi.safety.video import analyze
 from gyeonggi_tools.cli import main
 from gyeonggi_tools.safety import video_clips
 from tests.conftest import load_event
-from tests.unit.conftest import LambdaContext
+from tests.unit.conftest import LambdaContext, table_from_template
 
 SECONDS = 6.0
 
@@ -138,7 +138,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, lambda_environment: None) -> Iterator[d
         sqs = boto3.client("sqs")
         url = sqs.create_queue(QueueName="evidence")["QueueUrl"]
         monkeypatch.setenv("SAFETY_EVIDENCE_QUEUE_URL", url)
-        yield {"s3": s3, "sqs": sqs, "url": url}
+        # The CCTV registry's tables: each segment records its camera's health (issue 12).
+        dynamodb = boto3.resource("dynamodb")
+        for logical, name in (("CctvCamerasTable", "cameras"), ("CctvHealthTable", "health")):
+            table_from_template(dynamodb, logical, name)
+            monkeypatch.setenv(f"CCTV_{name.upper()}_TABLE", name)
+        yield {"s3": s3, "sqs": sqs, "url": url, "dynamodb": dynamodb}
 
 
 def _app() -> ModuleType:
@@ -171,6 +176,8 @@ def test_function_stores_result_and_sends_evidence(
     # the ISO 8601 form every evidence producer writes (Evidence.to_message)
     assert fire[0]["ts"] == f"2026-11-24T09:00:0{stored['first_fire_second']}+00:00"
     assert fire[0]["detail"]["segment_key"] == key
+    health = aws["dynamodb"].Table("health").get_item(Key={"camera_id": "cam-01"})["Item"]
+    assert health["last_segment_key"] == key
 
 
 def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@
     gyeonggi wallet revoke | suspend | reinstate ID  an enrolment's credentials
     gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
     gyeonggi wallet request | result  a presentation request on a running `local up`
+    gyeonggi cctv import FILE.csv | export  the camera registry in the public CCTV data format
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -255,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     holder_commands.add_parsers(wallet_cmds)
 
+    from gyeonggi_tools.cctv import commands as cctv_commands
+
+    cctv_commands.add_commands(groups)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -268,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="a city or county a civil servant serves, e.g. suwon.gg.kr (repeatable)",
+        help="a city or county a civil servant serves, or whose cameras a control-centre "
+        "operator manages, e.g. suwon.gg.kr (repeatable)",
     )
     token.add_argument(
         "--complex",
@@ -340,6 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gyeonggi_tools.wallet import issuer_commands
 
             return issuer_commands.run(args, state_dir)
+        if args.group == "cctv":
+            from gyeonggi_tools.cctv import commands as cctv_commands
+
+            return cctv_commands.run(args, state_dir)
         if args.group in ("devices", "safety"):
             from gyeonggi_tools.safety import commands as safety_commands
 

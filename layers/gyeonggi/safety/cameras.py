@@ -1,8 +1,10 @@
 """CCTV segments: what a key says, where results go, and what evidence a detection makes.
 
-Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``); results go to
-``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same bucket.
-:class:`SegmentAnalyser` does it for one upload.
+Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``), or under the
+root of the camera's retention class, ``cctv-{days}d/`` (:mod:`gyeonggi.cctv.retention`);
+results go to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same
+bucket, whatever the class. :class:`SegmentAnalyser` does it for one upload, and hands the
+decoded segment to its observers (the registry's health checks, :mod:`gyeonggi.cctv`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
@@ -20,8 +23,8 @@ from gyeonggi.safety.evidence import Evidence, EvidenceSender
 from gyeonggi.safety.video import VideoAnalysis, analyze
 
 _KEY = re.compile(
-    r"^cctv/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
-    r"(?P<start>\d{8}T\d{6}Z)\.(?P<ext>mp4|avi)$"
+    r"^cctv(?:-[0-9]{1,3}d)?/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/"
+    r"(?P<camera>[A-Za-z0-9_.\-]{1,64})/(?P<start>\d{8}T\d{6}Z)\.(?P<ext>mp4|avi)$"
 )
 
 
@@ -30,8 +33,9 @@ def _iso(moment: datetime) -> str:
 
 
 def analysis_key(key: str, suffix: str) -> str:
-    """Where the result of segment ``key`` goes (``analysis/...`` instead of ``cctv/...``)."""
-    stem = key[len("cctv/") :] if key.startswith("cctv/") else key
+    """Where the result of segment ``key`` goes (``analysis/...`` instead of ``cctv/...`` or
+    ``cctv-{days}d/...``)."""
+    stem = key.split("/", 1)[1] if key.startswith("cctv") and "/" in key else key
     return "analysis/" + stem.rsplit(".", 1)[0] + suffix
 
 
@@ -107,9 +111,17 @@ class Analysed:
     problem: Literal["rejected", "unreadable"] | None = None
 
 
+class SegmentObserver(Protocol):
+    """Told of each segment analysed, while its file is on disk (the registry's health checks,
+    :class:`gyeonggi.cctv.segment_watch.SegmentWatch`). Must not raise."""
+
+    def observe(self, bucket: str, segment: Segment, video_path: str) -> None: ...
+
+
 class SegmentAnalyser:
     """Analyses one uploaded segment: the result JSON and the keyframe JPEG go beside it in the
-    bucket, and a confirmed fire or smoke goes to ``send_evidence``.
+    bucket, and a confirmed fire or smoke goes to ``send_evidence``; then each observer sees the
+    segment (after the evidence: the alarm path comes first).
 
     A malformed key or an undecodable video is stored as a result with an ``error`` and raises
     nothing, so S3's asynchronous retries never loop on it.
@@ -117,8 +129,11 @@ class SegmentAnalyser:
 
     s3 = AwsClient("s3")
 
-    def __init__(self, send_evidence: EvidenceSender) -> None:
+    def __init__(
+        self, send_evidence: EvidenceSender, observers: Sequence[SegmentObserver] = ()
+    ) -> None:
         self.send_evidence = send_evidence
+        self.observers = tuple(observers)
 
     def process(self, bucket: str, key: str) -> Analysed:
         try:
@@ -132,6 +147,15 @@ class SegmentAnalyser:
                 analysis = analyze(local.name)
             except InvalidInput as exc:
                 return self._failed(bucket, key, exc.message, "unreadable")
+            found = self._publish(bucket, key, segment, analysis)
+            for observer in self.observers:
+                observer.observe(bucket, segment, local.name)
+        return found
+
+    def _publish(
+        self, bucket: str, key: str, segment: Segment, analysis: VideoAnalysis
+    ) -> Analysed:
+        """The result and keyframe into the bucket, the evidence to the queue."""
         keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
         if keyframe_key:
             self.s3.put_object(
