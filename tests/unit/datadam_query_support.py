@@ -30,7 +30,7 @@ _CREDENTIALS = {
 
 
 @dataclass
-class TestLake:
+class QueryLake:
     endpoint: str
     catalog: Any
 
@@ -103,7 +103,7 @@ class TestLake:
 
 
 @contextmanager
-def test_lake() -> Iterator[TestLake]:
+def query_lake() -> Iterator[QueryLake]:
     """A moto server with the warehouse and results buckets and the Glue database."""
     from moto.server import ThreadedMotoServer
     from pyiceberg.catalog.glue import GlueCatalog
@@ -133,7 +133,7 @@ def test_lake() -> Iterator[TestLake]:
             },
         )
         catalog.create_namespace(NAMESPACE)
-        yield TestLake(endpoint, catalog)
+        yield QueryLake(endpoint, catalog)
     finally:
         server.stop()
         for key, value in saved.items():
