@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import DomainError, InvalidInput
+from gyeonggi.common.errors import DomainError, NotFound
 from gyeonggi.datadam.sql import InvalidQuery, Statement
 
 #: The most rows one page holds (Athena's GetQueryResults gives at most 1,000 a call).
@@ -43,8 +43,8 @@ class EngineUnavailable(DomainError):
     code = "engine_unavailable"
 
 
-class UnknownQuery(InvalidInput):
-    """A query id or page token that no query of this engine has (HTTP 404 for ids)."""
+class UnknownQuery(NotFound):
+    """A query id or page token that no query of this engine has (HTTP 404)."""
 
     code = "unknown_query"
 
