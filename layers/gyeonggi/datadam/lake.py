@@ -16,7 +16,7 @@ column and its jurisdiction. What the writer guarantees:
   is added (optional: old files read it as null); no data file is touched.
 - **Time travel**: :meth:`Lake.read` at any snapshot id or time.
 - **Compaction**: :meth:`Lake.compact` rewrites the small files of a partition into one, in
-  one ``overwrite`` snapshot (merging the rows a dataset keeps in parts, see ``minutes``).
+  one commit (merging the rows a dataset keeps in parts, see ``minutes``).
 
 pyarrow and pyiceberg are large; only the ingestion functions ship them.
 """
@@ -421,8 +421,8 @@ class Lake:
     ) -> CompactionResult:
         """Rewrite each partition holding ``min_files`` or more data files as one file.
 
-        One ``overwrite`` snapshot per partition, so a reader sees the partition before or
-        after, never half; an append racing it makes the commit fail and the partition is
+        One commit per partition (pyiceberg's overwrite: a delete and an append snapshot in
+        one metadata change), so a reader sees the partition before or after, never half; an append racing it makes the commit fail and the partition is
         read again. ``merge`` combines rows a dataset lands in parts (``minutes.merge``).
         """
         wanted_days = set(days) if days is not None else None
