@@ -109,10 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         '"state", "replies"} (docs/FORMS.md). A bad line gets {"line": n, "error": ...} and the '
         "exit status is 1 at the end.",
     )
-    converse.add_argument("--model-dir", type=Path, default=None,
-                          help="the exported models (default: functions/forms_dialogue/model)")
-    converse.add_argument("--today", default=None,
-                          help="the conversation's day, YYYY-MM-DD (default: today in Korea)")
+    converse.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="the exported models (default: functions/forms_dialogue/model)",
+    )
+    converse.add_argument(
+        "--today", default=None, help="the conversation's day, YYYY-MM-DD (default: today in Korea)"
+    )
     converse.add_argument("--easy", action="store_true", help="answer in easy Korean")
     forms_train = form_cmds.add_parser(
         "train", help="generate dialogues, train and export the form classifier and slot tagger"
