@@ -101,7 +101,7 @@ def service() -> QueryService:
 
 @cache
 def locator() -> TableLocator:
-    return TableLocator(settings.datadam_database, endpoint_url=settings.datadam_s3_endpoint)
+    return settings.locator()
 
 
 _snapshots: dict[str, tuple[float, Snapshot | None]] = {}

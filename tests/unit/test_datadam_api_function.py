@@ -24,7 +24,7 @@ from gyeonggi.datadam.datasets import CATALOGUE
 from localcloud.issuer import LocalIssuer
 from tests.conftest import load_event
 from tests.unit.conftest import LambdaContext
-from tests.unit.datadam_query_support import RESULTS_BUCKET, QueryLake, query_lake
+from tests.unit.datadam_query_support import QueryLake, query_lake
 
 LIST = "datadam_api/list_datasets.json"
 POST = "datadam_api/post_query.json"
@@ -94,9 +94,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_SERVICE_NAME": "unit-test-datadam-api",
             **tokens.environment(),
-            "DATADAM_QUERY_ENGINE": "duckdb",
-            "DATADAM_RESULTS_BUCKET": RESULTS_BUCKET,
-            "DATADAM_S3_ENDPOINT": lake.endpoint,
+            **lake.environment(),
             "DATADAM_MAX_ROWS": "100",
         }.items():
             patch.setenv(key, value)

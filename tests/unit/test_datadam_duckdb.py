@@ -17,7 +17,7 @@ from gyeonggi.datadam.duckdb_engine import DuckDbEngine, extension_directory
 from gyeonggi.datadam.engines import QueryFailed, QueryTimedOut, UnknownQuery
 from gyeonggi.datadam.queries import QueryRequest, QueryService
 from gyeonggi.datadam.tables import TableNotLanded
-from tests.unit.datadam_query_support import RESULTS_BUCKET, QueryLake, query_lake
+from tests.unit.datadam_query_support import QueryLake, query_lake
 
 COUNTS = CATALOGUE["complaint_daily_counts"]
 COMPLAINTS = CATALOGUE["complaints"]
@@ -118,7 +118,7 @@ def test_a_query_runs_and_its_results_are_kept_for_the_next_pages(
     assert second.rows == [["suwon.gg.kr", 1045]]
     assert second.next_token is None
     assert run.engine == "duckdb" and run.elapsed_ms is not None
-    stored = lake.client("s3").get_object(Bucket=RESULTS_BUCKET, Key=f"duckdb/{run.query_id}.json")
+    stored = lake.client("s3").get_object(Bucket=lake.results_bucket, Key=f"duckdb/{run.query_id}.json")
     assert json.loads(stored["Body"].read())["rows"] == [["ansan.gg.kr", 45], ["suwon.gg.kr", 1045]]
 
 
@@ -188,7 +188,7 @@ def test_the_engine_reaches_nothing_but_the_tables(lake: QueryLake) -> None:
         for sql in (
             "SELECT * FROM read_text('/etc/hostname')",
             "SET enable_external_access = true",
-            "SELECT * FROM read_text('s3://datadam-results-test/anything')",
+            f"SELECT * FROM read_text('s3://{lake.results_bucket}/anything')",
         ):
             with pytest.raises(Exception, match="disabled|locked|not allowed|Permission"):
                 con.execute(sql).fetchall()

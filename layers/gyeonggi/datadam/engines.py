@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import DomainError, NotFound
 from gyeonggi.datadam.sql import InvalidQuery, Statement
+from gyeonggi.datadam.tables import TableLocator
 
 #: The most rows one page holds (Athena's GetQueryResults gives at most 1,000 a call).
 MAX_PAGE_SIZE = 1000
@@ -110,8 +111,18 @@ class EngineSettings(Settings):
     datadam_database: str = "gyeonggi_datadam"
     datadam_results_bucket: str
     datadam_athena_workgroup: str = "primary"
-    #: Local only: the S3 endpoint DuckDB reads the warehouse from (``http://127.0.0.1:PORT``).
+    #: Local only: the S3 endpoint DuckDB reads the warehouse from (``http://127.0.0.1:PORT``),
+    #: and Glue's (the lake's variables, ``gyeonggi.datadam.lake.LakeSettings``).
     datadam_s3_endpoint: str | None = None
+    datadam_glue_endpoint: str | None = None
+
+    def locator(self) -> TableLocator:
+        """The reader of the lake's Glue tables and Iceberg metadata these settings name."""
+        return TableLocator(
+            self.datadam_database,
+            glue_endpoint=self.datadam_glue_endpoint or self.datadam_s3_endpoint,
+            s3_endpoint=self.datadam_s3_endpoint,
+        )
 
 
 def engine_from_settings(settings: EngineSettings) -> QueryEngine:
@@ -126,10 +137,9 @@ def engine_from_settings(settings: EngineSettings) -> QueryEngine:
         )
     if settings.datadam_query_engine == "duckdb":
         from gyeonggi.datadam.duckdb_engine import DuckDbEngine
-        from gyeonggi.datadam.tables import TableLocator
 
         return DuckDbEngine(
-            TableLocator(settings.datadam_database, endpoint_url=settings.datadam_s3_endpoint),
+            settings.locator(),
             settings.datadam_results_bucket,
             s3_endpoint=settings.datadam_s3_endpoint,
         )

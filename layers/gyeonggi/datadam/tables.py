@@ -60,14 +60,19 @@ class TableLocator:
         *,
         glue: Any | None = None,
         s3: Any | None = None,
-        endpoint_url: str | None = None,
+        glue_endpoint: str | None = None,
+        s3_endpoint: str | None = None,
     ) -> None:
         self.database = database
-        if glue is None and endpoint_url:
+        # Endpoints are the local cloud's moto server; in AWS both are None (the regional ones).
+        if glue is None and glue_endpoint:
             import boto3
 
-            glue = boto3.client("glue", endpoint_url=endpoint_url)
-            s3 = s3 or boto3.client("s3", endpoint_url=endpoint_url)
+            glue = boto3.client("glue", endpoint_url=glue_endpoint)
+        if s3 is None and s3_endpoint:
+            import boto3
+
+            s3 = boto3.client("s3", endpoint_url=s3_endpoint)
         if glue is not None:
             self.glue = glue
         if s3 is not None:
