@@ -117,6 +117,7 @@ class Deployer:
             "AWS::S3::Bucket": self._s3_bucket,
             "AWS::S3::BucketPolicy": self._s3_bucket_policy,
             "AWS::Logs::LogGroup": self._log_group,
+            "AWS::Athena::WorkGroup": self._athena_workgroup,
             "AWS::SSM::Parameter": self._ssm_parameter,
             "AWS::Lambda::LayerVersion": self._lambda_layer,
             "AWS::Lambda::Function": self._lambda_function,
@@ -470,6 +471,24 @@ class Deployer:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
         r.physical_id = name
         r.attributes = {"Arn": self._arn("logs", f"log-group:{name}:*")}
+
+    def _athena_workgroup(self, r: Resource) -> None:
+        # moto keeps the workgroup and answers its queries; locally the Data Dam's queries run
+        # on DuckDB (DATADAM_QUERY_ENGINE=duckdb), so nothing here executes Athena SQL.
+        p = r.properties
+        name = p["Name"]
+        config = p.get("WorkGroupConfiguration", {})
+        self.client("athena").create_work_group(
+            Name=name,
+            Description=p.get("Description", ""),
+            Configuration={
+                k: config[k]
+                for k in ("ResultConfiguration", "EnforceWorkGroupConfiguration")
+                if k in config
+            },
+        )
+        r.physical_id = name
+        r.attributes = {}
 
     def _ssm_parameter(self, r: Resource) -> None:
         p = r.properties
