@@ -3,11 +3,13 @@ Athena gives (its documented shapes), including failure, the time limit and pagi
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from gyeonggi.datadam.athena import AthenaEngine
@@ -214,3 +216,34 @@ def test_an_unknown_query_id_is_unknown(athena: Any) -> None:
     stub.add_client_error("get_query_results", "InvalidRequestException", "QueryExecution x was not found")
     with pytest.raises(UnknownQuery):
         engine(client, Clock()).page("x", None, 10)
+
+
+def test_all_rows_come_from_the_results_csv_typed_by_the_metadata(athena: Any) -> None:
+    client, stub = athena
+    s3 = boto3.client(
+        "s3", region_name="ap-northeast-2", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    stub.add_response(
+        "get_query_results",
+        {"ResultSet": {"Rows": [_row("day", "count", "share", "open")], "ResultSetMetadata": METADATA}},
+        {"QueryExecutionId": QID, "MaxResults": 2},
+    )
+    stub.add_response(
+        "get_query_execution",
+        {
+            "QueryExecution": {
+                "QueryExecutionId": QID,
+                "ResultConfiguration": {"OutputLocation": f"s3://results/athena/{QID}.csv"},
+            }
+        },
+    )
+    csv_text = '"day","count","share","open"\n"2026-03-01","12","0.5","true"\n"2026-03-02",,"1.25","false"\n'
+    with Stubber(s3) as s3_stub:
+        s3_stub.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(csv_text.encode()), len(csv_text))},
+            {"Bucket": "results", "Key": f"athena/{QID}.csv"},
+        )
+        athena_engine = AthenaEngine("datadam", "db", "results", athena=client, s3=s3)
+        whole = athena_engine.all_rows(QID)
+    assert whole.rows == [["2026-03-01", 12, 0.5, True], ["2026-03-02", None, 1.25, False]]

@@ -11,6 +11,8 @@ the user's is a 400 with Athena's reason, anything else a 503.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +32,7 @@ from gyeonggi.datadam.engines import (
     typed_value,
 )
 from gyeonggi.datadam.sql import Statement
+from gyeonggi.datadam.tables import split_s3_uri
 
 _USER_ERROR = 2
 #: Polling starts fast (most Data Dam queries take a second or two) and backs off to this.
@@ -41,6 +44,7 @@ class AthenaEngine:
 
     name = "athena"
     athena = AwsClient("athena")
+    s3 = AwsClient("s3")
 
     def __init__(
         self,
@@ -49,6 +53,7 @@ class AthenaEngine:
         results_bucket: str,
         *,
         athena: Any | None = None,
+        s3: Any | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -57,6 +62,8 @@ class AthenaEngine:
         self.results_bucket = results_bucket
         if athena is not None:
             self.athena = athena
+        if s3 is not None:
+            self.s3 = s3
         self._sleep = sleep
         self._monotonic = monotonic
 
@@ -135,6 +142,30 @@ class AthenaEngine:
             for row in raw
         ]
         return Page(query_id, columns, rows, answer.get("NextToken"))
+
+    def all_rows(self, query_id: str) -> Page:
+        # The columns' types from the results' metadata, the rows from the CSV Athena wrote
+        # (every value quoted, NULL as an empty field without quotes).
+        head = self.page(query_id, None, 1)
+        location = (
+            self._execution(query_id).get("ResultConfiguration", {}).get("OutputLocation", "")
+        )
+        try:
+            bucket, key = split_s3_uri(location)
+        except ValueError:
+            raise UnknownQuery(f"query {query_id} has no results file") from None
+        try:
+            text = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        except ClientError as exc:
+            raise EngineUnavailable(f"the results of {query_id} are unreadable: {_code(exc)}") from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader, None)  # the header
+        columns = head.columns
+        rows = [
+            [typed_value(cell if cell != "" else None, col.type) for cell, col in zip(row, columns, strict=False)]
+            for row in reader
+        ]
+        return Page(query_id, columns, rows)
 
     def _execution(self, query_id: str) -> dict[str, Any]:
         try:

@@ -207,23 +207,27 @@ class DuckDbEngine:
 
     # ------------------------------------------------------------------ paging
     def page(self, query_id: str, token: str | None, size: int) -> Page:
-        if not _UUID.match(query_id):
-            raise UnknownQuery(f"no query {query_id!r}")
         try:
             offset = int(token) if token else 0
         except ValueError:
             raise UnknownQuery(f"next: {token!r} is no page of query {query_id}") from None
         if offset < 0:
             raise UnknownQuery(f"next: {token!r} is no page of query {query_id}")
+        whole = self.all_rows(query_id)
+        end = offset + size
+        rows = whole.rows
+        return Page(query_id, whole.columns, rows[offset:end], str(end) if end < len(rows) else None)
+
+    def all_rows(self, query_id: str) -> Page:
+        if not _UUID.match(query_id):
+            raise UnknownQuery(f"no query {query_id!r}")
         try:
             obj = self.s3.get_object(Bucket=self.results_bucket, Key=f"duckdb/{query_id}.json")
         except self.s3.exceptions.NoSuchKey:
             raise UnknownQuery(f"no query {query_id!r} (results are kept for a day)") from None
         body = json.loads(obj["Body"].read())
         columns = tuple(ResultColumn(name, kind) for name, kind in body["columns"])
-        rows = body["rows"]
-        end = offset + size
-        return Page(query_id, columns, rows[offset:end], str(end) if end < len(rows) else None)
+        return Page(query_id, columns, body["rows"])
 
 
 def _first_line(exc: Exception) -> str:

@@ -103,6 +103,11 @@ class QueryEngine(Protocol):
         """
         ...
 
+    def all_rows(self, query_id: str) -> Page:
+        """Every row of a finished query at once, read from the results file in one go
+        (the functions' aggregates: hundreds of thousands of rows are minutes of pages)."""
+        ...
+
 
 class EngineSettings(Settings):
     """Where the Data Dam is and which engine reads it (the contract's variables)."""

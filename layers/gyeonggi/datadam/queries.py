@@ -29,8 +29,6 @@ from gyeonggi.datadam.sql import Statement, parse_statement
 
 FORMATS = ("json", "csv")
 DEFAULT_PAGE_SIZE = 100
-#: The most pages :meth:`QueryService.rows` reads: max rows / Athena's largest page, with room.
-_MAX_PAGES = 200
 
 
 class QuerySettings(EngineSettings):
@@ -133,17 +131,10 @@ class QueryService:
         aggregates; the same checks as an analyst's query."""
         statement = self.statement(sql, max_rows=max_rows)
         run = self.engine.run(statement, time_limit=self.time_limit, reuse_minutes=reuse_minutes)
-        out: list[dict[str, Any]] = []
-        token: str | None = None
-        columns: tuple[ResultColumn, ...] = ()
-        for _ in range(_MAX_PAGES):
-            page = self.engine.page(run.query_id, token, MAX_PAGE_SIZE)
-            columns = page.columns
-            names = [c.name for c in columns]
-            out.extend(dict(zip(names, row, strict=False)) for row in page.rows)
-            token = page.next_token
-            if token is None:
-                break
+        whole = self.engine.all_rows(run.query_id)
+        columns = whole.columns
+        names = [c.name for c in columns]
+        out = [dict(zip(names, row, strict=False)) for row in whole.rows]
         return columns, out
 
 
