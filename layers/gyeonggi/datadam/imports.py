@@ -29,7 +29,7 @@ from gyeonggi.common.errors import InvalidInput
 from gyeonggi.datadam.datasets import Dataset, dataset
 from gyeonggi.datadam.lake import Lake
 from gyeonggi.datadam.privacy import Pseudonyms
-from gyeonggi.datadam.records import RecordError, key_of, prepare
+from gyeonggi.datadam.records import key_of, prepare
 
 Format = Literal["csv", "jsonl"]
 REJECTS = dataset("import_rejects")
@@ -179,7 +179,7 @@ def import_file(
             continue
         try:
             prepared = prepare(ds, row, pseudonyms=pseudonyms)
-        except RecordError as exc:
+        except InvalidInput as exc:  # a RecordError, or the policy's PrivacyError
             result.rejects.append(Reject(n, exc.field, exc.message))
             continue
         key = key_of(ds, prepared)
