@@ -113,10 +113,12 @@ def _rows(text: str, fmt: Format, ds: Dataset) -> Iterator[tuple[int, dict[str, 
         if missing:
             raise InvalidInput(f"required columns missing: {', '.join(missing)}")
         for n, row in enumerate(reader, start=1):
-            if None in row:
-                yield n, f"{len(row[None]) + len(header)} values for {len(header)} columns"  # type: ignore[index]
+            extra = row.pop(None, None)  # type: ignore[call-overload]
+            given = len(header) + len(extra or ()) - sum(v is None for v in row.values())
+            if given != len(header):
+                yield n, f"{given} values for {len(header)} columns"
                 continue
-            yield n, {k: v for k, v in row.items() if v is not None}
+            yield n, dict(row)
         return
     for n, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
         try:
