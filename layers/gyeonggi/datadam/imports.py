@@ -29,7 +29,7 @@ from gyeonggi.common.errors import InvalidInput
 from gyeonggi.datadam.datasets import Dataset, dataset
 from gyeonggi.datadam.lake import Lake
 from gyeonggi.datadam.privacy import Pseudonyms
-from gyeonggi.datadam.records import RecordError, key_of, prepare
+from gyeonggi.datadam.records import key_of, prepare
 
 Format = Literal["csv", "jsonl"]
 REJECTS = dataset("import_rejects")
@@ -113,10 +113,12 @@ def _rows(text: str, fmt: Format, ds: Dataset) -> Iterator[tuple[int, dict[str, 
         if missing:
             raise InvalidInput(f"required columns missing: {', '.join(missing)}")
         for n, row in enumerate(reader, start=1):
-            if None in row:
-                yield n, f"{len(row[None]) + len(header)} values for {len(header)} columns"  # type: ignore[index]
+            extra = row.pop(None, None)  # type: ignore[call-overload]
+            given = len(header) + len(extra or ()) - sum(v is None for v in row.values())
+            if given != len(header):
+                yield n, f"{given} values for {len(header)} columns"
                 continue
-            yield n, {k: v for k, v in row.items() if v is not None}
+            yield n, dict(row)
         return
     for n, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
         try:
@@ -179,7 +181,7 @@ def import_file(
             continue
         try:
             prepared = prepare(ds, row, pseudonyms=pseudonyms)
-        except RecordError as exc:
+        except InvalidInput as exc:  # a RecordError, or the policy's PrivacyError
             result.rejects.append(Reject(n, exc.field, exc.message))
             continue
         key = key_of(ds, prepared)

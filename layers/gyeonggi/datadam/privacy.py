@@ -149,7 +149,9 @@ def jurisdiction_of_address(address: str) -> str | None:
     return None
 
 
-def _age_band(value: Any, as_of: date) -> str:
+def _age_band(value: Any, as_of: date, field: str) -> str:
+    if value is None or value == "":
+        return "unknown"
     if isinstance(value, datetime):
         year: int | None = value.year
     elif isinstance(value, date):
@@ -159,7 +161,7 @@ def _age_band(value: Any, as_of: date) -> str:
     elif isinstance(value, str) and re.fullmatch(r"[0-9]{4}(-[0-9]{2}-[0-9]{2})?", value):
         year = int(value[:4])
     else:
-        year = None
+        raise PrivacyError(f"{field} is not a birth year or date", field=field)
     return age_band(year, as_of)
 
 
@@ -186,7 +188,7 @@ def apply_policy(
     Raises
     ------
     PrivacyError
-        A value to pseudonymise and no pseudonymiser.
+        A value to pseudonymise and no pseudonymiser; a birth date that is none.
     """
     out = dict(record)
     for rule in rules:
@@ -210,7 +212,7 @@ def apply_policy(
             out[rule.into] = pseudonyms.pseudonym(str(value))
         elif rule.action == "age_band":
             if present or rule.into not in out:
-                out[rule.into] = _age_band(value, as_of)
+                out[rule.into] = _age_band(value, as_of, rule.field)
         elif rule.action == "jurisdiction" and not out.get(rule.into):
             out[rule.into] = jurisdiction_of_address(value) if isinstance(value, str) else None
     return {k: mask_rrns(v) if isinstance(v, str) else v for k, v in out.items()}
