@@ -158,8 +158,9 @@ def _base_url() -> str:
     return f"{scheme}://{domain}"
 
 
-def _answer(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-            content_type: str = _JSON) -> Response[str]:
+def _answer(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = _JSON
+) -> Response[str]:
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     return Response(status_code=status, content_type=content_type, body=text, headers=headers or {})
 
@@ -217,7 +218,9 @@ def get_open_data(file: str) -> Response[str]:
     request = parse_open_request(file, _query(), clock.now().astimezone(clock.KST).date())
     columns, rows = open_data(service(), request)
     metrics.add_metric(name="DatadamOpenDownloads", unit="Count", value=1)
-    disposition = {"Content-Disposition": f'inline; filename="{request.dataset.id}.{request.format}"'}
+    disposition = {
+        "Content-Disposition": f'inline; filename="{request.dataset.id}.{request.format}"'
+    }
     if request.format == "csv":
         names = [c.name for c in columns]
         text = to_csv(columns, [[row.get(n) for n in names] for row in rows])
@@ -261,7 +264,9 @@ def unexpected_error(exc: Exception) -> Response[str]:
 
 def _internal_error() -> Response[str]:
     metrics.add_metric(name="Http500", unit="Count", value=1)
-    return _answer([{"code": 500, "description": "internal error; it has been logged"}], 500, PRIVATE)
+    return _answer(
+        [{"code": 500, "description": "internal error; it has been logged"}], 500, PRIVATE
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

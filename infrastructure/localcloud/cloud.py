@@ -39,7 +39,10 @@ OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: Parameter values of the local cloud where it differs from AWS (applied only when the
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
 #: wallet's tx_code comes back in the enrolment's answer.
-LOCAL_PARAMETERS: dict[str, Any] = {"WalletTxCodeDelivery": "answer"}
+LOCAL_PARAMETERS: dict[str, Any] = {
+    "WalletTxCodeDelivery": "answer",
+    "AggregatesSource": "dynamodb",
+}
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

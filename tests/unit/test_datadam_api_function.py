@@ -233,16 +233,14 @@ def test_an_analysts_query_pages_in_json_and_csv(stack: Stack) -> None:
         (["SELECT day FROM complaints"], "body: a JSON object"),
     ],
 )
-def test_bad_queries_are_400s_that_say_what_was_wrong(
-    stack: Stack, body: Any, words: str
-) -> None:
+def test_bad_queries_are_400s_that_say_what_was_wrong(stack: Stack, body: Any, words: str) -> None:
     status, _, answer = call(stack, POST, stack.token("analyst"), body=body)
     assert status == 400, answer
     assert words in as_json(answer)[0]["description"]
 
 
 def test_a_body_that_is_not_json_is_a_400(stack: Stack) -> None:
-    status, _, answer = call(stack, POST, stack.token("analyst"), raw_body="{sql:")
+    status, _, _ = call(stack, POST, stack.token("analyst"), raw_body="{sql:")
     assert status == 400
 
 
@@ -258,7 +256,9 @@ def test_an_unknown_query_is_a_404_or_400(stack: Stack) -> None:
 
 def test_open_data_is_aggregated_k_anonymous_and_needs_no_token(stack: Stack) -> None:
     status, headers, body = call(
-        stack, OPEN, query={"from": "2026-11-10", "to": "2026-11-12"},
+        stack,
+        OPEN,
+        query={"from": "2026-11-10", "to": "2026-11-12"},
         path={"file": "complaint_daily_counts.csv"},
     )
     assert status == 200, body
@@ -272,7 +272,9 @@ def test_open_data_is_aggregated_k_anonymous_and_needs_no_token(stack: Stack) ->
 
 def test_open_complaints_need_k_distinct_people_not_only_k_records(stack: Stack) -> None:
     status, _, body = call(
-        stack, OPEN, query={"from": "2026-11-10", "to": "2026-11-10"},
+        stack,
+        OPEN,
+        query={"from": "2026-11-10", "to": "2026-11-10"},
         path={"file": "complaints.json"},
     )
     assert status == 200, body

@@ -48,8 +48,12 @@ def athena() -> Iterator[tuple[Any, Stubber]]:
 
 def engine(client: Any, clock: Clock) -> AthenaEngine:
     return AthenaEngine(
-        "datadam", "gyeonggi_datadam_dev", "results", athena=client,
-        sleep=clock.sleep, monotonic=clock.monotonic,
+        "datadam",
+        "gyeonggi_datadam_dev",
+        "results",
+        athena=client,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
     )
 
 
@@ -86,7 +90,10 @@ def test_a_query_starts_in_the_workgroup_is_polled_and_reports_its_scan(athena: 
     stub.add_response("get_query_execution", execution("SUCCEEDED"), {"QueryExecutionId": QID})
     run = engine(client, clock).run(statement(), time_limit=20)
     assert (run.query_id, run.engine, run.scanned_bytes, run.elapsed_ms) == (
-        QID, "athena", 2048, 900,
+        QID,
+        "athena",
+        2048,
+        900,
     )
     assert clock.slept == [0.1, 0.2]
 
@@ -197,7 +204,10 @@ def test_pages_drop_the_header_once_and_type_the_cells(athena: Any) -> None:
     stub.add_response(
         "get_query_results",
         {
-            "ResultSet": {"Rows": [_row("2026-03-02", None, "NaN", "false")], "ResultSetMetadata": METADATA}
+            "ResultSet": {
+                "Rows": [_row("2026-03-02", None, "NaN", "false")],
+                "ResultSetMetadata": METADATA,
+            }
         },
         {"QueryExecutionId": QID, "MaxResults": 1, "NextToken": "t2"},
     )
@@ -213,7 +223,9 @@ def test_pages_drop_the_header_once_and_type_the_cells(athena: Any) -> None:
 
 def test_an_unknown_query_id_is_unknown(athena: Any) -> None:
     client, stub = athena
-    stub.add_client_error("get_query_results", "InvalidRequestException", "QueryExecution x was not found")
+    stub.add_client_error(
+        "get_query_results", "InvalidRequestException", "QueryExecution x was not found"
+    )
     with pytest.raises(UnknownQuery):
         engine(client, Clock()).page("x", None, 10)
 
@@ -225,7 +237,12 @@ def test_all_rows_come_from_the_results_csv_typed_by_the_metadata(athena: Any) -
     )
     stub.add_response(
         "get_query_results",
-        {"ResultSet": {"Rows": [_row("day", "count", "share", "open")], "ResultSetMetadata": METADATA}},
+        {
+            "ResultSet": {
+                "Rows": [_row("day", "count", "share", "open")],
+                "ResultSetMetadata": METADATA,
+            }
+        },
         {"QueryExecutionId": QID, "MaxResults": 2},
     )
     stub.add_response(
@@ -237,7 +254,11 @@ def test_all_rows_come_from_the_results_csv_typed_by_the_metadata(athena: Any) -
             }
         },
     )
-    csv_text = '"day","count","share","open"\n"2026-03-01","12","0.5","true"\n"2026-03-02",,"1.25","false"\n'
+    csv_text = (
+        '"day","count","share","open"\n'
+        '"2026-03-01","12","0.5","true"\n'
+        '"2026-03-02",,"1.25","false"\n'
+    )
     with Stubber(s3) as s3_stub:
         s3_stub.add_response(
             "get_object",

@@ -82,7 +82,7 @@ def test_extensions_load_from_the_package_folder_with_autoinstall_off(lake: Quer
     try:
 
         def setting(name: str) -> Any:
-            return con.execute(f"SELECT current_setting('{name}')").fetchone()[0]  # type: ignore[index]
+            return con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
 
         assert setting("autoinstall_known_extensions") is False
         assert setting("autoload_known_extensions") is False
@@ -118,7 +118,9 @@ def test_a_query_runs_and_its_results_are_kept_for_the_next_pages(
     assert second.rows == [["suwon.gg.kr", 1045]]
     assert second.next_token is None
     assert run.engine == "duckdb" and run.elapsed_ms is not None
-    stored = lake.client("s3").get_object(Bucket=lake.results_bucket, Key=f"duckdb/{run.query_id}.json")
+    stored = lake.client("s3").get_object(
+        Bucket=lake.results_bucket, Key=f"duckdb/{run.query_id}.json"
+    )
     assert json.loads(stored["Body"].read())["rows"] == [["ansan.gg.kr", 45], ["suwon.gg.kr", 1045]]
 
 
@@ -170,7 +172,7 @@ def test_a_function_duckdb_lacks_is_a_refusal_not_a_crash(service: QueryService)
 
 def test_a_query_past_the_time_limit_is_interrupted(lake: QueryLake) -> None:
     service = QueryService(lake.engine(), max_rows=5, time_limit=0.5)
-    with pytest.raises(QueryTimedOut, match="longer than 0.5 s"):
+    with pytest.raises(QueryTimedOut, match=r"longer than 0\.5 s"):
         run_all(
             service,
             # 12 rows to the ninth power: five billion rows to count.
@@ -190,7 +192,7 @@ def test_the_engine_reaches_nothing_but_the_tables(lake: QueryLake) -> None:
             "SET enable_external_access = true",
             f"SELECT * FROM read_text('s3://{lake.results_bucket}/anything')",
         ):
-            with pytest.raises(Exception, match="disabled|locked|not allowed|Permission"):
+            with pytest.raises(Exception, match=r"disabled|locked|not allowed|Permission"):
                 con.execute(sql).fetchall()
         assert con.execute("SELECT count(*) FROM gyeonggi_datadam.complaints").fetchone() == (12,)
     finally:
@@ -215,7 +217,9 @@ def test_unknown_queries_and_tokens(lake: QueryLake, service: QueryService) -> N
 
 def test_a_filter_on_the_day_reads_only_that_days_files(lake: QueryLake) -> None:
     # Partition pruning: DuckDB's plan says how many data files the scan opened.
-    locations = {"complaint_daily_counts": lake.locator().metadata_location("complaint_daily_counts")}
+    locations = {
+        "complaint_daily_counts": lake.locator().metadata_location("complaint_daily_counts")
+    }
     con = lake.engine().connect(locations, NAMESPACE)
     try:
 

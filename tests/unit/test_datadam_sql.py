@@ -82,7 +82,10 @@ def test_tables_are_named_in_the_namespace_and_read_once_each() -> None:
 )
 def test_the_outer_limit_is_at_most_the_row_limit(sql: str, limit: int) -> None:
     statement = check(sql)
-    for text, dialect in ((statement.for_athena("db"), "athena"), (statement.for_duckdb(), "duckdb")):
+    for text, dialect in (
+        (statement.for_athena("db"), "athena"),
+        (statement.for_duckdb(), "duckdb"),
+    ):
         assert sqlglot.parse_one(text, read=dialect).args["limit"].expression.this == str(limit)
 
 

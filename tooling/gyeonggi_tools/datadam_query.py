@@ -95,7 +95,7 @@ def _call(method: str, url: str, token: str | None, body: Any = None) -> tuple[A
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
             return json.loads(answer.read()), dict(answer.headers)
     except urllib.error.HTTPError as exc:
         try:

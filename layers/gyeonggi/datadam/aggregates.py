@@ -55,10 +55,11 @@ class DataDamCounts:
         row_of = {s: i for i, s in enumerate(series)}
         split = max(first, last - timedelta(days=self.recent_days - 1))
         if split > first:
+            until = split - timedelta(days=1)
             _, rows = self.service.rows(
                 "SELECT jurisdiction_id, service_code, day, sum(count) AS count "
                 "FROM gyeonggi_datadam.complaint_daily_counts "
-                f"WHERE day BETWEEN DATE '{_iso(first)}' AND DATE '{_iso(split - timedelta(days=1))}' "
+                f"WHERE day BETWEEN DATE '{_iso(first)}' AND DATE '{_iso(until)}' "
                 "GROUP BY jurisdiction_id, service_code, day",
                 max_rows=MAX_COUNT_ROWS,
             )

@@ -11,6 +11,7 @@ the user's is a 400 with Athena's reason, anything else a 503.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import time
@@ -138,7 +139,10 @@ class AthenaEngine:
         if first and raw:
             raw = raw[1:]
         rows = [
-            [typed_value(cell.get("VarCharValue"), col.type) for cell, col in zip(row.get("Data", []), columns, strict=False)]
+            [
+                typed_value(cell.get("VarCharValue"), col.type)
+                for cell, col in zip(row.get("Data", []), columns, strict=False)
+            ]
             for row in raw
         ]
         return Page(query_id, columns, rows, answer.get("NextToken"))
@@ -157,12 +161,17 @@ class AthenaEngine:
         try:
             text = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
         except ClientError as exc:
-            raise EngineUnavailable(f"the results of {query_id} are unreadable: {_code(exc)}") from None
+            raise EngineUnavailable(
+                f"the results of {query_id} are unreadable: {_code(exc)}"
+            ) from None
         reader = csv.reader(io.StringIO(text, newline=""))
         next(reader, None)  # the header
         columns = head.columns
         rows = [
-            [typed_value(cell if cell != "" else None, col.type) for cell, col in zip(row, columns, strict=False)]
+            [
+                typed_value(cell if cell != "" else None, col.type)
+                for cell, col in zip(row, columns, strict=False)
+            ]
             for row in reader
         ]
         return Page(query_id, columns, rows)
@@ -175,10 +184,9 @@ class AthenaEngine:
         return dict(found.get("QueryExecution", {}))
 
     def _stop(self, query_id: str) -> None:
-        try:
+        # It may have ended meanwhile; the answer is the timeout either way.
+        with contextlib.suppress(ClientError, BotoCoreError):
             self.athena.stop_query_execution(QueryExecutionId=query_id)
-        except (ClientError, BotoCoreError):
-            pass  # it may have ended meanwhile; the answer is the timeout either way
 
 
 def _code(exc: ClientError) -> str:

@@ -1,4 +1,4 @@
-"""The catalogue as DCAT (W3C Data Catalog Vocabulary, version 3) in JSON-LD, for portals to harvest.
+"""The catalogue as DCAT (W3C Data Catalog Vocabulary 3) in JSON-LD, for portals to harvest.
 
 One ``dcat:Catalog`` with a ``dcat:Dataset`` per catalogued dataset: titles and descriptions in
 Korean and English, the publisher (Gyeonggi-do) and the office that answers for it
@@ -24,7 +24,10 @@ from gyeonggi.datadam.tables import Snapshot
 KOGL_1_URL = "https://www.kogl.or.kr/info/licenseType1.do"
 PUBLISHER = {
     "@type": "foaf:Organization",
-    "foaf:name": [{"@language": "ko", "@value": "경기도"}, {"@language": "en", "@value": "Gyeonggi Province"}],
+    "foaf:name": [
+        {"@language": "ko", "@value": "경기도"},
+        {"@language": "en", "@value": "Gyeonggi Province"},
+    ],
 }
 # Iceberg column types as XML Schema datatypes (CSVW's).
 _XSD = {
@@ -106,7 +109,11 @@ def dataset_node(dataset: Dataset, snapshot: Snapshot | None, base_url: str) -> 
         "dcat:keyword": [dataset.id.replace("_", " "), "Gyeonggi", "경기도"],
         "dct:conformsTo": _schema(dataset),
         "datadam:privacy": [
-            {"datadam:field": r.field, "datadam:action": r.action, "dct:description": _text(r.describe("ko"), r.describe("en"))}
+            {
+                "datadam:field": r.field,
+                "datadam:action": r.action,
+                "dct:description": _text(r.describe("ko"), r.describe("en")),
+            }
             for r in dataset.privacy
         ],
         "datadam:table": f"{NAMESPACE}.{dataset.id}",

@@ -122,7 +122,9 @@ class DuckDbEngine:
             ) as exc:
                 raise QueryFailed(f"DuckDB refused the query: {_first_line(exc)}") from None
             except duckdb.Error as exc:
-                raise EngineUnavailable(f"DuckDB could not run the query: {_first_line(exc)}") from None
+                raise EngineUnavailable(
+                    f"DuckDB could not run the query: {_first_line(exc)}"
+                ) from None
             finally:
                 timer.cancel()
                 con.close()
@@ -175,9 +177,7 @@ class DuckDbEngine:
                 con.execute("SET enable_profiling = 'json'")
                 con.execute(f"SET profiling_output = {_quote(str(profile))}")
                 allowed.append(str(profile.parent) + "/")
-            con.execute(
-                "SET allowed_directories = [" + ", ".join(_quote(p) for p in allowed) + "]"
-            )
+            con.execute("SET allowed_directories = [" + ", ".join(_quote(p) for p in allowed) + "]")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         except duckdb.Error as exc:
@@ -216,7 +216,9 @@ class DuckDbEngine:
         whole = self.all_rows(query_id)
         end = offset + size
         rows = whole.rows
-        return Page(query_id, whole.columns, rows[offset:end], str(end) if end < len(rows) else None)
+        return Page(
+            query_id, whole.columns, rows[offset:end], str(end) if end < len(rows) else None
+        )
 
     def all_rows(self, query_id: str) -> Page:
         if not _UUID.match(query_id):
@@ -248,7 +250,7 @@ def _session_credentials() -> tuple[str, str, str | None]:
     if credentials is None:
         raise EngineUnavailable("no AWS credentials for DuckDB to read the lake with")
     frozen = credentials.get_frozen_credentials()
-    return frozen.access_key, frozen.secret_key, frozen.token
+    return str(frozen.access_key), str(frozen.secret_key), frozen.token
 
 
 def _session_region() -> str:

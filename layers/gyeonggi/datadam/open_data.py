@@ -44,9 +44,7 @@ class OpenRequest:
     last: date
 
 
-def parse_open_request(
-    name: str, query: dict[str, str], today: date
-) -> OpenRequest:
+def parse_open_request(name: str, query: dict[str, str], today: date) -> OpenRequest:
     """``{dataset}.{csv|json}`` and the ``from``/``to`` days (default: the 30 days to yesterday).
 
     Raises

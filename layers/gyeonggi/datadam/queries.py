@@ -70,7 +70,9 @@ def page_size_of(value: Any) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page_size: a whole number from 1 to {MAX_PAGE_SIZE}", field="page_size")
+        raise InvalidInput(
+            f"page_size: a whole number from 1 to {MAX_PAGE_SIZE}", field="page_size"
+        )
     return value
 
 
@@ -161,5 +163,7 @@ def to_csv(columns: Sequence[ResultColumn], rows: Sequence[Sequence[Any]]) -> st
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     for row in rows:
-        writer.writerow(["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row])
+        writer.writerow(
+            ["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row]
+        )
     return out.getvalue()
