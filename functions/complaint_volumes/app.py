@@ -10,10 +10,10 @@ calendar day). A hand-made event may narrow the run with ``detail.jurisdiction_i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from gyeonggi.common import clock
-from gyeonggi.common.config import Settings
+from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.jurisdictions import JURISDICTIONS
@@ -38,7 +38,7 @@ class VolumesSettings(Settings):
     forecast_horizon_days: int = 14
     #: ``datadam``: the history from the Data Dam (one query), the last days from the counter;
     #: ``dynamodb``: all of it from the counter (one query per series and three years).
-    counts_source: Literal["datadam", "dynamodb"] = "dynamodb"
+    counts_source: str = "dynamodb"
 
 
 settings = VolumesSettings.from_env()
@@ -46,6 +46,8 @@ settings = VolumesSettings.from_env()
 
 def _counts() -> CountHistory:
     live = CountStore(settings.complaint_counts_table)
+    if settings.counts_source not in ("datadam", "dynamodb"):
+        raise ConfigurationError(f"COUNTS_SOURCE {settings.counts_source!r}: datadam or dynamodb")
     if settings.counts_source == "dynamodb":
         return live
     from gyeonggi.datadam.aggregates import DataDamCounts

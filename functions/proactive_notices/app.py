@@ -9,10 +9,10 @@ pseudonymised ``complaints`` dataset in one query (``gyeonggi.datadam.aggregates
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from gyeonggi.common import clock
-from gyeonggi.common.config import Settings
+from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.notices import (
     ComplaintRecords,
@@ -31,13 +31,15 @@ class NoticesSettings(Settings):
     notices_window_days: int = 365
     #: ``datadam``: the year of complaints from the Data Dam, one query aggregated per person;
     #: ``dynamodb``: a query of the complaints table per jurisdiction.
-    notices_source: Literal["datadam", "dynamodb"] = "dynamodb"
+    notices_source: str = "dynamodb"
 
 
 settings = NoticesSettings.from_env()
 
 
 def _source() -> ComplaintRecords:
+    if settings.notices_source not in ("datadam", "dynamodb"):
+        raise ConfigurationError(f"NOTICES_SOURCE {settings.notices_source!r}: datadam or dynamodb")
     if settings.notices_source == "dynamodb":
         return ComplaintSource(settings.complaints_table)
     from gyeonggi.datadam.aggregates import DataDamComplaints
