@@ -48,6 +48,19 @@ class LakeEndpoint:
     region: str = REGION
     pseudonym_key_id: str | None = None
 
+    @classmethod
+    def of_cloud(cls, cloud: Any) -> LakeEndpoint:
+        """The Data Dam of a running ``LocalCloud`` (its bucket, Glue database and server)."""
+        if cloud.datadam_endpoint is None:
+            raise RuntimeError("this local cloud has no Data Dam")
+        return cls(
+            cloud.datadam_endpoint,
+            cloud.physical_id("DataDamBucket"),
+            cloud.physical_id("DataDamDatabase"),
+            REGION,
+            cloud.physical_id("PseudonymKey"),
+        )
+
     def environment(self) -> dict[str, str]:
         """The variables an ingestion function reads (``LakeSettings``)."""
         return {
