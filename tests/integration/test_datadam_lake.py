@@ -13,7 +13,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from pyiceberg.expressions import EqualTo
 
 from gyeonggi.datadam.datasets import dataset
 from gyeonggi.datadam.landing import landing_key
@@ -103,7 +102,7 @@ def test_readings_published_over_the_rule_land_per_minute(
 
     def complete() -> list[dict[str, Any]] | None:
         got = reader.read(
-            dataset("sensor_minutes"), row_filter=EqualTo("sensor_id", sensor)
+            dataset("sensor_minutes"), row_filter=f"sensor_id == '{sensor}'"
         ).to_pylist()
         return got if sum(r["samples"] for r in got) == 4 else None
 
