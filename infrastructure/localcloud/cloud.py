@@ -28,9 +28,10 @@ T = TypeVar("T")
 
 REGION = "ap-northeast-2"
 ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
-#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
-#: in AWS a custom domain's, here the API server's, known once it listens.
-API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier;
+#: where wallets fetch the forms' presentation requests): in AWS a custom domain's or API
+#: Gateway's, here the API server's, known once it listens.
+API_URL_ENV = ("CREDENTIAL_ISSUER", "VERIFIER_BASE_URL")
 #: Variables listing trusted credential issuers: left empty (the template's default), the local
 #: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here.
 OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
