@@ -470,18 +470,17 @@ def test_the_sample_failures_are_recorded(functions: dict[str, Any]) -> None:
     )
     store.create(submission)
 
-    def failed(name: str) -> Any:
-        event = load_event(f"form_issuance_steps/{name}.json")
+    def failed(event: dict[str, Any]) -> Any:
         event["failure"]["submission_id"] = submission.submission_id
         return _invoke(steps, event)
 
-    assert failed("identity_not_presented") == {
+    assert failed(load_event("form_issuance_steps/identity_not_presented.json")) == {
         "submission_id": submission.submission_id,
         "state": "failed",
     }
     failure = store.get(submission.submission_id).failure
     assert failure is not None and (failure.kind, failure.reason) == ("identity", "not_presented")
-    failed("record_failure")
+    failed(load_event("form_issuance_steps/record_failure.json"))
     failure = store.get(submission.submission_id).failure
     assert failure is not None and (failure.step, failure.error) == ("render", "NoSuchBucket")
 
