@@ -166,6 +166,8 @@ class FakeWorkflow:
         self.executions: dict[str, dict[str, Any]] = {}
         self.reported: list[dict[str, Any]] = []
         self.fail = fail
+        #: Execution name -> status, where a test says (otherwise a started one has failed).
+        self.statuses: dict[str, str] = {}
 
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
         if self.fail is not None:
@@ -175,6 +177,9 @@ class FakeWorkflow:
 
     def report(self, message: Mapping[str, Any]) -> None:
         self.reported.append(json.loads(json.dumps(message)))
+
+    def status(self, name: str) -> str | None:
+        return self.statuses.get(name, "FAILED" if name in self.executions else None)
 
 
 _port: SessionStore = FakeSessionStore()

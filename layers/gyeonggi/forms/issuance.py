@@ -79,6 +79,10 @@ class WorkflowGateway(Protocol):
         """Put ``message`` on the failure queue (its alarm pages the operators)."""
         ...
 
+    def status(self, name: str) -> str | None:
+        """The status of execution ``name`` (``RUNNING``, ``FAILED``...), ``None`` if none."""
+        ...
+
 
 class IssuanceWorkflow:
     """The ``form-issuance`` state machine and its failure queue.
@@ -122,6 +126,13 @@ class IssuanceWorkflow:
         self.sqs.send_message(
             QueueUrl=self.failure_queue_url, MessageBody=json.dumps(message, ensure_ascii=False)
         )
+
+    def status(self, name: str) -> str | None:
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        try:
+            return str(self.sfn.describe_execution(executionArn=arn)["status"])
+        except self.sfn.exceptions.ExecutionDoesNotExist:
+            return None
 
 
 def execution_input(
