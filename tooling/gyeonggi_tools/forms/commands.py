@@ -92,7 +92,7 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
     from gyeonggi.common.clock import now as now_utc
     from gyeonggi.forms.issuance import IssuanceWorkflow
     from gyeonggi.forms.submissions import DynamoSubmissionStore
-    from gyeonggi_tools.forms.redrive import Redriven, redrive_queue, restart, sweep
+    from gyeonggi_tools.forms.redrive import Redriven, redrive_queue, redrive_submission, sweep
 
     if args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
@@ -120,7 +120,7 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
         now = now_utc()
         results: list[Redriven]
         if args.submission:
-            results = [restart(store, workflow, args.submission, now, include_identity=True)]
+            results = [redrive_submission(store, workflow, args.submission, now)]
         else:
             results = redrive_queue(
                 sqs,

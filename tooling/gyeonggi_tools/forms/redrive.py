@@ -197,6 +197,17 @@ def _redrive_one(
     )
 
 
+def redrive_submission(
+    store: SubmissionStore, workflow: WorkflowGateway, submission_id: str, now: datetime
+) -> Redriven:
+    """Restart one named submission, whatever failed (a citizen at the counter asking again);
+    an error is reported as ``left``, never raised."""
+    return _safely(
+        submission_id,
+        lambda: restart(store, workflow, submission_id, now, include_identity=True),
+    )
+
+
 def _safely(submission_id: str, run: Any) -> Redriven:
     try:
         result: Redriven = run()
