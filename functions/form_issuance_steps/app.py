@@ -84,7 +84,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         output = steps().run(request, clock.now())
     except Exception as exc:
         # The state machine decides what the error means; the log says which it was.
-        logger.info("step not completed", extra={"error": type(exc).__name__})
+        # Domain errors here carry codes and field names, never a value of the form or a claim.
+        logger.info(
+            "step not completed", extra={"error": type(exc).__name__, "detail": str(exc)[:300]}
+        )
         metrics.add_metric(name=f"FormStep{type(exc).__name__}", unit="Count", value=1)
         raise
     logger.info("step completed", extra={"state": output.get("state")})

@@ -58,7 +58,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             store, documents, catalogue(), submission_id, font=FONT, now=clock.now()
         )
     except Exception as exc:
-        logger.info("form not rendered", extra={"error": type(exc).__name__})
+        # The error's text is for operators (an AWS error names a bucket or a key, never a
+        # value of the form; RRNs are masked by the logger anyway).
+        logger.info(
+            "form not rendered", extra={"error": type(exc).__name__, "detail": str(exc)[:300]}
+        )
         metrics.add_metric(name="FormsNotRendered", unit="Count", value=1)
         raise
     logger.info("form rendered")

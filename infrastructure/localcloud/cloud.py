@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localcloud import timescale
+from localcloud import moto_fixes, timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
@@ -170,6 +170,7 @@ class LocalCloud:
         t0 = time.perf_counter()
         try:
             self._start_moto()
+            moto_fixes.install()
             _import_step_functions_interpreter()
             self.timings["moto"] = time.perf_counter() - t0
             if self.time_scale < 1:
@@ -229,6 +230,7 @@ class LocalCloud:
         if hasattr(self, "runner"):
             self.runner.uninstall()
         timescale.reset()
+        moto_fixes.uninstall()
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
@@ -573,6 +575,10 @@ class LocalCloud:
         lines.append("  not as in AWS:")
         lines += [f"    {line}" for line in self.stack.report()]
         lines.append("    IAM policies are created but not enforced by moto")
+        lines.append(
+            "    bucket policy statements with a Condition are stored, not enforced "
+            "(moto has no request keys to check them with)"
+        )
         if self._api_url_functions and self.api is not None:
             names = ", ".join(sorted({n for _, ns in self._api_url_functions for n in ns}))
             lines.append(
