@@ -51,6 +51,7 @@ _SAMPLES = {
     "enrolment_id": "en-0123456789abcdef01234567",
     "request_id": "Xq3fK9mB2pLs7TvW1nYc0g",
     "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
+    "submission_id": "FA-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 
 
