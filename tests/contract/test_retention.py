@@ -102,8 +102,7 @@ RETAINED: dict[str, str] = {
     "deleted, the bucket would take plain HTTP",
     "FormsAccessLogsBucket": "who read which form (presigned links included): two years of "
     "access records",
-    "FormsAccessLogsBucketPolicy": "without it the retained FormsBucket could not deliver its "
-    "logs",
+    "FormsAccessLogsBucketPolicy": "without it the retained FormsBucket could not deliver logs",
     "FormIssuanceFailureQueue": "submitted forms whose workflow failed, waiting for `gyeonggi "
     "forms redrive`: never a lost form",
 }

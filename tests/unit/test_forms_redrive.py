@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gyeonggi.forms.submissions import Failure, IdentityRequest, Submission
+from gyeonggi.forms.submissions import Failure, FailureKind, IdentityRequest, Submission
 from gyeonggi_tools.forms.redrive import (
     STALE_AFTER,
     Redriven,
@@ -28,7 +28,7 @@ from tests.fakes.forms import FakeSubmissionStore, FakeWorkflow
 NOW = SAMPLE_TIME + timedelta(hours=1)
 
 
-def _failed(n: int, step: str, kind: str = "error", **changes: Any) -> Submission:
+def _failed(n: int, step: str, kind: FailureKind = "error", **changes: Any) -> Submission:
     base = sample_submission("seal-certificate")
     sid = f"FA-redrive{n:015d}"
     failure = Failure(step, kind, "X", "not_presented" if kind == "identity" else None, "m", NOW)
