@@ -7,7 +7,8 @@ set's figures apart, latency per turn through the handler, and the function's co
   corrected against it), and on dialogues the generator writes with another seed than training.
 - Latency: every held-out dialogue replayed through the forms function's handler in this
   process (API Gateway proxy events, a bearer token verified each time, the sessions table on
-  moto): one handler call per turn, timed around the handler. The engine's own time per turn
+  moto; a confirming turn writes its submission and starts its workflow there too): one handler
+  call per turn, timed around the handler. The engine's own time per turn
   beside it.
 - Cold start: fresh processes import the handler module as Lambda would (the template's
   environment), then load the models, import what a token check imports and answer a first
@@ -143,20 +144,38 @@ def _latency(options: Options) -> tuple[list[float], list[float], list[float], i
                 "POWERTOOLS_SERVICE_NAME": "bench-forms",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
                 "FORM_SESSIONS_TABLE": "form-sessions",
+                "FORM_SUBMISSIONS_TABLE": "form-submissions",
                 **issuer.environment(),
             }
         )
         try:
             with mock_aws():
-                props = load_template(ROOT / "template.yaml")["Resources"]["FormSessionsTable"][
-                    "Properties"
-                ]
-                boto3.resource("dynamodb", region_name="ap-northeast-2").create_table(
-                    TableName="form-sessions",
-                    BillingMode="PAY_PER_REQUEST",
-                    AttributeDefinitions=props["AttributeDefinitions"],
-                    KeySchema=props["KeySchema"],
-                )
+                resources = load_template(ROOT / "template.yaml")["Resources"]
+                for logical_id, name in (
+                    ("FormSessionsTable", "form-sessions"),
+                    ("FormSubmissionsTable", "form-submissions"),
+                ):
+                    props = resources[logical_id]["Properties"]
+                    boto3.resource("dynamodb", region_name="ap-northeast-2").create_table(
+                        TableName=name,
+                        BillingMode="PAY_PER_REQUEST",
+                        **{
+                            k: props[k]
+                            for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+                            if k in props
+                        },
+                    )
+                # A confirming turn writes the submission and starts its workflow (recorded by
+                # moto, not run: the issuance's own figures are below).
+                machine = boto3.client("stepfunctions", region_name="ap-northeast-2")
+                os.environ["FORM_ISSUANCE_STATE_MACHINE_ARN"] = machine.create_state_machine(
+                    name="form-issuance",
+                    definition=json.dumps({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}),
+                    roleArn="arn:aws:iam::123456789012:role/bench",
+                )["stateMachineArn"]
+                os.environ["FORM_ISSUANCE_FAILURE_QUEUE_URL"] = boto3.client(
+                    "sqs", region_name="ap-northeast-2"
+                ).create_queue(QueueName="form-issuance-failures")["QueueUrl"]
                 module = importlib.import_module("functions.forms_dialogue.app")
                 start_event = json.loads(
                     (ROOT / "events" / "forms_dialogue" / "start_session.json").read_text()
