@@ -100,6 +100,19 @@ RETAINED: dict[str, str] = {
     # ---- wallet: verifier
     "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
     "certificate (made by hand, out of band) and gives wallets a new client id",
+    # ---- petition forms: issuance
+    "FormSubmissionsTable": "submitted petition forms and the civil servants' decisions: the "
+    "record of what the province was asked and what it answered (items expire by TTL five "
+    "years after a decision, thirty days after an identity failure; waiting ones never)",
+    "FormsBucket": "the completed forms (PDF and JSON) civil servants decide on; its lifecycle "
+    "expires them (the official copies after five years, the citizen's after 90 days)",
+    "FormsBucketPolicy": "TLS-only access and KMS-encrypted writes of the retained bucket: "
+    "deleted, the bucket would take plain HTTP",
+    "FormsAccessLogsBucket": "who read which form (presigned links included): two years of "
+    "access records",
+    "FormsAccessLogsBucketPolicy": "without it the retained FormsBucket could not deliver logs",
+    "FormIssuanceFailureQueue": "submitted forms whose workflow failed, waiting for `gyeonggi "
+    "forms redrive`: never a lost form",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -141,6 +154,8 @@ DELETED: dict[str, str] = {
     "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
     "deletes them: personal claims meant to expire are not kept past the stack either",
     "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
+    # ---- petition forms: issuance
+    "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }
 
 
