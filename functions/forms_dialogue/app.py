@@ -37,8 +37,8 @@ from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
 from gyeonggi.forms.engine import load_engine
-from gyeonggi.forms.kiosk_page import kiosk_headers, page_html
 from gyeonggi.forms.issuance import Issuance, IssuanceWorkflow
+from gyeonggi.forms.kiosk_page import kiosk_headers, page_html
 from gyeonggi.forms.sessions import (
     KEY_HEADER,
     Caller,

@@ -489,28 +489,6 @@ class FormSessions:
         started = self.issuance.start(submission, now)
         return Turn(updated, reply, submission_id=submission.submission_id, issuance=started)
 
-
-def submission_of(session: FormSession, catalogue: Catalogue, now: datetime) -> Submission:
-    """The submission of a session that was just confirmed: the form as confirmed, and the
-    session's owner (so its owner, and only they, read it)."""
-    handed = session.state.submission(catalogue)
-    return Submission(
-        submission_id=submission_id_for(session.session_id),
-        session_id=session.session_id,
-        form_id=handed["form_id"],
-        form_version=int(handed["form_version"]),
-        lang=handed["lang"],
-        fee_krw=int(handed["fee_krw"]),
-        fields=dict(handed["fields"]),
-        warnings=dict(handed["warnings"]),
-        owner_kind=session.owner_kind,
-        owner_hash=session.owner_hash,
-        key_hash=session.key_hash,
-        state="received",
-        created_at=now,
-        updated_at=now,
-    )
-
     def prefer(
         self, caller: Caller, session_id: str, preferences: Preferences, now: datetime
     ) -> Turn:
@@ -537,6 +515,28 @@ def submission_of(session: FormSession, catalogue: Catalogue, now: datetime) -> 
         )
         self.store.save(updated, session.version)
         return Turn(updated, reply)
+
+
+def submission_of(session: FormSession, catalogue: Catalogue, now: datetime) -> Submission:
+    """The submission of a session that was just confirmed: the form as confirmed, and the
+    session's owner (so its owner, and only they, read it)."""
+    handed = session.state.submission(catalogue)
+    return Submission(
+        submission_id=submission_id_for(session.session_id),
+        session_id=session.session_id,
+        form_id=handed["form_id"],
+        form_version=int(handed["form_version"]),
+        lang=handed["lang"],
+        fee_krw=int(handed["fee_krw"]),
+        fields=dict(handed["fields"]),
+        warnings=dict(handed["warnings"]),
+        owner_kind=session.owner_kind,
+        owner_hash=session.owner_hash,
+        key_hash=session.key_hash,
+        state="received",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def session_view(
