@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localcloud import timescale
+from localcloud import moto_fixes, timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
@@ -28,9 +28,10 @@ T = TypeVar("T")
 
 REGION = "ap-northeast-2"
 ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
-#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
-#: in AWS a custom domain's, here the API server's, known once it listens.
-API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier;
+#: where wallets fetch the forms' presentation requests): in AWS a custom domain's or API
+#: Gateway's, here the API server's, known once it listens.
+API_URL_ENV = ("CREDENTIAL_ISSUER", "VERIFIER_BASE_URL")
 #: Variables listing trusted credential issuers: left empty (the template's default), the local
 #: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here. A
 #: function with one fetches from the stack's own API while it runs (issuer metadata, status
@@ -174,6 +175,7 @@ class LocalCloud:
         t0 = time.perf_counter()
         try:
             self._start_moto()
+            moto_fixes.install()
             _import_step_functions_interpreter()
             self.timings["moto"] = time.perf_counter() - t0
             if self.time_scale < 1:
@@ -234,6 +236,7 @@ class LocalCloud:
         if hasattr(self, "runner"):
             self.runner.uninstall()
         timescale.reset()
+        moto_fixes.uninstall()
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
@@ -614,6 +617,10 @@ class LocalCloud:
         lines.append("  not as in AWS:")
         lines += [f"    {line}" for line in self.stack.report()]
         lines.append("    IAM policies are created but not enforced by moto")
+        lines.append(
+            "    bucket policy statements with a Condition are stored, not enforced "
+            "(moto has no request keys to check them with)"
+        )
         if self._api_url_functions and self.api is not None:
             names = ", ".join(sorted({n for _, ns in self._api_url_functions for n in ns}))
             lines.append(
