@@ -37,6 +37,7 @@ from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
 from gyeonggi.forms.engine import load_engine
+from gyeonggi.forms.issuance import Issuance, IssuanceWorkflow
 from gyeonggi.forms.kiosk_page import kiosk_headers, page_html
 from gyeonggi.forms.sessions import (
     KEY_HEADER,
@@ -55,6 +56,11 @@ MODEL_DIR = Path(__file__).parent / "model"
 
 class FormsSettings(AuthSettings):
     form_sessions_table: str
+    # Issuance (issue 11, section 4): a confirmed form's submission is written with its session,
+    # then its workflow starts (or the failure to start waits on the failure queue).
+    form_submissions_table: str
+    form_issuance_state_machine_arn: str
+    form_issuance_failure_queue_url: str
 
 
 settings = FormsSettings.from_env()
@@ -68,7 +74,21 @@ def verifier() -> TokenVerifier:
 
 @cache
 def sessions() -> FormSessions:
-    return FormSessions(DynamoSessionStore(settings.form_sessions_table), load_engine(MODEL_DIR))
+    from gyeonggi.forms.submissions import DynamoSubmissionStore
+
+    issuance = Issuance(
+        DynamoSubmissionStore(settings.form_submissions_table),
+        IssuanceWorkflow(
+            settings.form_issuance_state_machine_arn, settings.form_issuance_failure_queue_url
+        ),
+    )
+    return FormSessions(
+        DynamoSessionStore(
+            settings.form_sessions_table, submissions_table=settings.form_submissions_table
+        ),
+        load_engine(MODEL_DIR),
+        issuance,
+    )
 
 
 _STATUS: dict[type[DomainError], int] = {
@@ -194,6 +214,14 @@ def post_message(session_id: str) -> Response:
     )
     if state.status == "confirmed":
         metrics.add_metric(name="FormsConfirmed", unit="Count", value=1)
+    if turn.submission_id is not None:
+        # "recorded"/"unrecorded": the workflow did not start; the form is kept for a redrive.
+        logger.info(
+            "form submitted",
+            extra={"submission_id": turn.submission_id, "issuance": turn.issuance},
+        )
+        if turn.issuance != "started":
+            metrics.add_metric(name="FormIssuanceNotStarted", unit="Count", value=1)
     return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)
 
 

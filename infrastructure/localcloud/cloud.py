@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localcloud import timescale
+from localcloud import moto_fixes, timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
@@ -28,9 +28,10 @@ T = TypeVar("T")
 
 REGION = "ap-northeast-2"
 ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
-#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
-#: in AWS a custom domain's, here the API server's, known once it listens.
-API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier;
+#: where wallets fetch the forms' presentation requests): in AWS a custom domain's or API
+#: Gateway's, here the API server's, known once it listens.
+API_URL_ENV = ("CREDENTIAL_ISSUER", "VERIFIER_BASE_URL")
 #: Variables listing trusted credential issuers: left empty (the template's default), the local
 #: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here. A
 #: function with one fetches from the stack's own API while it runs (issuer metadata, status
@@ -154,6 +155,9 @@ class LocalCloud:
         #: The verifier's development CA and certificate (``localcloud.wallet_verifier``).
         self.wallet_verifier: Any = None
         self.timings: dict[str, float] = {}
+        #: moto's server the Data Dam's functions reach Glue and S3 through (pyarrow's S3
+        #: client speaks HTTP only); the same backends as the in-process mock.
+        self.datadam_endpoint: str | None = None
         self._saved_env: dict[str, str] = {}
         self._mock: Any = None
         self._moto_server: Any = None
@@ -174,6 +178,7 @@ class LocalCloud:
         t0 = time.perf_counter()
         try:
             self._start_moto()
+            moto_fixes.install()
             _import_step_functions_interpreter()
             self.timings["moto"] = time.perf_counter() - t0
             if self.time_scale < 1:
@@ -203,6 +208,7 @@ class LocalCloud:
             self.timings["deploy"] = self.stack.seconds
             self._start_issuer()
             self._certify_wallet_verifier()
+            self._serve_datadam()
             self._register_functions()
             self._start_pollers()
             if self.mqtt_port is not None:
@@ -233,6 +239,7 @@ class LocalCloud:
         if hasattr(self, "runner"):
             self.runner.uninstall()
         timescale.reset()
+        moto_fixes.uninstall()
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
@@ -403,6 +410,41 @@ class LocalCloud:
             self._moto_server.start()
             host, port = self._moto_server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
+
+    def _serve_datadam(self) -> None:
+        """Point the functions that write the Data Dam (``DATADAM_BUCKET``) at moto's server.
+
+        pyarrow's S3 client is C++ and never passes through botocore, which the in-process mock
+        patches; moto's server in this process serves the same backends over HTTP, so what the
+        lake writes is what every other client of the local cloud reads.
+        """
+        from localcloud.datadam import start_server
+
+        client = self.client("lambda")
+        writers = []
+        for resource in self.stack.of_type("AWS::Lambda::Function"):
+            config = client.get_function_configuration(FunctionName=resource.physical_id)
+            variables = config.get("Environment", {}).get("Variables", {})
+            if "DATADAM_BUCKET" in variables:
+                writers.append((resource.physical_id, variables))
+        if not writers:
+            return
+        if self._moto_server is None:
+            self._moto_server, self.datadam_endpoint = start_server()
+        else:
+            self.datadam_endpoint = self.endpoint_url
+        assert self.datadam_endpoint is not None
+        for name, variables in writers:
+            client.update_function_configuration(
+                FunctionName=name,
+                Environment={
+                    "Variables": {
+                        **variables,
+                        "DATADAM_GLUE_ENDPOINT": self.datadam_endpoint,
+                        "DATADAM_S3_ENDPOINT": self.datadam_endpoint,
+                    }
+                },
+            )
 
     def _start_issuer(self) -> None:
         from localcloud.issuer import LocalIssuer
@@ -578,6 +620,10 @@ class LocalCloud:
         lines.append("  not as in AWS:")
         lines += [f"    {line}" for line in self.stack.report()]
         lines.append("    IAM policies are created but not enforced by moto")
+        lines.append(
+            "    bucket policy statements with a Condition are stored, not enforced "
+            "(moto has no request keys to check them with)"
+        )
         if self._api_url_functions and self.api is not None:
             names = ", ".join(sorted({n for _, ns in self._api_url_functions for n in ns}))
             lines.append(

@@ -48,6 +48,19 @@ class LakeEndpoint:
     region: str = REGION
     pseudonym_key_id: str | None = None
 
+    @classmethod
+    def of_cloud(cls, cloud: Any) -> LakeEndpoint:
+        """The Data Dam of a running ``LocalCloud`` (its bucket, Glue database and server)."""
+        if cloud.datadam_endpoint is None:
+            raise RuntimeError("this local cloud has no Data Dam")
+        return cls(
+            cloud.datadam_endpoint,
+            cloud.physical_id("DataDamBucket"),
+            cloud.physical_id("DataDamDatabase"),
+            REGION,
+            cloud.physical_id("PseudonymKey"),
+        )
+
     def environment(self) -> dict[str, str]:
         """The variables an ingestion function reads (``LakeSettings``)."""
         return {
@@ -72,7 +85,9 @@ class LakeEndpoint:
         """A boto3 client of the server (glue, s3, kms...)."""
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region)
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoint, region_name=self.region
+        )
 
     def pseudonymizer(self) -> Pseudonymizer:
         """The KMS-HMAC pseudonymiser of this lake's key (made by :func:`lake_server`)."""
@@ -103,7 +118,10 @@ def provision(endpoint: str, *, bucket: str, region: str = REGION) -> str:
     import boto3
 
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region)
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.create_bucket(
+        Bucket=bucket,
+        CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
+    )
     kms = boto3.client("kms", endpoint_url=endpoint, region_name=region)
     key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     return str(key["KeyMetadata"]["KeyId"])
@@ -127,11 +145,11 @@ def lake_server() -> Iterator[LakeEndpoint]:
         yield LakeEndpoint(endpoint, bucket, f"{NAMESPACE}_{suffix}", REGION, key_id)
     finally:
         server.stop()
-        for k, v in saved.items():
-            if v is None:
+        for k, before in saved.items():
+            if before is None:
                 os.environ.pop(k, None)
             else:
-                os.environ[k] = v
+                os.environ[k] = before
 
 
 def write_records(

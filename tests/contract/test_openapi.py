@@ -42,14 +42,19 @@ from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
 from gyeonggi.forms.sessions import Preferences, StartRequest, message_text
+from gyeonggi.forms.submission_access import parse_decision
 from gyeonggi.wallet.enrolments import ResidentDetails
 from gyeonggi.wallet.verifier_service import parse_request_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
-# The Chalice apps API Gateway routes to: the API function and the forms function.
+# The Chalice apps API Gateway routes to: the API function and the forms functions.
 API_SOURCES = sorted(
-    [*(ROOT / "functions" / "api").rglob("*.py"), ROOT / "functions" / "forms_dialogue" / "app.py"]
+    [
+        *(ROOT / "functions" / "api").rglob("*.py"),
+        ROOT / "functions" / "forms_dialogue" / "app.py",
+        ROOT / "functions" / "form_submissions" / "app.py",
+    ]
 )
 VERIFIER_SOURCE = ROOT / "functions" / "wallet_verifier" / "app.py"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -270,6 +275,10 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             continue
         if where.startswith("PATCH /forms/sessions/{session_id} "):
             Preferences.parse(body)
+            checked += 1
+            continue
+        if where.startswith("POST /forms/submissions/{submission_id}/decision "):
+            parse_decision(body)
             checked += 1
             continue
         if where.startswith("POST /wallet/enrolments "):

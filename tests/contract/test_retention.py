@@ -113,6 +113,19 @@ RETAINED: dict[str, str] = {
     "DataDamImportDeadLetterQueue": "landed files whose import failed three times, waiting for "
     "a person; the retained import queue redrives to it",
     "DataDamImportQueuePolicy": "lets the retained bucket notify the retained import queue",
+    # ---- petition forms: issuance
+    "FormSubmissionsTable": "submitted petition forms and the civil servants' decisions: the "
+    "record of what the province was asked and what it answered (items expire by TTL five "
+    "years after a decision, thirty days after an identity failure; waiting ones never)",
+    "FormsBucket": "the completed forms (PDF and JSON) civil servants decide on; its lifecycle "
+    "expires them (the official copies after five years, the citizen's after 90 days)",
+    "FormsBucketPolicy": "TLS-only access and KMS-encrypted writes of the retained bucket: "
+    "deleted, the bucket would take plain HTTP",
+    "FormsAccessLogsBucket": "who read which form (presigned links included): two years of "
+    "access records",
+    "FormsAccessLogsBucketPolicy": "without it the retained FormsBucket could not deliver logs",
+    "FormIssuanceFailureQueue": "submitted forms whose workflow failed, waiting for `gyeonggi "
+    "forms redrive`: never a lost form",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -162,6 +175,8 @@ DELETED: dict[str, str] = {
     "DataDamEventsDeadLetterQueue": "as DataDamEventsQueue",
     "DataDamTelemetryQueue": "readings for the lake's minute aggregates, as TelemetryBatchQueue",
     "DataDamTelemetryDeadLetterQueue": "as DataDamTelemetryQueue",
+    # ---- petition forms: issuance
+    "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }
 
 

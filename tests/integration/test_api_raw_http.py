@@ -52,6 +52,7 @@ _SAMPLES = {
     "request_id": "Xq3fK9mB2pLs7TvW1nYc0g",
     "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
     "camera_id": "202637400000800001-01",
+    "submission_id": "FA-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 
 

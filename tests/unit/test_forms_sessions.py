@@ -294,6 +294,14 @@ def function(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ModuleT
             "POWERTOOLS_METRICS_NAMESPACE": "Test",
             "POWERTOOLS_SERVICE_NAME": "unit-test-forms",
             "FORM_SESSIONS_TABLE": "form-sessions",
+            # Issuance (section 4): tested with its own events in test_forms_issuance.py.
+            "FORM_SUBMISSIONS_TABLE": "form-submissions",
+            "FORM_ISSUANCE_STATE_MACHINE_ARN": (
+                "arn:aws:states:ap-northeast-2:123456789012:stateMachine:form-issuance"
+            ),
+            "FORM_ISSUANCE_FAILURE_QUEUE_URL": (
+                "https://sqs.ap-northeast-2.amazonaws.com/123456789012/form-issuance-failures"
+            ),
             **issuer.environment(),
         }
     )

@@ -383,7 +383,7 @@ _DATASETS: tuple[Dataset, ...] = (
         ),
         day_column="day",
         jurisdiction_column="jurisdiction_id",
-        # A part of a minute is one row (see gyeonggi.datadam.minutes): its seconds are its identity.
+        # A part of a minute is a row (gyeonggi.datadam.minutes): its seconds are its identity.
         key_columns=("complex_id", "sensor_id", "gas", "minute", "seconds_mask"),
         privacy=(drop("firmware"), drop("battery")),
         licence=INTERNAL,

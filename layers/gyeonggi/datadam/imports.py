@@ -113,7 +113,7 @@ def _rows(text: str, fmt: Format, ds: Dataset) -> Iterator[tuple[int, dict[str, 
         if missing:
             raise InvalidInput(f"required columns missing: {', '.join(missing)}")
         for n, row in enumerate(reader, start=1):
-            extra = row.pop(None, None)  # type: ignore[call-overload]
+            extra = row.pop(None, None)
             given = len(header) + len(extra or ()) - sum(v is None for v in row.values())
             if given != len(header):
                 yield n, f"{given} values for {len(header)} columns"

@@ -62,7 +62,7 @@ def _write_each(
     for dataset_id, (rows, message_ids) in batches.items():
         try:
             outcome.writes.append(write(dataset_id, rows))
-        except Exception as exc:  # noqa: BLE001 - any failure of one write fails its messages only
+        except Exception as exc:  # any failure of one write fails its messages only
             log.exception("writing %s failed", dataset_id)
             for mid in message_ids:
                 outcome.failed[mid] = f"write of {dataset_id} failed: {type(exc).__name__}"

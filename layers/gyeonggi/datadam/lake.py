@@ -23,6 +23,7 @@ pyarrow and pyiceberg are large; only the ingestion functions ship them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,13 +31,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from pyiceberg import expressions
 from pyiceberg.exceptions import (
     CommitFailedException,
     NamespaceAlreadyExistsError,
     NoSuchTableError,
     TableAlreadyExistsError,
 )
-from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, EqualTo, In, IsNull
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import DayTransform, IdentityTransform
@@ -61,6 +63,11 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
 log = logging.getLogger(__name__)
+
+# pyiceberg's predicates are pydantic models whose positional constructors mypy cannot see.
+EqualTo: Any = expressions.EqualTo
+In: Any = expressions.In
+IsNull: Any = expressions.IsNull
 
 _ICEBERG: Mapping[str, Callable[[], IcebergType]] = {
     "string": StringType,
@@ -230,10 +237,8 @@ class Lake:
             return self.catalog.load_table(ident)
         except NoSuchTableError:
             pass
-        try:
+        with contextlib.suppress(NamespaceAlreadyExistsError):
             self.catalog.create_namespace(self.database)
-        except NamespaceAlreadyExistsError:
-            pass
         schema = iceberg_schema(dataset)
         try:
             return self.catalog.create_table(
@@ -367,7 +372,7 @@ class Lake:
         *,
         snapshot_id: int | None = None,
         as_of: datetime | None = None,
-        row_filter: BooleanExpression | str = AlwaysTrue(),
+        row_filter: BooleanExpression | str | None = None,
     ) -> pa.Table:
         """The table's rows, now or as they were at a snapshot (by id or by time).
 
@@ -382,7 +387,9 @@ class Lake:
             if snap is None:
                 raise LakeError(f"{dataset.id} had no snapshot at {as_of.isoformat()}")
             snapshot_id = snap.snapshot_id
-        return table.scan(row_filter=row_filter, snapshot_id=snapshot_id).to_arrow()
+        return table.scan(
+            row_filter=AlwaysTrue() if row_filter is None else row_filter, snapshot_id=snapshot_id
+        ).to_arrow()
 
     def snapshots(self, dataset: Dataset) -> list[dict[str, Any]]:
         """The table's snapshots, oldest first: id, time (ms), operation, summary."""
@@ -422,8 +429,9 @@ class Lake:
         """Rewrite each partition holding ``min_files`` or more data files as one file.
 
         One commit per partition (pyiceberg's overwrite: a delete and an append snapshot in
-        one metadata change), so a reader sees the partition before or after, never half; an append racing it makes the commit fail and the partition is
-        read again. ``merge`` combines rows a dataset lands in parts (``minutes.merge``).
+        one metadata change), so a reader sees the partition before or after, never half; an
+        append racing it makes the commit fail and the partition is read again. ``merge``
+        combines rows a dataset lands in parts (``minutes.merge``).
         """
         wanted_days = set(days) if days is not None else None
         by_partition: dict[tuple[Any, ...], int] = {}

@@ -7,6 +7,7 @@ the wrong type is refused with the column's name instead of failing the whole wr
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -146,10 +147,9 @@ def prepare(
     first_time = next((c for c in dataset.columns if c.type == "timestamp"), None)
     as_of = date.today()
     if first_time is not None and record.get(first_time.name) not in (None, ""):
-        try:
+        # A bad time: the column's own check below names the problem.
+        with contextlib.suppress(ValueError, TypeError):
             as_of = _date(record[first_time.name])
-        except (ValueError, TypeError):
-            pass  # the column's own check below names the problem
     safe = apply_policy(record, dataset.privacy, pseudonyms=pseudonyms, as_of=as_of)
     day = dataset.column(dataset.day_column)
     if day.type == "date" and safe.get(day.name) in (None, "") and first_time is not None:

@@ -20,7 +20,11 @@ once cannot overwrite each other (the second gets ``409``).
 
 A **confirmed** session is final; :meth:`gyeonggi.forms.dialogue.DialogueState.submission` is
 what the issuance step (issue 11, section 4: identity check, PDF, the civil servants' queue)
-takes over.
+takes over. The message that confirms it also stores its submission
+(:mod:`gyeonggi.forms.submissions`), in one transaction with the session's write, so a
+confirmed form always has its record, and then starts the issuance workflow
+(:class:`gyeonggi.forms.issuance.IssuanceStarter`), which never fails the confirmation: a
+workflow that did not start is recorded for a redrive.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from gyeonggi.common.privacy import mask_rrns
 from gyeonggi.common.text import check_text
 from gyeonggi.forms.catalogue import FORM_IDS, Catalogue
 from gyeonggi.forms.dialogue import FINAL, Dialogue, DialogueState, Reply, start
+from gyeonggi.forms.issuance import IssuanceStarter, StartOutcome
+from gyeonggi.forms.submissions import Submission, submission_id_for
+from gyeonggi.forms.submissions import to_item as submission_item
 from gyeonggi.forms.validation import describe
 
 OwnerKind = Literal["citizen", "kiosk"]
@@ -123,6 +130,19 @@ class SessionStore(Protocol):
         """
         ...
 
+    def save_confirmed(
+        self, session: FormSession, expected_version: int, submission: Submission
+    ) -> None:
+        """:meth:`save` a session that became confirmed and store its submission, both or
+        neither.
+
+        Raises
+        ------
+        SessionConflict
+            When another write came first (nothing is written).
+        """
+        ...
+
 
 def to_item(session: FormSession) -> dict[str, Any]:
     item: dict[str, Any] = {
@@ -159,7 +179,20 @@ def from_item(item: dict[str, Any]) -> FormSession:
 
 
 class DynamoSessionStore(DynamoTable):
-    """Sessions in ``FormSessionsTable`` (key ``session_id``, TTL ``expires_at``)."""
+    """Sessions in ``FormSessionsTable`` (key ``session_id``, TTL ``expires_at``).
+
+    Parameters
+    ----------
+    submissions_table
+        ``FormSubmissionsTable``, where a confirmed session's submission is written in the
+        same transaction (:meth:`save_confirmed`).
+    """
+
+    def __init__(
+        self, table_name: str, dynamodb: Any | None = None, submissions_table: str | None = None
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        self.submissions_table = submissions_table
 
     def create(self, session: FormSession) -> None:
         from botocore.exceptions import ClientError
@@ -189,6 +222,43 @@ class DynamoSessionStore(DynamoTable):
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise SessionConflict(
+                    "the session changed while this message was read; send it again"
+                ) from None
+            raise
+
+    def save_confirmed(
+        self, session: FormSession, expected_version: int, submission: Submission
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        if self.submissions_table is None:
+            raise ValueError("this store was made without the submissions table")
+        try:
+            # The resource's client: it serializes plain values as the table's methods do.
+            self.table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": to_item(session),
+                            "ConditionExpression": "#v = :expected",
+                            "ExpressionAttributeNames": {"#v": "version"},
+                            "ExpressionAttributeValues": {":expected": expected_version},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.submissions_table,
+                            "Item": submission_item(replace(submission, version=1)),
+                            "ConditionExpression": "attribute_not_exists(submission_id)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                # The session changed meanwhile (its submission cannot exist without it).
                 raise SessionConflict(
                     "the session changed while this message was read; send it again"
                 ) from None
@@ -320,6 +390,9 @@ class Turn:
     session: FormSession
     reply: Reply | None
     session_key: str | None = None  # only when a kiosk session is created
+    #: When this message confirmed the form: its submission and how its workflow started.
+    submission_id: str | None = None
+    issuance: StartOutcome | None = None
 
 
 def korean_day(now: datetime) -> date:
@@ -335,11 +408,17 @@ class FormSessions:
         Where sessions live.
     engine
         The dialogue engine (:func:`gyeonggi.forms.engine.load_engine`).
+    issuance
+        What starts a confirmed form's issuance; without it (the offline tools), a
+        confirmation stores no submission.
     """
 
-    def __init__(self, store: SessionStore, engine: Dialogue) -> None:
+    def __init__(
+        self, store: SessionStore, engine: Dialogue, issuance: IssuanceStarter | None = None
+    ) -> None:
         self.store = store
         self.engine = engine
+        self.issuance = issuance
 
     def _ttl(self, kind: OwnerKind) -> timedelta:
         return KIOSK_TTL if kind == "kiosk" else CITIZEN_TTL
@@ -402,8 +481,13 @@ class FormSessions:
             expires_at=now + self._ttl(session.owner_kind),
             version=session.version + 1,
         )
-        self.store.save(updated, session.version)
-        return Turn(updated, reply)
+        if state.status != "confirmed" or self.issuance is None:
+            self.store.save(updated, session.version)
+            return Turn(updated, reply)
+        submission = submission_of(updated, self.engine.catalogue, now)
+        self.store.save_confirmed(updated, session.version, submission)
+        started = self.issuance.start(submission, now)
+        return Turn(updated, reply, submission_id=submission.submission_id, issuance=started)
 
     def prefer(
         self, caller: Caller, session_id: str, preferences: Preferences, now: datetime
@@ -431,6 +515,28 @@ class FormSessions:
         )
         self.store.save(updated, session.version)
         return Turn(updated, reply)
+
+
+def submission_of(session: FormSession, catalogue: Catalogue, now: datetime) -> Submission:
+    """The submission of a session that was just confirmed: the form as confirmed, and the
+    session's owner (so its owner, and only they, read it)."""
+    handed = session.state.submission(catalogue)
+    return Submission(
+        submission_id=submission_id_for(session.session_id),
+        session_id=session.session_id,
+        form_id=handed["form_id"],
+        form_version=int(handed["form_version"]),
+        lang=handed["lang"],
+        fee_krw=int(handed["fee_krw"]),
+        fields=dict(handed["fields"]),
+        warnings=dict(handed["warnings"]),
+        owner_kind=session.owner_kind,
+        owner_hash=session.owner_hash,
+        key_hash=session.key_hash,
+        state="received",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def session_view(
@@ -493,6 +599,14 @@ def session_view(
             "messages": f"/forms/sessions/{session.session_id}/messages",
         },
     }
+    if state.status == "confirmed":
+        # The submitted form's own resource: where it is, the wallet request to answer, the
+        # document, the decision (issue 11, section 4).
+        submission_id = submission_id_for(session.session_id)
+        view["submission"] = {
+            "submission_id": submission_id,
+            "links": {"self": f"/forms/submissions/{submission_id}"},
+        }
     if reply is not None:
         view["reply"] = mask_rrns(reply.text)
         # The fields whose value was refused by this reply: a page marks their input invalid.
