@@ -43,14 +43,15 @@ def _complaints(ds: Any, arrow_schema: Any) -> Any:
     day_index = np.repeat(np.arange(DAYS), COMPLAINTS_PER_DAY)
     # Big cities get more: weights by a rough population rank.
     weights = np.linspace(3.0, 0.3, len(JURISDICTIONS))
-    jurisdictions = rng.choice(
-        [j.id for j in JURISDICTIONS], size=n, p=weights / weights.sum()
-    )
+    jurisdictions = rng.choice([j.id for j in JURISDICTIONS], size=n, p=weights / weights.sum())
     services = rng.choice([s.code for s in SERVICES], size=n)
     group = {s.code: s.group for s in SERVICES}
     seconds = rng.integers(0, 86_400, size=n)
     start = datetime(YEAR_START.year, YEAR_START.month, YEAR_START.day, tzinfo=UTC)
-    requested = [start + timedelta(days=int(d), seconds=int(s)) for d, s in zip(day_index, seconds, strict=True)]
+    requested = [
+        start + timedelta(days=int(d), seconds=int(s))
+        for d, s in zip(day_index, seconds, strict=True)
+    ]
     columns: dict[str, Any] = {
         "service_request_id": [f"GG-{i:09d}" for i in range(n)],
         "service_code": services,
@@ -202,9 +203,7 @@ def run(options: Options) -> str:
                     ms(written),
                 )
             )
-        locator = TableLocator(
-            where.database, glue=where.client("glue"), s3=where.client("s3")
-        )
+        locator = TableLocator(where.database, glue=where.client("glue"), s3=where.client("s3"))
         engine = DuckDbEngine(
             locator,
             where.bucket,

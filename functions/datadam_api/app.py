@@ -148,14 +148,18 @@ def _body() -> Any:
 
 
 def _base_url() -> str:
-    # API Gateway's own domain and stage, not the Host header (a caller writes that).
+    # API Gateway's own domain and stage, not the Host header (a caller writes that); the local
+    # cloud's server sets no domain, and there the Host is this machine's.
     context = app.current_event.request_context
-    domain = context.domain_name or "localhost"
+    domain = context.domain_name
     stage = context.stage or ""
+    if domain is None:
+        host = app.current_event.headers.get("host") or "127.0.0.1"
+        local = host.split(":")[0] in ("127.0.0.1", "localhost")
+        return f"http://{host}" if local else "https://localhost"
     if domain.endswith(".amazonaws.com") and stage:
         return f"https://{domain}/{stage}"
-    scheme = "http" if domain.startswith(("127.0.0.1", "localhost")) else "https"
-    return f"{scheme}://{domain}"
+    return f"https://{domain}"
 
 
 def _answer(

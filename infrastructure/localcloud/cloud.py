@@ -412,7 +412,8 @@ class LocalCloud:
             self.endpoint_url = f"http://{host}:{port}"
 
     def _serve_datadam(self) -> None:
-        """Point the functions that write the Data Dam (``DATADAM_BUCKET``) at moto's server.
+        """Point the functions that write or query the Data Dam at moto's server (queries on
+        DuckDB, ``gyeonggi.datadam.duckdb_engine``).
 
         pyarrow's S3 client is C++ and never passes through botocore, which the in-process mock
         patches; moto's server in this process serves the same backends over HTTP, so what the
@@ -425,7 +426,9 @@ class LocalCloud:
         for resource in self.stack.of_type("AWS::Lambda::Function"):
             config = client.get_function_configuration(FunctionName=resource.physical_id)
             variables = config.get("Environment", {}).get("Variables", {})
-            if "DATADAM_BUCKET" in variables:
+            # Writers name the bucket; readers (the query API, forecasting, notices) the engine,
+            # which is DuckDB here: Athena's SQL does not run in moto.
+            if "DATADAM_BUCKET" in variables or "DATADAM_QUERY_ENGINE" in variables:
                 writers.append((resource.physical_id, variables))
         if not writers:
             return
@@ -442,6 +445,11 @@ class LocalCloud:
                         **variables,
                         "DATADAM_GLUE_ENDPOINT": self.datadam_endpoint,
                         "DATADAM_S3_ENDPOINT": self.datadam_endpoint,
+                        **(
+                            {"DATADAM_QUERY_ENGINE": "duckdb"}
+                            if "DATADAM_QUERY_ENGINE" in variables
+                            else {}
+                        ),
                     }
                 },
             )
