@@ -178,7 +178,7 @@ def run(options: Options) -> str:
     with lake_server() as where:
         lake = where.lake()
         built = []
-        summaries = {}
+        summaries: dict[str, dict[str, str]] = {}
         for dataset_id, make in (
             ("complaints", lambda s: _complaints(CATALOGUE["complaints"], s)),
             ("sensor_minutes", _sensor_minutes),
@@ -191,7 +191,9 @@ def run(options: Options) -> str:
             started = time.perf_counter()
             iceberg.append(data)
             written = time.perf_counter() - started
-            summary = iceberg.refresh().current_snapshot().summary  # type: ignore[union-attr]
+            snapshot = iceberg.refresh().current_snapshot()
+            assert snapshot is not None and snapshot.summary is not None
+            summary: dict[str, str] = dict(snapshot.summary.additional_properties)
             summaries[dataset_id] = summary
             built.append(
                 (
