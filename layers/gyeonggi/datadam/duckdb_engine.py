@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,18 @@ class DuckDbEngine:
         return Run(query_id, self.name, scanned, elapsed)
 
     def connect(
-        self, locations: dict[str, str], namespace: str, *, profile: Path | None = None
+        self,
+        locations: dict[str, str],
+        namespace: str,
+        *,
+        profile: Path | None = None,
+        before_lock: Sequence[str] = (),
     ) -> Any:
         """A DuckDB connection with the views of ``locations`` and nothing else reachable.
 
         ``locations`` maps dataset ids to their metadata locations. Public for the benchmark,
-        which profiles queries on the same connection the engine would use.
+        which measures queries on the same connection the engine would use; its
+        ``before_lock`` statements (HTTP logging, an optimizer off) run before the lock.
         """
         import duckdb
 
@@ -177,6 +184,8 @@ class DuckDbEngine:
                 con.execute("SET enable_profiling = 'json'")
                 con.execute(f"SET profiling_output = {_quote(str(profile))}")
                 allowed.append(str(profile.parent) + "/")
+            for statement in before_lock:
+                con.execute(statement)
             con.execute("SET allowed_directories = [" + ", ".join(_quote(p) for p in allowed) + "]")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
