@@ -8,8 +8,9 @@ without a filter DuckDB can prune partitions by, and reported as wall time (medi
 ``--runs``, a fresh connection each as the engine makes one per query), data files opened
 (DuckDB's plan: "Total Files Read") and bytes fetched from S3 (DuckDB's HTTP log: the
 ``Content-Length`` of its GETs). "No pruning" is the same SQL with DuckDB's filter pushdown
-off: every data file is read and filtered afterwards. moto's S3 on loopback is faster than S3 over a network and
-slower than a local disk: the *ratios* are the finding, the absolute times are this machine's.
+off: every data file is read and filtered afterwards. moto's S3 on loopback is faster than S3
+over a network and slower than a local disk: the *ratios* are the finding, the absolute times
+are this machine's.
 """
 
 from __future__ import annotations

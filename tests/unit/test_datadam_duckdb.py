@@ -235,3 +235,25 @@ def test_a_filter_on_the_day_reads_only_that_days_files(lake: QueryLake) -> None
         assert files("WHERE day = DATE '2026-03-04' AND jurisdiction_id = 'suwon.gg.kr'") == 1
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "days"),
+    [
+        ("day < DATE '2026-03-03'", ["2026-03-01", "2026-03-02"]),
+        ("day > DATE '2026-03-08'", ["2026-03-09", "2026-03-10"]),
+        ("DATE '2026-03-02' > day", ["2026-03-01"]),
+        ("day <= DATE '2026-03-02'", ["2026-03-01", "2026-03-02"]),
+    ],
+)
+def test_strict_comparisons_on_the_partition_day_find_their_rows(
+    service: QueryService, where: str, days: list[str]
+) -> None:
+    # DuckDB 1.4.4's iceberg scan prunes every file for day < X on an identity-partitioned
+    # date; the translation spells < and > out (gyeonggi.datadam.sql), and this keeps it so.
+    rows = run_all(
+        service,
+        "SELECT DISTINCT day FROM complaint_daily_counts "
+        f"WHERE {where} AND jurisdiction_id = 'ansan.gg.kr' ORDER BY day",
+    )
+    assert [r["day"] for r in rows] == days

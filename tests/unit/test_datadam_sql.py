@@ -141,3 +141,12 @@ def test_each_engine_gets_its_own_spelling(sql: str, athena: str, duckdb: str) -
     statement = check(sql)
     assert athena in statement.for_athena(NAMESPACE)
     assert duckdb in statement.for_duckdb()
+
+
+def test_duckdb_gets_strict_comparisons_spelled_out_athena_as_written() -> None:
+    statement = check("SELECT day FROM complaints WHERE day < DATE '2026-03-03' AND 3 > 2")
+    assert "day < CAST('2026-03-03' AS DATE) AND 3 > 2" in statement.for_athena(NAMESPACE)
+    assert (
+        "(day <= CAST('2026-03-03' AS DATE) AND day <> CAST('2026-03-03' AS DATE)) "
+        "AND (3 >= 2 AND 3 <> 2)"
+    ) in statement.for_duckdb()

@@ -125,7 +125,7 @@ class Statement:
 
     def for_duckdb(self) -> str:
         """The query for DuckDB, where the namespace is a schema of views over the tables."""
-        return _with_database(self.tree, self.namespace, self.namespace).sql(dialect="duckdb")
+        return _strict_comparisons_spelled_out(self.tree).sql(dialect="duckdb")
 
     @property
     def sql(self) -> str:
@@ -241,6 +241,29 @@ def _limit(tree: exp.Query, max_rows: int) -> exp.Query:
         wanted = min(int(count.this), max_rows)
     tree.set("limit", exp.Limit(expression=exp.Literal.number(wanted)))
     return tree
+
+
+def _strict_comparisons_spelled_out(tree: exp.Query) -> exp.Query:
+    """``a < b`` as ``(a <= b AND a <> b)``, ``>`` alike: the same truth value, NULL included.
+
+    Measured: DuckDB 1.4.4's iceberg extension prunes every file for a strict comparison on a
+    ``date`` column partitioned by identity (``day < DATE '2026-11-12'`` gives no rows, ``<=``
+    the right ones; tests/unit/test_datadam_duckdb.py keeps the case), so DuckDB never sees one.
+    """
+
+    def spell_out(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.LT | exp.GT):
+            wide = exp.LTE if isinstance(node, exp.LT) else exp.GTE
+            left, right = node.this, node.expression
+            return exp.Paren(
+                this=exp.And(
+                    this=wide(this=left.copy(), expression=right.copy()),
+                    expression=exp.NEQ(this=left.copy(), expression=right.copy()),
+                )
+            )
+        return node
+
+    return tree.copy().transform(spell_out)
 
 
 def _with_database(tree: exp.Query, namespace: str, database: str) -> exp.Query:
