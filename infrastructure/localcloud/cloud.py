@@ -40,10 +40,10 @@ OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: Parameter values of the local cloud where it differs from AWS (applied only when the
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
 #: wallet's tx_code comes back in the enrolment's answer.
-LOCAL_PARAMETERS: dict[str, Any] = {
-    "WalletTxCodeDelivery": "answer",
-    "AggregatesSource": "dynamodb",
-}
+LOCAL_PARAMETERS: dict[str, Any] = {"WalletTxCodeDelivery": "answer"}
+#: The forecasting and notice functions read DynamoDB here: the volumes `local seed-volumes`
+#: and the tests seed are counters, not lake tables (in AWS: the Data Dam, template.yaml).
+AGGREGATE_SOURCES = {"COUNTS_SOURCE": "dynamodb", "NOTICES_SOURCE": "dynamodb"}
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -429,7 +429,8 @@ class LocalCloud:
             # Writers name the bucket; readers (the query API, forecasting, notices) the engine,
             # which is DuckDB here: Athena's SQL does not run in moto.
             if "DATADAM_BUCKET" in variables or "DATADAM_QUERY_ENGINE" in variables:
-                writers.append((resource.physical_id, variables))
+                local = {k: v for k, v in AGGREGATE_SOURCES.items() if k in variables}
+                writers.append((resource.physical_id, {**variables, **local}))
         if not writers:
             return
         if self._moto_server is None:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from gyeonggi.complaints.series import History
-from gyeonggi.complaints.volumes import CountHistory
 from gyeonggi.datadam.queries import QueryService
+
+if TYPE_CHECKING:
+    from gyeonggi.complaints.series import History
+    from gyeonggi.complaints.volumes import CountHistory
 
 #: Three years of 31 x 15 series, with room.
 MAX_COUNT_ROWS = 600_000
@@ -50,6 +50,11 @@ class DataDamCounts:
         self.recent_days = recent_days
 
     def history(self, series: Sequence[tuple[str, str]], first: date, last: date) -> History:
+        # numpy and the volumes module only here: the notices function ships neither.
+        import numpy as np
+
+        from gyeonggi.complaints.series import History
+
         n_days = (last - first).days + 1
         counts = np.zeros((len(series), n_days), dtype=np.int64)
         row_of = {s: i for i, s in enumerate(series)}
