@@ -161,9 +161,11 @@ _BYTES = (
 
 
 def _files_read(plan: str) -> int:
-    # DuckDB's EXPLAIN ANALYZE names the data files the Iceberg scan opened.
-    found = re.search(r"Total Files Read:\s*(\d+)", plan)
-    return int(found.group(1)) if found else -1
+    # DuckDB's EXPLAIN ANALYZE names the data files the Iceberg scan opened; a long figure is
+    # wrapped inside the plan's box, so the box and the line breaks go first.
+    flat = re.sub(r"[\u2500-\u257f\s]+", " ", plan)
+    found = re.search(r"Total Files Read: (\d[\d,]*)", flat)
+    return int(found.group(1).replace(",", "")) if found else -1
 
 
 def _measure(
