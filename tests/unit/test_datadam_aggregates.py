@@ -207,4 +207,5 @@ def test_the_functions_read_the_data_dam_when_the_template_says_so(
     assert isinstance(volumes.counts.recent, CountStore)
     assert isinstance(volumes.counts.service.engine, AthenaEngine)
     assert isinstance(notices.source, DataDamComplaints)
-    assert notices.source.service.engine.workgroup == "datadam"
+    engine = notices.source.service.engine
+    assert isinstance(engine, AthenaEngine) and engine.workgroup == "datadam"

@@ -309,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
-    token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk")
+    token.add_argument(
+        "roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk, analyst"
+    )
     token.add_argument("--subject", help="the sub claim")
     token.add_argument("--ttl", type=int, default=3600)
     # The same options as `python -m localcloud.issuer mint`, declared here so that building

@@ -263,7 +263,9 @@ def _strict_comparisons_spelled_out(tree: exp.Query) -> exp.Query:
             )
         return node
 
-    return tree.copy().transform(spell_out)
+    spelled = tree.copy().transform(spell_out)
+    assert isinstance(spelled, exp.Query)  # the root is a query, never a comparison
+    return spelled
 
 
 def _with_database(tree: exp.Query, namespace: str, database: str) -> exp.Query:
