@@ -9,6 +9,7 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -132,3 +133,49 @@ def test_a_landed_file_is_imported_and_its_bad_rows_rejected(
     assert loaded["residents"] == 5012
     (reject,) = _rows(cloud, lake, "import_rejects", lambda r: name in r["source"])
     assert (reject["row_number"], reject["field"]) == (2, "residents")
+
+
+def test_the_cli_lands_a_file_and_reports_its_rejects(
+    cloud: LocalCloud,
+    lake: LakeEndpoint,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gyeonggi_tools.cli import main
+
+    # What `gyeonggi local up` writes about itself, for this test's cloud
+    (tmp_path / "running.json").write_text(
+        json.dumps(
+            {
+                "endpoint_url": lake.endpoint,
+                "region": cloud.stack.region,
+                "resources": {k: r.physical_id for k, r in cloud.stack.resources.items()},
+            }
+        )
+    )
+    data = tmp_path / f"welfare-{secrets.token_hex(3)}.jsonl"
+    data.write_text(
+        json.dumps({"application_id": f"W-{data.stem}", "applied_on": "2026-11-03",
+                    "benefit": "주거급여", "resident_id": "850505-2345678",
+                    "birth_date": "1985-05-05", "address": "경기도 포천시 소흘읍",
+                    "applicant_name": "김민지", "phone": "010-2222-3333"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"application_id": f"W2-{data.stem}", "applied_on": "someday",
+                      "benefit": "주거급여"})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    argv = ["--state-dir", str(tmp_path), "datadam", "import", "welfare_applications"]
+    status = main([*argv, str(data), "--local", "--wait"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 2  # a row was rejected
+    assert lines[0]["landed"].endswith(f"landing/welfare_applications/{data.name}")
+    outcome = lines[1]
+    assert (outcome["loaded"], outcome["rejected"]) == (1, 1)
+    assert [(r["row"], r["field"]) for r in outcome["rejects"]] == [(2, "applied_on")]
+    (row,) = _rows(
+        cloud, lake, "welfare_applications", lambda r: r["application_id"] == f"W-{data.stem}"
+    )
+    assert (row["jurisdiction_id"], row["age_band"]) == ("pocheon.gg.kr", "40-49")
+    # An unknown dataset is refused before anything is sent.
+    assert main([*argv[:-1], "citizens", str(data), "--local"]) == 2

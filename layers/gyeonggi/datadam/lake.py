@@ -293,6 +293,7 @@ class Lake:
         *,
         batch_id: str,
         source: str = "",
+        properties: Mapping[str, str] | None = None,
     ) -> WriteResult:
         """Append prepared rows (``records.prepare``), leaving out keys the table already holds.
 
@@ -317,7 +318,11 @@ class Lake:
             try:
                 table.append(
                     to_arrow(table, new),
-                    snapshot_properties={BATCH_ID: batch_id, SOURCE: source or dataset.source},
+                    snapshot_properties={
+                        **(properties or {}),
+                        BATCH_ID: batch_id,
+                        SOURCE: source or dataset.source,
+                    },
                 )
             except CommitFailedException:
                 log.warning("%s: commit attempt %d lost a race; retrying", dataset.id, attempt)
