@@ -81,7 +81,7 @@ def complaint_batch(start: int, size: int) -> dict[str, Any]:
 
 def reading_batch(start_minute: int, sensors: int) -> dict[str, Any]:
     """Six readings a minute (every 10 s) of ``sensors`` CO sensors over one minute."""
-    records = []
+    records: list[dict[str, Any]] = []
     minute = T0 + timedelta(minutes=start_minute)
     for s in range(sensors):
         for second in range(0, 60, 10):

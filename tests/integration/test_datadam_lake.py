@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +179,32 @@ def test_the_cli_lands_a_file_and_reports_its_rejects(
     assert (row["jurisdiction_id"], row["age_band"]) == ("pocheon.gg.kr", "40-49")
     # An unknown dataset is refused before anything is sent.
     assert main([*argv[:-1], "citizens", str(data), "--local"]) == 2
+
+
+def test_the_daily_run_lands_the_counts_of_the_complaints_filed(
+    cloud: LocalCloud, http: Http, lake: LakeEndpoint
+) -> None:
+    # Given a complaint filed and counted by triage today
+    token = cloud.mint_token("citizen", subject=f"citizen-{secrets.token_hex(3)}")
+    answer = http.request(
+        "POST",
+        "/complaints",
+        token=token,
+        json_body={"jurisdiction_id": "gapyeong.gg.kr", "service_code": "road-damage",
+                   "description": "가평 도로 파손 (simulated)", "lat": 37.83, "long": 127.51},
+    )  # fmt: skip
+    request_id = answer.body["service_request_id"]
+    _rows(cloud, lake, "complaint_routing", lambda r: r["service_request_id"] == request_id)
+    # When the daily run fires tomorrow (today is then a closed day)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    result, errored = cloud.invoke(
+        "DataDamDailyFunction", {"time": tomorrow.isoformat(), "detail-type": "Scheduled Event"}
+    )
+    assert not errored, result
+    # Then today's count of Gapyeong's road damage is in the lake
+    rows = [
+        r
+        for r in lake.lake().read(dataset("complaint_daily_counts")).to_pylist()
+        if (r["jurisdiction_id"], r["service_code"]) == ("gapyeong.gg.kr", "road-damage")
+    ]
+    assert rows and rows[0]["count"] >= 1 and rows[0]["day"].isoformat() in result["days"]
