@@ -75,7 +75,7 @@ def _masker() -> DataMasking:
     return DataMasking(raise_on_missing_field=False)
 
 
-def mask_personal_data(data: dict[str, Any] | list[Any]) -> Any:
+def mask_personal_data(data: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
     """Return a copy of ``data`` with every personal field replaced by ``*****``."""
     if isinstance(data, list | tuple):
         # Powertools' masking traverses a dict or a JSON string only; a list (a log's ``extra``
