@@ -316,8 +316,9 @@ def test_the_packaged_lake_writer_writes_iceberg_tables_under_python_3_12(
             except OSError:
                 assert time.monotonic() < deadline, "moto_server did not start"
                 time.sleep(0.1)
-        aws = {"region_name": "ap-northeast-2", "endpoint_url": endpoint,
-               "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # fmt: skip
+        aws: dict[str, Any] = {"region_name": "ap-northeast-2", "endpoint_url": endpoint,
+                               "aws_access_key_id": "testing",
+                               "aws_secret_access_key": "testing"}  # fmt: skip
         boto3.client("s3", **aws).create_bucket(
             Bucket="packaged-lake",
             CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"},
@@ -350,7 +351,8 @@ def test_the_packaged_lake_writer_writes_iceberg_tables_under_python_3_12(
         )
         assert done.returncode == 0, done.stderr[-3000:]
         assert json.loads(done.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}
-        tables = boto3.client("glue", **aws).get_tables(DatabaseName="packaged_lake")["TableList"]
+        glue: Any = boto3.client("glue", **aws)
+        tables = glue.get_tables(DatabaseName="packaged_lake")["TableList"]
         assert {t["Name"] for t in tables} == {
             "complaints",
             "complaint_routing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pyarrow.fs as pafs
@@ -35,7 +36,7 @@ def test_the_server_and_the_in_process_mock_see_the_same_buckets_and_tables(
 ) -> None:
     endpoint = mocked_and_served
     # In-process (intercepted by the mock), then seen over HTTP by pyarrow's C++ S3 client
-    s3 = boto3.client("s3", region_name=REGION)
+    s3: Any = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="shared", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket="shared", Key="a/in-process.txt", Body=b"mocked")
     fs = pafs.S3FileSystem(
