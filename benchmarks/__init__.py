@@ -34,6 +34,7 @@ NAMES = (
     "package_sizes",
     "wallet",
     "forms",
+    "datadam_ingest",
     "datadam_query",
 )
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""

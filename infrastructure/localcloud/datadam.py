@@ -89,6 +89,14 @@ class LakeEndpoint:
             service, endpoint_url=self.endpoint, region_name=self.region
         )
 
+    def resource(self, service: str) -> Any:
+        """A boto3 resource of the server (dynamodb...)."""
+        import boto3
+
+        return boto3.resource(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoint, region_name=self.region
+        )
+
     def pseudonymizer(self) -> Pseudonymizer:
         """The KMS-HMAC pseudonymiser of this lake's key (made by :func:`lake_server`)."""
         if self.pseudonym_key_id is None:

@@ -175,6 +175,7 @@ DELETED: dict[str, str] = {
     "DataDamEventsDeadLetterQueue": "as DataDamEventsQueue",
     "DataDamTelemetryQueue": "readings for the lake's minute aggregates, as TelemetryBatchQueue",
     "DataDamTelemetryDeadLetterQueue": "as DataDamTelemetryQueue",
+    "DataDamDailyDeadLetterQueue": "failed daily runs; the next run lands the same days again",
     # ---- petition forms: issuance
     "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }

@@ -8,7 +8,8 @@ import io
 import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -132,3 +133,78 @@ def test_a_landed_file_is_imported_and_its_bad_rows_rejected(
     assert loaded["residents"] == 5012
     (reject,) = _rows(cloud, lake, "import_rejects", lambda r: name in r["source"])
     assert (reject["row_number"], reject["field"]) == (2, "residents")
+
+
+def test_the_cli_lands_a_file_and_reports_its_rejects(
+    cloud: LocalCloud,
+    lake: LakeEndpoint,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gyeonggi_tools.cli import main
+
+    # What `gyeonggi local up` writes about itself, for this test's cloud
+    (tmp_path / "running.json").write_text(
+        json.dumps(
+            {
+                "endpoint_url": lake.endpoint,
+                "region": cloud.stack.region,
+                "resources": {k: r.physical_id for k, r in cloud.stack.resources.items()},
+            }
+        )
+    )
+    data = tmp_path / f"welfare-{secrets.token_hex(3)}.jsonl"
+    data.write_text(
+        json.dumps({"application_id": f"W-{data.stem}", "applied_on": "2026-11-03",
+                    "benefit": "주거급여", "resident_id": "850505-2345678",
+                    "birth_date": "1985-05-05", "address": "경기도 포천시 소흘읍",
+                    "applicant_name": "김민지", "phone": "010-2222-3333"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"application_id": f"W2-{data.stem}", "applied_on": "someday",
+                      "benefit": "주거급여"})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    argv = ["--state-dir", str(tmp_path), "datadam", "import", "welfare_applications"]
+    status = main([*argv, str(data), "--local", "--wait"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 2  # a row was rejected
+    assert lines[0]["landed"].endswith(f"landing/welfare_applications/{data.name}")
+    outcome = lines[1]
+    assert (outcome["loaded"], outcome["rejected"]) == (1, 1)
+    assert [(r["row"], r["field"]) for r in outcome["rejects"]] == [(2, "applied_on")]
+    (row,) = _rows(
+        cloud, lake, "welfare_applications", lambda r: r["application_id"] == f"W-{data.stem}"
+    )
+    assert (row["jurisdiction_id"], row["age_band"]) == ("pocheon.gg.kr", "40-49")
+    # An unknown dataset is refused before anything is sent.
+    assert main([*argv[:-1], "citizens", str(data), "--local"]) == 2
+
+
+def test_the_daily_run_lands_the_counts_of_the_complaints_filed(
+    cloud: LocalCloud, http: Http, lake: LakeEndpoint
+) -> None:
+    # Given a complaint filed and counted by triage today
+    token = cloud.mint_token("citizen", subject=f"citizen-{secrets.token_hex(3)}")
+    answer = http.request(
+        "POST",
+        "/complaints",
+        token=token,
+        json_body={"jurisdiction_id": "gapyeong.gg.kr", "service_code": "road-damage",
+                   "description": "가평 도로 파손 (simulated)", "lat": 37.83, "long": 127.51},
+    )  # fmt: skip
+    request_id = answer.body["service_request_id"]
+    _rows(cloud, lake, "complaint_routing", lambda r: r["service_request_id"] == request_id)
+    # When the daily run fires tomorrow (today is then a closed day)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    result, errored = cloud.invoke(
+        "DataDamDailyFunction", {"time": tomorrow.isoformat(), "detail-type": "Scheduled Event"}
+    )
+    assert not errored, result
+    # Then today's count of Gapyeong's road damage is in the lake
+    rows = [
+        r
+        for r in lake.lake().read(dataset("complaint_daily_counts")).to_pylist()
+        if (r["jurisdiction_id"], r["service_code"]) == ("gapyeong.gg.kr", "road-damage")
+    ]
+    assert rows and rows[0]["count"] >= 1 and rows[0]["day"].isoformat() in result["days"]

@@ -22,6 +22,7 @@
     gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
     gyeonggi wallet request | result  a presentation request on a running `local up`
     gyeonggi cctv import FILE.csv | export  the camera registry in the public CCTV data format
+    gyeonggi datadam import DATASET FILE  land an outside system's CSV / JSON Lines in the Data Dam
     gyeonggi datadam query "SQL" | datasets  the Data Dam over the stack's API (local up or --url)
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
@@ -302,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     datadam = groups.add_parser("datadam", help="the Gyeonggi Data Dam")
     datadam_cmds = datadam.add_subparsers(dest="command", required=True)
+    from gyeonggi_tools import datadam_import
+
+    datadam_import.add_commands(datadam_cmds)
+
     from gyeonggi_tools import datadam_query
 
     datadam_query.add_commands(datadam_cmds)
@@ -394,6 +399,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gyeonggi_tools.wallet import issuer_commands
 
             return issuer_commands.run(args, state_dir)
+        if args.group == "datadam" and args.command == "import":
+            from gyeonggi_tools import datadam_import
+
+            return datadam_import.run(args, state_dir)
         if args.group == "datadam":
             from gyeonggi_tools import datadam_query
 

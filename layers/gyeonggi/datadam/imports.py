@@ -194,14 +194,23 @@ def import_file(
         rows.append(prepared)
     if strict and result.rejects:
         result.strict_refused = True
-    elif rows:
+        rows = []
+    # The rejects first, saying how many rows follow: whoever follows the import (the CLI's
+    # --wait) knows from them whether a commit of rows is still to come.
+    record_rejects(lake, result, now=now, rows_to_load=len(rows))
+    if rows:
         write = lake.write(ds, rows, batch_id=import_id, source=f"import {source}")
         result.loaded, result.already_loaded = write.written, write.duplicates
-    record_rejects(lake, result, now=now)
     return result
 
 
-def record_rejects(lake: Lake, result: ImportResult, *, now: datetime | None = None) -> None:
+#: Snapshot summary property of a rejects commit: how many good rows the import goes on to load.
+ROWS_TO_LOAD = "gyeonggi.rows-to-load"
+
+
+def record_rejects(
+    lake: Lake, result: ImportResult, *, now: datetime | None = None, rows_to_load: int = 0
+) -> None:
     """Write ``result``'s rejects to ``import_rejects`` (keyed by import and row: once)."""
     if not result.rejects:
         return
@@ -222,7 +231,13 @@ def record_rejects(lake: Lake, result: ImportResult, *, now: datetime | None = N
         )
         for r in result.rejects
     ]
-    lake.write(REJECTS, rows, batch_id=result.import_id, source="import rejects")
+    lake.write(
+        REJECTS,
+        rows,
+        batch_id=result.import_id,
+        source="import rejects",
+        properties={ROWS_TO_LOAD: str(rows_to_load)},
+    )
 
 
 def reject_file(

@@ -53,10 +53,8 @@ def batch_id(records: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _write_each(
-    lake: Lake,
     batches: Mapping[str, tuple[Any, list[str]]],
     outcome: Outcome,
-    name: str,
     write: Callable[[str, Any], WriteResult],
 ) -> None:
     for dataset_id, (rows, message_ids) in batches.items():
@@ -98,10 +96,8 @@ class EventIngestion:
                 mids.append(mid)
         name = batch_id(records)
         _write_each(
-            self.lake,
             by_dataset,
             outcome,
-            name,
             lambda ds_id, rows: self.lake.write(
                 dataset(ds_id), rows, batch_id=name, source="events queue"
             ),
@@ -156,10 +152,8 @@ class SensorIngestion:
         if readings:
             name = batch_id(records)
             _write_each(
-                self.lake,
                 {SENSOR_MINUTES.id: (readings, mids)},
                 outcome,
-                name,
                 lambda _ds, rs: self.lake.write(
                     SENSOR_MINUTES, rows_builder(rs), batch_id=name, source="telemetry queue"
                 ),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -293,6 +294,7 @@ class Lake:
         *,
         batch_id: str,
         source: str = "",
+        properties: Mapping[str, str] | None = None,
     ) -> WriteResult:
         """Append prepared rows (``records.prepare``), leaving out keys the table already holds.
 
@@ -317,7 +319,11 @@ class Lake:
             try:
                 table.append(
                     to_arrow(table, new),
-                    snapshot_properties={BATCH_ID: batch_id, SOURCE: source or dataset.source},
+                    snapshot_properties={
+                        **(properties or {}),
+                        BATCH_ID: batch_id,
+                        SOURCE: source or dataset.source,
+                    },
                 )
             except CommitFailedException:
                 log.warning("%s: commit attempt %d lost a race; retrying", dataset.id, attempt)
@@ -332,6 +338,47 @@ class Lake:
                 len(candidates) - len(new),
                 snapshot.snapshot_id if snapshot else None,
                 added,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def replace_days(
+        self, dataset: Dataset, rows: Rows, days: Iterable[date], *, batch_id: str, source: str
+    ) -> WriteResult:
+        """Make ``days`` of the table exactly ``rows`` (a day without rows ends up empty).
+
+        For data recomputed whole from its source (the daily counts): a second run replaces
+        what the first wrote instead of adding to it. One commit (pyiceberg's overwrite).
+        """
+        wanted = sorted(set(days))
+        if not wanted:
+            raise ValueError("no day to replace")
+        outside = [r for r in rows if r[dataset.day_column] not in wanted]
+        if outside:
+            raise ValueError(f"{len(outside)} rows are not on the days replaced")
+        unique = _unique_by_key(dataset, rows)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            table = self.table(dataset)
+            try:
+                with warnings.catch_warnings():
+                    # Replacing days that held nothing yet is the first run's normal case.
+                    warnings.filterwarnings("ignore", "Delete operation did not match")
+                    table.overwrite(
+                        to_arrow(table, unique),
+                        overwrite_filter=_in(dataset.day_column, set(wanted)),
+                        snapshot_properties={BATCH_ID: batch_id, SOURCE: source},
+                    )
+            except CommitFailedException:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                continue
+            snapshot = table.current_snapshot()
+            return WriteResult(
+                dataset.id,
+                len(rows),
+                len(unique),
+                len(rows) - len(unique),
+                snapshot.snapshot_id if snapshot else None,
+                self._added.get(dataset.id, ()),
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -410,8 +457,10 @@ class Lake:
     def data_files(self, dataset: Dataset) -> list[dict[str, Any]]:
         """The current snapshot's data files: path, partition, record count, size."""
         table = self.table(dataset)
-        if table.current_snapshot() is None:
-            return []
+        snapshot = table.current_snapshot()
+        summary = snapshot.summary if snapshot is not None else None
+        if snapshot is None or (summary is not None and summary["total-data-files"] == "0"):
+            return []  # pyiceberg's inspect fails on a snapshot without files
         files = table.inspect.files().select(
             ["file_path", "partition", "record_count", "file_size_in_bytes"]
         )
