@@ -16,6 +16,7 @@ from urllib.parse import unquote_plus
 
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
+from gyeonggi.safety.camera_calibration import NoCameraSettings
 from gyeonggi.safety.cameras import SegmentAnalyser
 from gyeonggi.safety.evidence import EvidenceQueue
 
@@ -28,7 +29,11 @@ class CctvSettings(Settings):
 
 
 settings = CctvSettings.from_env()
-segments = SegmentAnalyser(EvidenceQueue(settings.safety_evidence_queue_url).send)
+# Each camera's ignored regions and smallest fire: the camera registry (issue 12, section 2)
+# is their source once merged; until then no camera has a calibration.
+segments = SegmentAnalyser(
+    EvidenceQueue(settings.safety_evidence_queue_url).send, cameras=NoCameraSettings()
+)
 
 
 def process(bucket: str, key: str) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``); results go to
 ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same bucket.
-:class:`SegmentAnalyser` does it for one upload.
+:class:`SegmentAnalyser` does it for one upload, with the camera's calibration (ignored regions,
+smallest fire) from a :class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 from dataclasses import dataclass
@@ -16,8 +18,15 @@ from typing import Any, Literal
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.safety.camera_calibration import (
+    CameraCalibration,
+    CameraSettingsSource,
+    NoCameraSettings,
+)
 from gyeonggi.safety.evidence import Evidence, EvidenceSender
 from gyeonggi.safety.video import VideoAnalysis, analyze
+
+log = logging.getLogger(__name__)
 
 _KEY = re.compile(
     r"^cctv/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
@@ -54,14 +63,20 @@ class Segment:
         start = datetime.strptime(match["start"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         return cls(key, match["jurisdiction"], match["camera"], start, "." + match["ext"])
 
-    def result(self, analysis: VideoAnalysis, keyframe_key: str | None) -> dict[str, Any]:
-        """The result stored next to the segment."""
+    def result(
+        self,
+        analysis: VideoAnalysis,
+        keyframe_key: str | None,
+        calibration: CameraCalibration | None = None,
+    ) -> dict[str, Any]:
+        """The result stored next to the segment (with the calibration it was analysed with)."""
         return {
             "segment_key": self.key,
             "jurisdiction": self.jurisdiction,
             "camera_id": self.camera_id,
             "start": _iso(self.start),
             "keyframe_key": keyframe_key,
+            "calibration": calibration.to_json() if calibration else None,
             **analysis.to_json(),
         }
 
@@ -112,13 +127,30 @@ class SegmentAnalyser:
     bucket, and a confirmed fire or smoke goes to ``send_evidence``.
 
     A malformed key or an undecodable video is stored as a result with an ``error`` and raises
-    nothing, so S3's asynchronous retries never loop on it.
+    nothing, so S3's asynchronous retries never loop on it. ``cameras`` gives each camera's
+    calibration (default: none for any camera, until the camera registry is wired in).
     """
 
     s3 = AwsClient("s3")
 
-    def __init__(self, send_evidence: EvidenceSender) -> None:
+    def __init__(
+        self, send_evidence: EvidenceSender, cameras: CameraSettingsSource | None = None
+    ) -> None:
         self.send_evidence = send_evidence
+        self.cameras: CameraSettingsSource = cameras or NoCameraSettings()
+
+    def calibration(self, camera_id: str) -> CameraCalibration | None:
+        """The camera's calibration; one that cannot be read is no reason to skip a segment.
+
+        Analysing the whole view may raise an alarm a mask would have hidden; not analysing
+        could miss a fire. So a failing source is logged and the segment analysed without.
+        """
+        try:
+            return self.cameras.get(camera_id)
+        except Exception:  # the source is a port: any backend's failure lands here
+            log.warning("camera calibration unavailable", extra={"camera_id": camera_id},
+                         exc_info=True)
+            return None
 
     def process(self, bucket: str, key: str) -> Analysed:
         try:
@@ -128,8 +160,9 @@ class SegmentAnalyser:
         with tempfile.NamedTemporaryFile(suffix=segment.extension) as local:
             self.s3.download_fileobj(bucket, key, local)
             local.flush()
+            calibration = self.calibration(segment.camera_id)
             try:
-                analysis = analyze(local.name)
+                analysis = analyze(local.name, calibration)
             except InvalidInput as exc:
                 return self._failed(bucket, key, exc.message, "unreadable")
         keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
@@ -140,7 +173,7 @@ class SegmentAnalyser:
                 Body=analysis.keyframe_jpeg,
                 ContentType="image/jpeg",
             )
-        result = segment.result(analysis, keyframe_key)
+        result = segment.result(analysis, keyframe_key, calibration)
         self._put_json(bucket, analysis_key(key, ".json"), result)
         found = segment.evidence(analysis, keyframe_key)
         self.send_evidence(found)

@@ -1,0 +1,161 @@
+"""Training the fire detector's second stage on the *tuning* clips only.
+
+The candidates of :func:`gyeonggi.safety.video.fire_candidates` on clips of
+:mod:`gyeonggi_tools.safety.video_clips` (its labelled set, variant 0, and :func:`tuning_set`
+seeds) are labelled by where the clip drew its fire: a candidate of a fire clip inside the
+fire's box, from its onset second on, is a fire; one far from it, or any candidate of a decoy
+clip, is not; one near the fire but outside its box (its glow, a spark) is left out. A small
+multilayer perceptron (scikit-learn) is fitted and exported to
+``layers/gyeonggi/safety/fire_stage.json``, which the layer runs in pure numpy.
+
+The evaluation clips (:mod:`gyeonggi_tools.safety.video_eval_clips`) are never read here.
+
+    gyeonggi safety train-fire-stage [--seeds 0 1 2] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from gyeonggi.safety.fire_stage import FEATURES, MODEL_PATH, FireStage
+from gyeonggi.safety.video import FireCandidate, fire_candidates
+from gyeonggi_tools.safety import video_clips
+
+TRAINING_SEEDS = (0, 1, 2, 3)
+"""The tuning seeds the shipped model was trained on."""
+HIDDEN = 12
+"""Hidden units: enough for a few feature interactions, small enough to read."""
+
+
+@dataclass
+class Examples:
+    """Labelled candidate features."""
+
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.int64]
+    clips: list[str]
+
+
+def _label(clip: video_clips.Clip, candidate: FireCandidate) -> int | None:
+    if not clip.fire:
+        return 0
+    assert clip.fire_box is not None and clip.onset_s is not None
+    x, y, w, h = candidate.box
+    cx, cy = x + w / 2, y + h / 2
+    bx, by, bw, bh = clip.fire_box
+    inside = bx <= cx <= bx + bw and by <= cy <= by + bh
+    near = bx - 3 * bw <= cx <= bx + 4 * bw and by - bh <= cy <= by + 2 * bh
+    if inside and candidate.second >= int(clip.onset_s):
+        return 1
+    if near:
+        return None
+    return 0
+
+
+def examples(seeds: tuple[int, ...] = TRAINING_SEEDS, work: Path | None = None) -> Examples:
+    """The labelled candidates of the tuning clips of ``seeds`` and labelled set variant 0."""
+    rows: list[tuple[float, ...]] = []
+    labels: list[int] = []
+    names: list[str] = []
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        out = Path(tmp)
+        clips = video_clips.labelled_set(out, variant=0)
+        # The labelled set's fires carry no box: the whole region right of their spec.
+        boxed = [_boxed(c) for c in clips]
+        for seed in seeds:
+            boxed += video_clips.tuning_set(out, seed)
+        for clip in boxed:
+            for candidate in fire_candidates(clip.path):
+                label = _label(clip, candidate)
+                if label is None:
+                    continue
+                rows.append(candidate.features)
+                labels.append(label)
+                names.append(clip.name)
+            clip.path.unlink()
+    return Examples(np.array(rows), np.array(labels), names)
+
+
+def _boxed(clip: video_clips.Clip) -> video_clips.Clip:
+    """The labelled set's fire clips with a box around where their spec draws the fire."""
+    where = {
+        "fire_path": (120, 250),
+        "fire_left": (60, 200),
+        "fire_late": (290, 230),
+        "fire_and_smoke": (150, 240),
+    }
+    if clip.name not in where:
+        return clip
+    x, base = where[clip.name]
+    return video_clips.Clip(
+        clip.name, True, clip.smoke, clip.onset_s, clip.path, (x - 50, base - 125, 100, 129), 26
+    )
+
+
+def train(data: Examples, seed: int = 0) -> FireStage:
+    """Fit the perceptron (scikit-learn) and return it as the layer's :class:`FireStage`."""
+    from sklearn.neural_network import MLPClassifier
+
+    mean = data.x.mean(axis=0)
+    scale = data.x.std(axis=0) + 1e-6
+    # Fires are rarer than other candidates; weigh them up by repeating them.
+    pos = np.flatnonzero(data.y == 1)
+    neg = np.flatnonzero(data.y == 0)
+    reps = max(1, len(neg) // max(1, len(pos)))
+    index = np.concatenate([neg, np.repeat(pos, reps)])
+    model = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,),
+        alpha=1e-3,
+        max_iter=2000,
+        random_state=seed,
+    )
+    model.fit((data.x[index] - mean) / scale, data.y[index])
+    layers = [
+        (np.asarray(w, np.float64), np.asarray(b, np.float64))
+        for w, b in zip(model.coefs_, model.intercepts_, strict=True)
+    ]
+    return FireStage(mean, scale, layers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train on the tuning seeds and write the model the layer ships."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="gyeonggi safety train-fire-stage")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(TRAINING_SEEDS))
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument(
+        "--cache", type=Path, help="an .npz of the labelled candidates: read if it exists, else "
+        "written (the clips take minutes to generate; the fit takes seconds)"
+    )
+    args = parser.parse_args(argv)
+    if args.cache is not None and args.cache.exists():
+        saved = np.load(args.cache)
+        data = Examples(saved["x"], saved["y"], [str(n) for n in saved["clips"]])
+    else:
+        data = examples(tuple(args.seeds))
+        if args.cache is not None:
+            np.savez(args.cache, x=data.x, y=data.y, clips=np.array(data.clips))
+    stage = train(data)
+    p = stage.probabilities(data.x)
+    predicted = p >= 0.5
+    print(
+        f"{len(data.y)} candidates ({int(data.y.sum())} fire) from tuning seeds {args.seeds}; "
+        f"training recall {predicted[data.y == 1].mean():.3f}, "
+        f"false positives {int(predicted[data.y == 0].sum())}",
+        file=sys.stderr,
+    )
+    args.out.write_text(json.dumps(stage.to_json(), separators=(",", ":")) + "\n")
+    print(f"wrote {args.out} ({len(FEATURES)} features, {HIDDEN} hidden units)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
