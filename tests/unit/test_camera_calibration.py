@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from gyeonggi.safety.camera_calibration import (
     NoCameraSettings,
 )
 from gyeonggi.safety.cameras import SegmentAnalyser
+from gyeonggi.safety.evidence import Evidence
 from gyeonggi.safety.video import analyze
 from gyeonggi_tools.safety import video_clips
 
@@ -68,6 +70,10 @@ def test_fire_smaller_than_the_cameras_minimum_is_not_reported(fire_clip: Path) 
     assert analyze(fire_clip, CameraCalibration(min_fire_px=8)).fire
 
 
+def _nowhere(found: Sequence[Evidence]) -> int:
+    return len(found)
+
+
 class _Broken:
     def get(self, camera_id: str) -> CameraCalibration | None:
         raise ConnectionError("registry unreachable")
@@ -75,9 +81,9 @@ class _Broken:
 
 def test_segment_analyser_asks_the_source_and_survives_its_failure() -> None:
     calibration = CameraCalibration(min_fire_px=10)
-    fixed = SegmentAnalyser(lambda found: None, FixedCameraSettings({"cam-01": calibration}))
+    fixed = SegmentAnalyser(_nowhere, FixedCameraSettings({"cam-01": calibration}))
     assert fixed.calibration("cam-01") == calibration
     assert fixed.calibration("cam-02") is None
-    assert SegmentAnalyser(lambda found: None).calibration("cam-01") is None
-    assert SegmentAnalyser(lambda found: None, _Broken()).calibration("cam-01") is None
+    assert SegmentAnalyser(_nowhere).calibration("cam-01") is None
+    assert SegmentAnalyser(_nowhere, _Broken()).calibration("cam-01") is None
     assert NoCameraSettings().get("cam-01") is None

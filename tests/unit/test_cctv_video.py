@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +14,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from gyeonggi.safety.camera_calibration import (
+    CameraCalibration,
+    FixedCameraSettings,
+    IgnoreRegion,
+)
+from gyeonggi.safety.cameras import SegmentAnalyser
+from gyeonggi.safety.evidence import Evidence
 from gyeonggi.safety.video import analyze
 from gyeonggi_tools.cli import main
 from gyeonggi_tools.safety import video_clips
@@ -23,13 +30,34 @@ from tests.unit.conftest import LambdaContext
 SECONDS = 6.0
 
 
+class _Clips(dict[str, video_clips.Clip]):
+    """The labelled clips, each generated the first time a test asks for it (CI time)."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name: str) -> video_clips.Clip:
+        self[name] = clip = video_clips.make_clip(name, self.out, SECONDS)
+        return clip
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, video_clips.Clip]:
-    out = tmp_path_factory.mktemp("clips")
-    return {name: video_clips.make_clip(name, out, SECONDS) for name in video_clips.NAMES}
+    return _Clips(tmp_path_factory.mktemp("clips"))
 
 
-@pytest.mark.parametrize("name", ["fire_path", "fire_left", "fire_and_smoke"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fire_path",
+        "fire_left",
+        "fire_and_smoke",
+        "fire_small_facade",
+        "fire_distant",
+        "fire_night_small",
+    ],
+)
 def test_fire_is_confirmed_after_its_onset_with_a_box_around_it(
     clips: dict[str, video_clips.Clip], name: str
 ) -> None:
@@ -64,6 +92,9 @@ def test_smoke_is_confirmed(clips: dict[str, video_clips.Clip], name: str) -> No
         "street_lamp",
         "blinking_light",
         "headlights",
+        "glitter",
+        "tail_lights",
+        "red_jacket_night",
     ],
 )
 def test_decoys_do_not_alarm(clips: dict[str, video_clips.Clip], name: str) -> None:
@@ -88,6 +119,8 @@ def test_json_shape(clips: dict[str, video_clips.Clip]) -> None:
         "smoke",
         "first_fire_second",
         "first_smoke_second",
+        "fire_confirmed_second",
+        "smoke_confirmed_second",
         "fire_boxes",
         "smoke_boxes",
         "fps",
@@ -188,3 +221,24 @@ def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> No
     out = app.handler(event, LambdaContext())
     assert [p["error"] is not None for p in out["processed"]] == [True, True]
     assert not aws["sqs"].receive_message(QueueUrl=aws["url"]).get("Messages")
+
+
+def test_segment_is_analysed_with_its_cameras_calibration(
+    aws: dict[str, Any], clips: dict[str, video_clips.Clip]
+) -> None:
+    # Given a camera whose whole view is marked to ignore (say, a flare stack fills it)
+    whole_view = IgnoreRegion(points=((0, 0), (1, 0), (1, 1), (0, 1)), label="flare stack")
+    cameras = FixedCameraSettings({"cam-01": CameraCalibration(ignore=(whole_view,))})
+    sent: list[Evidence] = []
+
+    def send(found: Sequence[Evidence]) -> int:
+        sent.extend(found)
+        return len(found)
+
+    key = "cctv/suwon.gg.kr/cam-01/20261124T090000Z.avi"
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clips["fire_path"].path.read_bytes())
+    # When its fire segment is analysed
+    outcome = SegmentAnalyser(send, cameras).process(BUCKET, key)
+    # Then nothing is reported, and the result says which calibration it was analysed with
+    assert outcome.result["fire"] is False and outcome.evidence == [] and sent == []
+    assert outcome.result["calibration"]["ignore"][0]["label"] == "flare stack"

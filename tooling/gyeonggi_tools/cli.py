@@ -110,10 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
         '"state", "replies"} (docs/FORMS.md). A bad line gets {"line": n, "error": ...} and the '
         "exit status is 1 at the end.",
     )
-    converse.add_argument("--model-dir", type=Path, default=None,
-                          help="the exported models (default: functions/forms_dialogue/model)")
-    converse.add_argument("--today", default=None,
-                          help="the conversation's day, YYYY-MM-DD (default: today in Korea)")
+    converse.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="the exported models (default: functions/forms_dialogue/model)",
+    )
+    converse.add_argument(
+        "--today", default=None, help="the conversation's day, YYYY-MM-DD (default: today in Korea)"
+    )
     converse.add_argument("--easy", action="store_true", help="answer in easy Korean")
     forms_train = form_cmds.add_parser(
         "train", help="generate dialogues, train and export the form classifier and slot tagger"
@@ -205,9 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fire_stage.json)",
     )
     train.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
-    train.add_argument(
-        "--out", type=Path, default=Path("layers/gyeonggi/safety/fire_stage.json")
-    )
+    train.add_argument("--out", type=Path, default=Path("layers/gyeonggi/safety/fire_stage.json"))
     alarms = safety_cmds.add_parser(
         "alarms",
         help="a complex's alarm levels (SSM /gyeonggi/safety/complexes/<id>/alarms)",

@@ -148,8 +148,9 @@ class SegmentAnalyser:
         try:
             return self.cameras.get(camera_id)
         except Exception:  # the source is a port: any backend's failure lands here
-            log.warning("camera calibration unavailable", extra={"camera_id": camera_id},
-                         exc_info=True)
+            log.warning(
+                "camera calibration unavailable", extra={"camera_id": camera_id}, exc_info=True
+            )
             return None
 
     def process(self, bucket: str, key: str) -> Analysed:

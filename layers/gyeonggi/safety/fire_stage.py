@@ -25,6 +25,8 @@ FEATURES = (
     "area_cv",
     "flicker",
     "flicker_p90",
+    "flicker_snr",
+    "saturation",
     "coherence",
     "still_share",
     "motion",
@@ -40,6 +42,28 @@ FEATURES = (
 :func:`gyeonggi.safety.video._candidate_features` for what each is)."""
 
 MODEL_PATH = Path(__file__).with_name("fire_stage.json")
+
+GATES = {
+    "flicker_snr": (2.0, None),
+    "coherence": (None, 0.8),
+    "motion": (None, 0.3),
+    "occupancy": (0.25, None),
+}
+"""What any flame does, checked before the model: it flickers at least twice the scene's own
+noise (a lamp, a cone or a sunset does not), not all at once (a beacon, a blinking sign, a lamp
+dimming do), it stays where it is (a red jacket, headlights move) and its core is flame-coloured
+most of the time. ``(low, high)`` bounds; the model only sees what passes, in training too."""
+_GATE_INDEX = [(FEATURES.index(name), low, high) for name, (low, high) in GATES.items()]
+
+
+def plausible(features: npt.NDArray[np.float64]) -> bool:
+    """Whether one candidate's features pass :data:`GATES`."""
+    for i, low, high in _GATE_INDEX:
+        if low is not None and features[i] < low:
+            return False
+        if high is not None and features[i] > high:
+            return False
+    return True
 
 
 class FireStage:

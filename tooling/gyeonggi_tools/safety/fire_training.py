@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from gyeonggi.safety.fire_stage import FEATURES, MODEL_PATH, FireStage
+from gyeonggi.safety.fire_stage import FEATURES, MODEL_PATH, FireStage, plausible
 from gyeonggi.safety.video import FireCandidate, fire_candidates
 from gyeonggi_tools.safety import video_clips
 
@@ -85,18 +85,20 @@ def examples(seeds: tuple[int, ...] = TRAINING_SEEDS, work: Path | None = None) 
 
 def _boxed(clip: video_clips.Clip) -> video_clips.Clip:
     """The labelled set's fire clips with a box around where their spec draws the fire."""
-    where = {
-        "fire_path": (120, 250),
-        "fire_left": (60, 200),
-        "fire_late": (290, 230),
-        "fire_and_smoke": (150, 240),
+    where = {  # x, base, half width, height of the region the spec can draw in
+        "fire_path": (120, 250, 50, 125),
+        "fire_left": (60, 200, 50, 125),
+        "fire_late": (290, 230, 50, 125),
+        "fire_and_smoke": (150, 240, 50, 125),
+        "fire_small_facade": (230, 46, 12, 20),
+        "fire_distant": (330, 95, 10, 16),
+        "fire_night_small": (140, 200, 12, 22),
     }
     if clip.name not in where:
         return clip
-    x, base = where[clip.name]
-    return video_clips.Clip(
-        clip.name, True, clip.smoke, clip.onset_s, clip.path, (x - 50, base - 125, 100, 129), 26
-    )
+    x, base, half, height = where[clip.name]
+    box = (x - half, base - height, 2 * half, height + 4)
+    return video_clips.Clip(clip.name, True, clip.smoke, clip.onset_s, clip.path, box, 2 * half)
 
 
 def train(data: Examples, seed: int = 0) -> FireStage:
@@ -132,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(TRAINING_SEEDS))
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument(
-        "--cache", type=Path, help="an .npz of the labelled candidates: read if it exists, else "
-        "written (the clips take minutes to generate; the fit takes seconds)"
+        "--cache",
+        type=Path,
+        help="an .npz of the labelled candidates: read if it exists, else "
+        "written (the clips take minutes to generate; the fit takes seconds)",
     )
     args = parser.parse_args(argv)
     if args.cache is not None and args.cache.exists():
@@ -143,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         data = examples(tuple(args.seeds))
         if args.cache is not None:
             np.savez(args.cache, x=data.x, y=data.y, clips=np.array(data.clips))
+    gated = np.array([plausible(row) for row in data.x], dtype=bool)
+    data = Examples(data.x[gated], data.y[gated], [n for n, g in zip(data.clips, gated, strict=True) if g])
     stage = train(data)
     p = stage.probabilities(data.x)
     predicted = p >= 0.5

@@ -174,11 +174,39 @@ def night(frame: U8, index: int, rng: np.random.Generator) -> U8:
     return np.clip(dark, 0, 255).astype(np.uint8)
 
 
+def sodium_night(frame: U8, index: int, rng: np.random.Generator) -> U8:
+    """Night under sodium street lighting: dark and orange, so bright things look warm."""
+    lit = frame.astype(np.float32) * np.array([0.12, 0.35, 0.6], np.float32)
+    lit += rng.normal(0, 3.5, lit.shape)
+    return np.clip(lit, 0, 255).astype(np.uint8)
+
+
+def warm_tint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+    """Low evening sun: the whole view warmer and brighter."""
+    warm = frame.astype(np.float32) * np.array([0.7, 0.95, 1.25], np.float32) + 15
+    return np.clip(warm, 0, 255).astype(np.uint8)
+
+
+def sway_painter(y0: int, y1: int, amplitude: float = 3.0) -> Painter:
+    """Foliage or grass moving in the wind: rows of a band shift back and forth, unevenly."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        h, w = frame.shape[:2]
+        yy, xx = np.mgrid[y0:y1, 0:w].astype(np.float32)
+        dx = amplitude * np.sin(0.09 * xx + 0.05 * yy + 2.3 * t) * np.sin(0.13 * yy + 1.7 * t)
+        band = cv2.remap(frame, xx + dx, yy + 0.5 * dx, cv2.INTER_LINEAR)
+        frame[y0:y1] = band
+        return frame
+
+    return paint
+
+
 def glitter_painter(y0: int, y1: int, colour: tuple[int, int, int] = (60, 160, 255)) -> Painter:
     """Sunlight on rippling water: a band of warm glints that sparkle and drift."""
 
     def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
-        h, w = frame.shape[:2]
+        w = frame.shape[1]
         band = frame[y0:y1].astype(np.float32) * 0.6 + np.array([90, 70, 50], np.float32) * 0.4
         for _ in range(int(0.004 * (y1 - y0) * w)):
             gx, gy = int(rng.integers(0, w)), int(rng.integers(0, y1 - y0))
@@ -350,6 +378,40 @@ def _specs() -> list[Spec]:
         ("street_lamp", False, False, None, [], 0, "street_lamp"),
         ("blinking_light", False, False, None, [], 0, "blinking"),
         ("headlights", False, False, None, [], 0, "headlights"),
+        # Fires that stay small: on the facade high in the frame, far away, at night.
+        (
+            "fire_small_facade",
+            True,
+            False,
+            1.0,
+            [fire_painter(230, 46, 1.0, width=10, grow=0.0, height0=14, max_height=14)],
+            120,
+            None,
+        ),
+        (
+            "fire_distant",
+            True,
+            False,
+            1.0,
+            [fire_painter(330, 95, 1.0, width=8, grow=0.0, height0=10, max_height=10, calm=0.5)],
+            420,
+            None,
+        ),
+        (
+            "fire_night_small",
+            True,
+            False,
+            1.0,
+            [
+                night,
+                fire_painter(140, 200, 1.0, 12, 0.0, height0=16, max_height=16, glow=0.6),
+            ],
+            260,
+            None,
+        ),
+        ("glitter", False, False, None, [glitter_painter(180, 270)], 90, None),
+        ("tail_lights", False, False, None, [tail_lights_painter(220, 30.0)], 310, None),
+        ("red_jacket_night", False, False, None, [night, red_jacket_painter()], 530, None),
     ]
 
 
@@ -388,6 +450,8 @@ def clip_720p(path: Path, seconds: float = 6.0) -> Path:
 _TUNING_SIZES = ((384, 288), (640, 480))
 _DECOYS = (
     "vtest",
+    "swaying",
+    "warm_evening",
     "cones_vest",
     "red_jacket",
     "sunset",
@@ -397,6 +461,10 @@ _DECOYS = (
     "glitter",
     "tail_lights",
 )
+
+
+def _night_kind(rng: np.random.Generator) -> Painter:
+    return night if rng.random() < 0.5 else sodium_night
 
 
 def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) -> list[Clip]:
@@ -416,7 +484,7 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
         base = int(rng.integers(h // 4, h - 10))
         onset = float(rng.uniform(0.5, 2.5))
         grow = float(rng.choice([0.0, 1.0, 4.0, 10.0]))
-        dark = bool(rng.random() < 0.35)
+        dark = bool(rng.random() < 0.4)
         height0 = max(5, int(width * rng.uniform(1.0, 1.8)))
         painter = fire_painter(
             x,
@@ -429,7 +497,9 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
             calm=float(rng.uniform(0.0, 0.7)),
             glow=float(rng.uniform(0.3, 1.0)) if dark else 0.0,
         )
-        painters: list[Painter] = [night] if dark else []
+        painters: list[Painter] = [_night_kind(rng)] if dark else []
+        if rng.random() < 0.3:
+            painters.insert(0, sway_painter(h // 3, h, float(rng.uniform(1, 4))))
         if rng.random() < 0.3:
             painters.append(red_jacket_painter(float(rng.uniform(10, 40))))
         painters.append(painter)
@@ -446,7 +516,7 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
         dark = j >= len(_DECOYS)
         name = f"tune_{kind}_{'night' if dark else 'day'}_{seed}"
         size = _TUNING_SIZES[j % 2]
-        painters = [night] if dark else []
+        painters = [_night_kind(rng)] if dark else []
         scene = None
         if kind == "cones_vest":
             painters.append(cones_painter())
@@ -454,13 +524,20 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
             painters.append(red_jacket_painter(float(rng.uniform(10, 40))))
         elif kind == "glitter":
             painters.append(glitter_painter(size[1] // 2, size[1] - 20))
+        elif kind == "swaying":
+            painters.insert(0, sway_painter(size[1] // 3, size[1], float(rng.uniform(2, 5))))
+        elif kind == "warm_evening":
+            painters.append(sway_painter(0, size[1] // 2, float(rng.uniform(1, 3))))
+            painters.append(warm_tint)
         elif kind == "tail_lights":
             painters.append(tail_lights_painter(int(size[1] * 0.7), float(rng.uniform(15, 50))))
         elif kind in ("sunset", "street_lamp", "blinking", "headlights"):
             scene, size = ("blinking" if kind == "blinking" else kind), SIZE
         path = write(
             out / f"{name}.avi",
-            _frames(seconds, painters, seed * 1000 + 500 + j, int(rng.integers(0, 700)), scene, size),
+            _frames(
+                seconds, painters, seed * 1000 + 500 + j, int(rng.integers(0, 700)), scene, size
+            ),
         )
         clips.append(Clip(name, False, False, None, path))
     return clips

@@ -26,6 +26,7 @@ function of ``(seed, index)``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ FIRST_SEED = 9001
 """The evaluation seeds (9001 and up) are far from the tuning seeds (0 to 3)."""
 SIZES = (8, 12, 16, 24, 32, 48)
 """Flame widths at onset, in the clip's pixels."""
+FIRES_PER_SIZE = 2
+"""Fires of each size, by day and by night, per seed: 24 fires a seed."""
 DECOYS = (
     "cones",
     "hi_vis_vest",
@@ -111,7 +114,9 @@ def scene_frames(scene: str, offset: int, count: int) -> list[U8]:
         if scene == "vtest_mirror":
             return [cv2.flip(f, 1) for f in frames]
         if scene == "vtest_wide":
-            return [cv2.resize(f[100:532], (640, 360), interpolation=cv2.INTER_AREA) for f in frames]
+            return [
+                cv2.resize(f[100:532], (640, 360), interpolation=cv2.INTER_AREA) for f in frames
+            ]
         return frames
     frames = _read(TREE, offset, count)
     if scene == "tree_2x":
@@ -177,13 +182,15 @@ class ParticleFlame:
         y0, y1 = max(0, int(self.base_y - height - pad)), min(frame.shape[0], self.base_y + 4)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return frame
+        # Heat splatted where each particle is, weighed by the life it has left, then blurred:
+        # dense and hot at the base, sparse and cooling in the tongues.
         heat = np.zeros((y1 - y0, x1 - x0), np.float32)
-        for px, py, _, _, age, lf in self.p:
-            left = 1.0 - age / lf
-            r = max(1, int(round(w * 0.22 * (0.4 + 0.6 * left))))
-            cv2.circle(heat, (int(px) - x0, int(py) - y0), r, 0.35 + 0.65 * left, -1)
-        heat = cv2.GaussianBlur(heat, (0, 0), max(0.7, w / 12))
-        heat = np.clip(heat * 1.3, 0, 1.6)[..., None]
+        px = np.clip(self.p[:, 0].astype(np.int32) - x0, 0, x1 - x0 - 1)
+        py = np.clip(self.p[:, 1].astype(np.int32) - y0, 0, y1 - y0 - 1)
+        np.add.at(heat, (py, px), 1.0 - self.p[:, 4] / self.p[:, 5])
+        sigma = max(0.8, w / 7)
+        heat = cv2.GaussianBlur(heat, (0, 0), sigma) * (2 * math.pi * sigma * sigma) / (0.9 * w / 4)
+        heat = np.clip(heat, 0, 1.6)[..., None]
         cold = np.array([10, 30, 190], np.float32)
         warm = np.array([20, 130, 250], np.float32)
         hot = np.array([200, 245, 255], np.float32)
@@ -192,9 +199,7 @@ class ParticleFlame:
         )
         alpha = np.clip(heat * 1.8, 0, 1)
         patch = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = np.clip(patch * (1 - alpha) + colour * alpha, 0, 255).astype(
-            np.uint8
-        )
+        frame[y0:y1, x0:x1] = np.clip(patch * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
         return frame
 
     def box(self, seconds: float) -> tuple[int, int, int, int]:
@@ -222,8 +227,8 @@ class FireLight:
         strength = 0.5 + 0.25 * len(self.flame.p) / max(1.0, 8 * w)
         r = int(2.5 * w)
         cx, cy = self.flame.x, self.flame.base_y
-        y0, y1 = max(0, cy - r // 2), min(frame.shape[0], cy + r // 2)
-        x0, x1 = max(0, cx - r), min(frame.shape[1], cx + r)
+        y0, y1 = max(0, cy - 2 * r), min(frame.shape[0], cy + 2 * r)
+        x0, x1 = max(0, cx - 3 * r), min(frame.shape[1], cx + 3 * r)
         if x1 <= x0 or y1 <= y0:
             return frame
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
@@ -257,7 +262,9 @@ class NoiseColumn:
         column = np.exp(-((xx - centre) ** 2) / (2 * spread**2)) * (yy <= self.base_y) * (yy >= top)
         # The noise field scrolls upward: the texture rises with the smoke.
         shift = int(t * 10) % 64
-        noise = cv2.resize(np.roll(self.field, -shift, axis=0), (w, h), interpolation=cv2.INTER_CUBIC)
+        noise = cv2.resize(
+            np.roll(self.field, -shift, axis=0), (w, h), interpolation=cv2.INTER_CUBIC
+        )
         density = np.clip(column * (0.5 + 0.7 * noise) * min(1.0, 0.3 + 0.25 * t), 0, 0.75)
         alpha = (density * (0.4 + 0.6 * rise))[..., None]
         soft = cv2.GaussianBlur(frame, (0, 0), 2.0).astype(np.float32)
@@ -281,8 +288,13 @@ class Car:
             x = w - int((-self.speed * t) % (w + 2 * size))
         y = self.y
         cv2.rectangle(frame, (x, y - size // 3), (x + size, y), self.colour, -1)
-        cv2.rectangle(frame, (x + size // 5, y - size // 2), (x + 4 * size // 5, y - size // 3),
-                      (60, 50, 50), -1)
+        cv2.rectangle(
+            frame,
+            (x + size // 5, y - size // 2),
+            (x + 4 * size // 5, y - size // 3),
+            (60, 50, 50),
+            -1,
+        )
         if self.lights:
             front = x + size if self.speed > 0 else x
             back = x if self.speed > 0 else x + size
@@ -303,17 +315,37 @@ def _walker(colour: tuple[int, int, int], speed: float, y: int, stripes: bool) -
             np.int32,
         )
         cv2.fillPoly(frame, [body], colour)
-        cv2.line(frame, (cx - int(9 * s), int(y - 36 * s)), (cx - int(12 * s) + swing, int(y - 10 * s)),
-                 colour, max(2, int(4 * s)))
+        cv2.line(
+            frame,
+            (cx - int(9 * s), int(y - 36 * s)),
+            (cx - int(12 * s) + swing, int(y - 10 * s)),
+            colour,
+            max(2, int(4 * s)),
+        )
         if stripes:
             for dy in (14, 26):
-                cv2.line(frame, (cx - int(8 * s), int(y - dy * s)), (cx + int(8 * s), int(y - dy * s)),
-                         (210, 235, 235), max(1, int(2 * s)))
+                cv2.line(
+                    frame,
+                    (cx - int(8 * s), int(y - dy * s)),
+                    (cx + int(8 * s), int(y - dy * s)),
+                    (210, 235, 235),
+                    max(1, int(2 * s)),
+                )
         cv2.circle(frame, (cx, int(y - 47 * s)), int(7 * s), (110, 140, 180), -1)
-        cv2.line(frame, (cx - int(4 * s), y), (cx - int(4 * s) - swing, int(y + 22 * s)), (50, 40, 40),
-                 max(2, int(5 * s)))
-        cv2.line(frame, (cx + int(4 * s), y), (cx + int(4 * s) + swing, int(y + 22 * s)), (50, 40, 40),
-                 max(2, int(5 * s)))
+        cv2.line(
+            frame,
+            (cx - int(4 * s), y),
+            (cx - int(4 * s) - swing, int(y + 22 * s)),
+            (50, 40, 40),
+            max(2, int(5 * s)),
+        )
+        cv2.line(
+            frame,
+            (cx + int(4 * s), y),
+            (cx + int(4 * s) + swing, int(y + 22 * s)),
+            (50, 40, 40),
+            max(2, int(5 * s)),
+        )
         return frame
 
     return paint
@@ -323,8 +355,9 @@ def _cones(frame: U8, index: int) -> U8:
     h, w = frame.shape[:2]
     for fx in (0.2, 0.45, 0.8):
         x, y, s = int(fx * w), int(0.85 * h), max(8, w // 40)
-        pts = np.array([[x - s // 3, y - 3 * s], [x + s // 3, y - 3 * s], [x + s, y], [x - s, y]],
-                       np.int32)
+        pts = np.array(
+            [[x - s // 3, y - 3 * s], [x + s // 3, y - 3 * s], [x + s, y], [x - s, y]], np.int32
+        )
         cv2.fillPoly(frame, [pts], (0, 90, 255))
         for band in (1.2, 2.1):
             yb = int(y - band * s)
@@ -352,7 +385,12 @@ def _street_lamps(frame: U8, index: int) -> U8:
     for i, fx in enumerate((0.15, 0.4, 0.65, 0.9)):
         x, y = int(fx * w), int(0.25 * h + 0.05 * h * i)
         r = w / 40
-        x0, x1, y0, y1 = max(0, int(x - 4 * r)), min(w, int(x + 4 * r)), max(0, int(y - 4 * r)), min(h, int(y + 4 * r))
+        x0, x1, y0, y1 = (
+            max(0, int(x - 4 * r)),
+            min(w, int(x + 4 * r)),
+            max(0, int(y - 4 * r)),
+            min(h, int(y + 4 * r)),
+        )
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         glow = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * r * r))[..., None]
         mains = 1.0 + 0.05 * math.sin(2 * math.pi * 2.7 * t + i)
@@ -389,7 +427,9 @@ def _wet_road(frame: U8, index: int, rng: np.random.Generator) -> U8:
             ripple = math.sin(0.5 * y + 9 * t) + 0.6 * rng.normal()
             dx = int(2 * ripple)
             bright = 0.6 + 0.4 * math.sin(0.3 * y - 7 * t + fx * 10)
-            cv2.line(out, (x + dx - 3, y), (x + dx + 3, y), (50 * bright, 150 * bright, 250 * bright), 2)
+            cv2.line(
+                out, (x + dx - 3, y), (x + dx + 3, y), (50 * bright, 150 * bright, 250 * bright), 2
+            )
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -414,7 +454,7 @@ def _neon(frame: U8, index: int) -> U8:
     phase = (t * 1.2) % 3.0
     x, y, s = int(0.12 * w), int(0.18 * h), max(6, w // 50)
     for i in range(5):
-        lit = phase < 2.0 and phase >= 0.4 * i or phase >= 2.0 and int(phase * 6) % 2 == 0
+        lit = (phase < 2.0 and phase >= 0.4 * i) or (phase >= 2.0 and int(phase * 6) % 2 == 0)
         colour = (60, 120, 255) if i % 2 else (80, 60, 255)
         if lit:
             cv2.rectangle(frame, (x + i * 2 * s, y), (x + i * 2 * s + s, y + 2 * s), colour, 2)
@@ -425,9 +465,7 @@ def _neon(frame: U8, index: int) -> U8:
 _FIRE_SCENES = ("vtest_full", "vtest_mirror", "vtest_wide", "tree", "tree_2x")
 
 
-def _frames(
-    scene: str, offset: int, night: bool, layers: list[Layer], seed: int
-) -> Iterator[U8]:
+def _frames(scene: str, offset: int, night: bool, layers: list[Layer], seed: int) -> Iterator[U8]:
     count = int(SECONDS * FPS)
     rng = np.random.default_rng(seed)
     for i, frame in enumerate(scene_frames(scene, offset, count)):
@@ -449,38 +487,68 @@ def evaluation_set(out: Path, seed: int = FIRST_SEED) -> Iterator[EvalClip]:
     """
     rng = np.random.default_rng(seed)
     index = 0
-    for size in SIZES:
-        for night in (False, True):
-            scene = _FIRE_SCENES[int(rng.integers(0, len(_FIRE_SCENES)))]
-            w, h = {"vtest_full": (768, 576), "vtest_mirror": (768, 576), "vtest_wide": (640, 360),
-                    "tree": (320, 240), "tree_2x": (640, 480)}[scene]
-            s = min(size, w // 8)
-            x = int(rng.uniform(0.08, 0.92) * w)
-            base = int(rng.uniform(0.15, 0.95) * h)
-            base = max(base, int(2.4 * 1.7 * s) + 4)
-            onset = float(rng.uniform(0.5, 4.0))
-            grow = float(rng.choice([0.0, 0.0, 3.0]))
-            flame = ParticleFlame(x, base, onset, s, grow, seed * 100 + index)
-            layers: list[Layer] = []
-            if scene.startswith("vtest") and rng.random() < 0.6:
-                layers.append(Car(int(0.8 * h), float(rng.uniform(40, 120)),
-                                  (int(rng.integers(0, 255)), int(rng.integers(0, 255)), int(rng.integers(0, 255))), night))
-            if night:
-                layers.append(FireLight(flame))
-            layers.append(flame)
-            name = f"eval{seed}_fire_{size:02d}px_{'night' if night else 'day'}_{scene}"
-            path = write(out / f"{name}.avi", _frames(scene, int(rng.integers(0, 400)), night, layers, seed * 100 + index))
-            yield EvalClip(name, path, "fire", scene, night, onset, size, flame.box(SECONDS))
-            index += 1
+    for size, night, repeat in itertools.product(SIZES, (False, True), range(FIRES_PER_SIZE)):
+        scene = _FIRE_SCENES[int(rng.integers(0, len(_FIRE_SCENES)))]
+        w, h = {
+            "vtest_full": (768, 576),
+            "vtest_mirror": (768, 576),
+            "vtest_wide": (640, 360),
+            "tree": (320, 240),
+            "tree_2x": (640, 480),
+        }[scene]
+        s = min(size, w // 8)
+        x = int(rng.uniform(0.08, 0.92) * w)
+        base = int(rng.uniform(0.15, 0.95) * h)
+        base = max(base, int(2.4 * 1.7 * s) + 4)
+        onset = float(rng.uniform(0.5, 4.0))
+        grow = float(rng.choice([0.0, 0.0, 3.0]))
+        flame = ParticleFlame(x, base, onset, s, grow, seed * 100 + index)
+        layers: list[Layer] = []
+        if scene.startswith("vtest") and rng.random() < 0.6:
+            layers.append(
+                Car(
+                    int(0.8 * h),
+                    float(rng.uniform(40, 120)),
+                    (
+                        int(rng.integers(0, 255)),
+                        int(rng.integers(0, 255)),
+                        int(rng.integers(0, 255)),
+                    ),
+                    night,
+                )
+            )
+        if night:
+            layers.append(FireLight(flame))
+        layers.append(flame)
+        name = f"eval{seed}_fire_{size:02d}px_{'night' if night else 'day'}{repeat}_{scene}"
+        path = write(
+            out / f"{name}.avi",
+            _frames(scene, int(rng.integers(0, 400)), night, layers, seed * 100 + index),
+        )
+        yield EvalClip(name, path, "fire", scene, night, onset, s, flame.box(SECONDS))
+        index += 1
     for k in range(4):
         scene = ("vtest_full", "tree", "vtest_wide", "vtest_mirror")[k]
-        w, h = {"vtest_full": (768, 576), "vtest_mirror": (768, 576), "vtest_wide": (640, 360),
-                "tree": (320, 240)}[scene]
+        w, h = {
+            "vtest_full": (768, 576),
+            "vtest_mirror": (768, 576),
+            "vtest_wide": (640, 360),
+            "tree": (320, 240),
+        }[scene]
         onset = float(rng.uniform(0.5, 3.0))
-        column = NoiseColumn(int(rng.uniform(0.2, 0.8) * w), int(rng.uniform(0.6, 0.9) * h), onset,
-                             int(rng.choice([110, 170, 210])), float(rng.uniform(-0.5, 0.5)), seed * 100 + index)
+        column = NoiseColumn(
+            int(rng.uniform(0.2, 0.8) * w),
+            int(rng.uniform(0.6, 0.9) * h),
+            onset,
+            int(rng.choice([110, 170, 210])),
+            float(rng.uniform(-0.5, 0.5)),
+            seed * 100 + index,
+        )
         name = f"eval{seed}_smoke_{k}_{scene}"
-        path = write(out / f"{name}.avi", _frames(scene, int(rng.integers(0, 400)), False, [column], seed * 100 + index))
+        path = write(
+            out / f"{name}.avi",
+            _frames(scene, int(rng.integers(0, 400)), False, [column], seed * 100 + index),
+        )
         yield EvalClip(name, path, "smoke", scene, False, onset)
         index += 1
     for decoy in DECOYS:
@@ -489,14 +557,15 @@ def evaluation_set(out: Path, seed: int = FIRST_SEED) -> Iterator[EvalClip]:
             if not layers and decoy not in ("plain_vtest", "plain_tree"):
                 continue
             name = f"eval{seed}_{decoy}_{'night' if night else 'day'}"
-            path = write(out / f"{name}.avi", _frames(scene, int(rng.integers(0, 400)), night, layers, seed * 100 + index))
+            path = write(
+                out / f"{name}.avi",
+                _frames(scene, int(rng.integers(0, 400)), night, layers, seed * 100 + index),
+            )
             yield EvalClip(name, path, decoy, scene, night)
             index += 1
 
 
-def _decoy(
-    decoy: str, night: bool, rng: np.random.Generator, seed: int
-) -> tuple[str, list[Layer]]:
+def _decoy(decoy: str, night: bool, rng: np.random.Generator, seed: int) -> tuple[str, list[Layer]]:
     """The scene and layers of one decoy clip (empty layers: no such clip at that time)."""
     scene = ("vtest_full", "vtest_mirror", "vtest_wide")[int(rng.integers(0, 3))]
     h = {"vtest_full": 576, "vtest_mirror": 576, "vtest_wide": 360}[scene]

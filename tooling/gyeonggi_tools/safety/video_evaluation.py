@@ -111,7 +111,11 @@ def report(outcomes: list[Outcome]) -> str:
         f"| **all** | **{sum(o.detected for o in fires)}/{len(fires)}** "
         f"| {sum(t <= WITHIN_S for t in times)}/{len(fires)} | {_ttd(times)} |"
     )
-    lines += ["", "| fires | detected | time to detect, median / max (s) |", "| --- | ---: | ---: |"]
+    lines += [
+        "",
+        "| fires | detected | time to detect, median / max (s) |",
+        "| --- | ---: | ---: |",
+    ]
     for label, night in (("day", False), ("night", True)):
         group = [o for o in fires if o.clip.night == night]
         t = [o.time_to_detect_s for o in group if o.time_to_detect_s is not None]
@@ -142,8 +146,9 @@ def run(seeds: list[int] | None = None, keep: Path | None = None) -> int:
     seeds = seeds or [FIRST_SEED]
     started = time.perf_counter()
     outcomes = evaluate(seeds, keep=keep)
-    print(f"Evaluation seeds {seeds}: {len(outcomes)} clips "
-          f"({time.perf_counter() - started:.0f} s)\n")
+    print(
+        f"Evaluation seeds {seeds}: {len(outcomes)} clips ({time.perf_counter() - started:.0f} s)\n"
+    )
     print(report(outcomes))
     return 0
 
