@@ -26,6 +26,8 @@ FEATURES = (
     "flicker",
     "flicker_p90",
     "flicker_snr",
+    "change_density",
+    "toggle_rate",
     "saturation",
     "coherence",
     "still_share",

@@ -556,6 +556,14 @@ def _candidate_features(
     # mean of the signed changes is as large as the mean of their sizes. A flame is not.
     coherence = float(np.abs(diffs.mean(axis=1)).mean() / (np.abs(diffs).mean() + 1e-3))
     std_t = g[:, region].std(axis=0)
+    # How often each pixel changes well above the scene's noise: a flame all the time, a warm
+    # surface a walker passes in front of only as the walker comes and goes.
+    changing = np.abs(diffs) >= max(_FLICKER_MIN, _FLICKER_NOISE * noise)
+    change_density = float(changing.mean())
+    # How often each pixel turns flame-coloured or stops being: a flame's tongues many times a
+    # second, an occluded surface twice per passer-by.
+    toggles = np.diff(colours[:, region].astype(np.int8), axis=0) != 0
+    toggle_rate = float(toggles.mean())
     areas = (colours & region).reshape(n, -1).sum(axis=1).astype(np.float64)
     area_cv = float(areas.std() / (areas.mean() + 1e-3))
     # The flame-coloured pixels' centroid, frame to frame, against the region's size.
@@ -595,6 +603,8 @@ def _candidate_features(
         "flicker": float(abs_change.mean() / 32.0),
         "flicker_p90": float(np.percentile(abs_change, 90) / 32.0),
         "flicker_snr": min(float(abs_change.mean()) / (noise + 1.0), 20.0),
+        "change_density": change_density,
+        "toggle_rate": toggle_rate,
         "saturation": saturation,
         "coherence": coherence,
         "still_share": float((std_t < 3.0).mean()),

@@ -71,8 +71,11 @@ def examples(seeds: tuple[int, ...] = TRAINING_SEEDS, work: Path | None = None) 
         boxed = [_boxed(c) for c in clips]
         for seed in seeds:
             boxed += video_clips.tuning_set(out, seed)
+        # The candidates' features do not depend on the model; a blank one lets a new feature
+        # set be trained while the shipped model still has the old one.
+        blank = _blank_stage()
         for clip in boxed:
-            for candidate in fire_candidates(clip.path):
+            for candidate in fire_candidates(clip.path, stage=blank):
                 label = _label(clip, candidate)
                 if label is None:
                     continue
@@ -81,6 +84,11 @@ def examples(seeds: tuple[int, ...] = TRAINING_SEEDS, work: Path | None = None) 
                 names.append(clip.name)
             clip.path.unlink()
     return Examples(np.array(rows), np.array(labels), names)
+
+
+def _blank_stage() -> FireStage:
+    n = len(FEATURES)
+    return FireStage(np.zeros(n), np.ones(n), [(np.zeros((n, 1)), np.zeros(1))])
 
 
 def _boxed(clip: video_clips.Clip) -> video_clips.Clip:
@@ -148,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache is not None:
             np.savez(args.cache, x=data.x, y=data.y, clips=np.array(data.clips))
     gated = np.array([plausible(row) for row in data.x], dtype=bool)
-    data = Examples(data.x[gated], data.y[gated], [n for n, g in zip(data.clips, gated, strict=True) if g])
+    data = Examples(
+        data.x[gated], data.y[gated], [n for n, g in zip(data.clips, gated, strict=True) if g]
+    )
     stage = train(data)
     p = stage.probabilities(data.x)
     predicted = p >= 0.5

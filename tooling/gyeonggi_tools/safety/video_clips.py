@@ -447,7 +447,7 @@ def clip_720p(path: Path, seconds: float = 6.0) -> Path:
     return write(path, _frames(seconds, [painter], 7, 0, None, size))
 
 
-_TUNING_SIZES = ((384, 288), (640, 480))
+_TUNING_SIZES = ((384, 288), (640, 480), (768, 576))
 _DECOYS = (
     "vtest",
     "swaying",
@@ -515,7 +515,7 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
     for j, kind in enumerate(_DECOYS * 2):
         dark = j >= len(_DECOYS)
         name = f"tune_{kind}_{'night' if dark else 'day'}_{seed}"
-        size = _TUNING_SIZES[j % 2]
+        size = _TUNING_SIZES[j % len(_TUNING_SIZES)]
         painters = [_night_kind(rng)] if dark else []
         scene = None
         if kind == "cones_vest":
