@@ -28,9 +28,9 @@ $(STAMP): pyproject.toml
 
 dev: $(STAMP)                 ## create the virtual environment and install everything
 
-# The TypeScript SD-JWT VC library the wallet's interoperability tests run with node (test-only,
-# pinned by its lock; no install scripts). `make test` installs it when npm is here; without
-# node, those tests skip and say why.
+# The TypeScript SD-JWT VC library the wallet's interoperability tests run with node, and axe-core
+# for the kiosk page's browser tests (test-only, pinned by its lock; no install scripts).
+# `make test` installs them when npm is here; without node, those tests skip and say why.
 NPM := $(shell command -v npm 2>/dev/null)
 INTEROP_STAMP := tests/interop/node_modules/.installed
 
@@ -38,7 +38,7 @@ $(INTEROP_STAMP): tests/interop/package-lock.json
 	npm ci --prefix tests/interop --no-audit --no-fund --ignore-scripts
 	touch $(INTEROP_STAMP)
 
-interop: $(INTEROP_STAMP)     ## npm ci of tests/interop (the wallet's outside verifier)
+interop: $(INTEROP_STAMP)     ## npm ci of tests/interop (the wallet's outside verifier, axe-core)
 
 # The linters that live in virtual environments of their own (below); CI installs them while
 # LocalStack starts, `make test` installs them on first use.

@@ -198,7 +198,7 @@ class Bench:
                 elapsed = time.perf_counter() - started
             return elapsed, int(answer.get("statusCode", 0))
 
-        with runner.lock(self.function_name), runner._environment(self.moto_function, local):
+        with runner.lock(local), runner._environment(self.moto_function, local):
             yield call
 
     def http(self, method: str) -> tuple[float, int]:

@@ -7,12 +7,18 @@ set's figures apart, latency per turn through the handler, and the function's co
   corrected against it), and on dialogues the generator writes with another seed than training.
 - Latency: every held-out dialogue replayed through the forms function's handler in this
   process (API Gateway proxy events, a bearer token verified each time, the sessions table on
-  moto): one handler call per turn, timed around the handler. The engine's own time per turn
+  moto; a confirming turn writes its submission and starts its workflow there too): one handler
+  call per turn, timed around the handler. The engine's own time per turn
   beside it.
 - Cold start: fresh processes import the handler module as Lambda would (the template's
   environment), then load the models, import what a token check imports and answer a first
   utterance with a phone number in it ("ready"); median of
   ``--imports`` processes, the tracer off and on.
+- PDF render time (section 4's documents): each form's sample (``gyeonggi_tools.forms.samples``)
+  rendered as the render function does it, the font read from the function's package each
+  time: one PDF (the civil servant's or the citizen's), and the whole rendering step (both PDFs
+  and the JSON, stored in memory); and a fresh process's first PDF (fpdf2 imported). Only the
+  PDF part runs with ``python -c "from benchmarks.forms import pdf_section; ..."``.
 """
 
 from __future__ import annotations
@@ -138,20 +144,38 @@ def _latency(options: Options) -> tuple[list[float], list[float], list[float], i
                 "POWERTOOLS_SERVICE_NAME": "bench-forms",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
                 "FORM_SESSIONS_TABLE": "form-sessions",
+                "FORM_SUBMISSIONS_TABLE": "form-submissions",
                 **issuer.environment(),
             }
         )
         try:
             with mock_aws():
-                props = load_template(ROOT / "template.yaml")["Resources"]["FormSessionsTable"][
-                    "Properties"
-                ]
-                boto3.resource("dynamodb", region_name="ap-northeast-2").create_table(
-                    TableName="form-sessions",
-                    BillingMode="PAY_PER_REQUEST",
-                    AttributeDefinitions=props["AttributeDefinitions"],
-                    KeySchema=props["KeySchema"],
-                )
+                resources = load_template(ROOT / "template.yaml")["Resources"]
+                for logical_id, name in (
+                    ("FormSessionsTable", "form-sessions"),
+                    ("FormSubmissionsTable", "form-submissions"),
+                ):
+                    props = resources[logical_id]["Properties"]
+                    boto3.resource("dynamodb", region_name="ap-northeast-2").create_table(
+                        TableName=name,
+                        BillingMode="PAY_PER_REQUEST",
+                        **{
+                            k: props[k]
+                            for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+                            if k in props
+                        },
+                    )
+                # A confirming turn writes the submission and starts its workflow (recorded by
+                # moto, not run: the issuance's own figures are below).
+                machine = boto3.client("stepfunctions", region_name="ap-northeast-2")
+                os.environ["FORM_ISSUANCE_STATE_MACHINE_ARN"] = machine.create_state_machine(
+                    name="form-issuance",
+                    definition=json.dumps({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}),
+                    roleArn="arn:aws:iam::123456789012:role/bench",
+                )["stateMachineArn"]
+                os.environ["FORM_ISSUANCE_FAILURE_QUEUE_URL"] = boto3.client(
+                    "sqs", region_name="ap-northeast-2"
+                ).create_queue(QueueName="form-issuance-failures")["QueueUrl"]
                 module = importlib.import_module("functions.forms_dialogue.app")
                 start_event = json.loads(
                     (ROOT / "events" / "forms_dialogue" / "start_session.json").read_text()
@@ -243,6 +267,143 @@ def _cold(options: Options) -> dict[bool, tuple[list[float], list[float], set[st
             heavy.update(result["heavy"])
         out[tracing] = (imported, ready, heavy)
     return out
+
+
+RENDER_ROUNDS = 10
+"""Renders per form and reader (and whole steps per form) measured, after one not measured."""
+
+_FIRST_PDF = textwrap.dedent(
+    f"""
+    import json, sys, time
+    t0 = time.perf_counter()
+    from pathlib import Path
+    from gyeonggi.forms.catalogue import catalogue
+    from gyeonggi.forms.documents import form_document
+    from gyeonggi.forms.pdf import render_pdf
+    from gyeonggi_tools.forms.samples import sample_submission
+    submission = sample_submission("seal-certificate")
+    document = form_document(catalogue()["seal-certificate"], submission, "official")
+    t1 = time.perf_counter()
+    render_pdf(document, Path(sys.argv[1]))
+    done = time.perf_counter()
+    print({_MARK!r} + json.dumps({{"first_pdf_s": done - t1, "total_s": done - t0}}))
+    """
+)
+
+
+def _render_times(options: Options) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Seconds per PDF (both readers) and per whole rendering step, by form."""
+    from gyeonggi.forms.catalogue import FORM_IDS, catalogue
+    from gyeonggi.forms.documents import form_document
+    from gyeonggi.forms.pdf import render_pdf
+    from gyeonggi.forms.rendering import render_submission
+    from gyeonggi_tools.forms.samples import sample_submission
+    from tests.fakes.forms import FakeDocuments, FakeSubmissionStore
+
+    font = ROOT / "functions" / "form_render" / "fonts" / "NanumGothic.ttf"
+    pdfs: dict[str, list[float]] = {}
+    steps: dict[str, list[float]] = {}
+    deadline = time.monotonic() + options.time_limit * 3
+    for form_id in FORM_IDS:
+        form, submission = catalogue()[form_id], sample_submission(form_id)
+        documents = [form_document(form, submission, a) for a in ("official", "citizen")]
+        render_pdf(documents[0], font)  # not measured: the first render of a form's glyphs
+        for _ in range(RENDER_ROUNDS):
+            for document in documents:
+                t0 = time.perf_counter()
+                render_pdf(document, font)
+                pdfs.setdefault(form_id, []).append(time.perf_counter() - t0)
+            store = FakeSubmissionStore()
+            store.create(submission)
+            t0 = time.perf_counter()
+            render_submission(
+                store,
+                FakeDocuments(),
+                catalogue(),
+                submission.submission_id,
+                font=font,
+                now=submission.created_at,
+            )
+            steps.setdefault(form_id, []).append(time.perf_counter() - t0)
+            if time.monotonic() > deadline:
+                break
+    return pdfs, steps
+
+
+def _first_pdf(options: Options) -> tuple[list[float], list[float]]:
+    """A fresh process's first PDF: (the render alone, with the imports), seconds."""
+    import subprocess
+    import sys
+
+    font = ROOT / "functions" / "form_render" / "fonts" / "NanumGothic.ttf"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers", "tooling")),
+    }
+    first, total = [], []
+    for _ in range(options.imports):
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_PDF, str(font)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=True,
+        )
+        line = next(x for x in done.stdout.splitlines() if x.startswith(_MARK))
+        result = json.loads(line[len(_MARK) :])
+        first.append(result["first_pdf_s"])
+        total.append(result["total_s"])
+    return first, total
+
+
+def pdf_section(options: Options) -> str:
+    """The PDF render time's Markdown (a part of :func:`run`; also runnable alone)."""
+    pdfs, steps = _render_times(options)
+    first, total = _first_pdf(options)
+    every = [t for ts in pdfs.values() for t in ts]
+    rows = [
+        [
+            form_id,
+            len(pdfs[form_id]),
+            ms(percentile(pdfs[form_id], 50)),
+            ms(percentile(pdfs[form_id], 99)),
+            ms(percentile(steps[form_id], 50)),
+            ms(percentile(steps[form_id], 99)),
+        ]
+        for form_id in pdfs
+    ]
+    rows.append(
+        [
+            "**all seven**",
+            len(every),
+            ms(percentile(every, 50)),
+            ms(percentile(every, 99)),
+            ms(percentile([t for ts in steps.values() for t in ts], 50)),
+            ms(percentile([t for ts in steps.values() for t in ts], 99)),
+        ]
+    )
+    return "\n".join(
+        [
+            "### PDF render time (issue 11, sections 4 and 6)",
+            "",
+            f"Each form's sample rendered in this process as FormRenderFunction renders it "
+            f"(fpdf2, NanumGothic read from the function's package for every PDF), "
+            f"{RENDER_ROUNDS} rounds after one not measured; *one PDF*: the civil servant's or "
+            "the citizen's (both counted); *the step*: both PDFs and the JSON, stored in memory, "
+            "the submission written to the fake store:",
+            "",
+            table(
+                ["form", "PDFs", "one PDF p50", "one PDF p99", "the step p50", "the step p99"],
+                rows,
+                right=range(1, 6),
+            ),
+            "",
+            f"A fresh process's first PDF (median of {options.imports}): the render "
+            f"{ms(median(first))}, with fpdf2, fontTools and Pillow imported first "
+            f"{ms(median(total))}.",
+        ]
+    )
 
 
 def run(options: Options) -> str:
@@ -361,5 +522,7 @@ def run(options: Options) -> str:
             f"- cold start (ready, tracer on) under {COLD_GOAL_S * 1000:.0f} ms: {ms(ready_on)}, "
             + ("**met**" if ready_on < COLD_GOAL_S else "**not met**")
             + f"; heavy modules loaded: {', '.join(heavy) if heavy else 'none'}.",
+            "",
+            pdf_section(options),
         ]
     )

@@ -1,11 +1,13 @@
-"""Petition forms written through dialogue: ``/forms/sessions`` (issue 11, section 3).
+"""Petition forms written through dialogue: ``/forms/sessions`` (issue 11, section 3) and the
+kiosk page ``/forms/kiosk`` (section 5).
 
-Three routes on the stack's API: start a session (a citizen's bearer token, or a kiosk's with
-the session key it gets back), send a message, read a session. The handlers parse, call
-:class:`gyeonggi.forms.sessions.FormSessions` and shape the answer; domain errors become HTTP
-statuses in one place, :func:`answer`, with the error body every route of the API uses
-(``[{code, description}]``). The models ship in this package (``model/``) and are read on the
-first request, not at cold start.
+Routes on the stack's API: start a session (a citizen's bearer token, or a kiosk's with
+the session key it gets back), send a message, read a session, switch its language or easy
+Korean; and the barrier-free page that drives them (:mod:`gyeonggi.forms.kiosk_page`). The
+handlers parse, call :class:`gyeonggi.forms.sessions.FormSessions` and shape the answer;
+domain errors become HTTP statuses in one place, :func:`answer`, with the error body every
+route of the API uses (``[{code, description}]``). The models ship in this package
+(``model/``) and are read on the first request, not at cold start.
 """
 
 from __future__ import annotations
@@ -35,11 +37,14 @@ from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
 from gyeonggi.forms.engine import load_engine
+from gyeonggi.forms.issuance import Issuance, IssuanceWorkflow
+from gyeonggi.forms.kiosk_page import kiosk_headers, page_html
 from gyeonggi.forms.sessions import (
     KEY_HEADER,
     Caller,
     DynamoSessionStore,
     FormSessions,
+    Preferences,
     StartRequest,
     message_text,
     session_view,
@@ -51,6 +56,11 @@ MODEL_DIR = Path(__file__).parent / "model"
 
 class FormsSettings(AuthSettings):
     form_sessions_table: str
+    # Issuance (issue 11, section 4): a confirmed form's submission is written with its session,
+    # then its workflow starts (or the failure to start waits on the failure queue).
+    form_submissions_table: str
+    form_issuance_state_machine_arn: str
+    form_issuance_failure_queue_url: str
 
 
 settings = FormsSettings.from_env()
@@ -64,7 +74,21 @@ def verifier() -> TokenVerifier:
 
 @cache
 def sessions() -> FormSessions:
-    return FormSessions(DynamoSessionStore(settings.form_sessions_table), load_engine(MODEL_DIR))
+    from gyeonggi.forms.submissions import DynamoSubmissionStore
+
+    issuance = Issuance(
+        DynamoSubmissionStore(settings.form_submissions_table),
+        IssuanceWorkflow(
+            settings.form_issuance_state_machine_arn, settings.form_issuance_failure_queue_url
+        ),
+    )
+    return FormSessions(
+        DynamoSessionStore(
+            settings.form_sessions_table, submissions_table=settings.form_submissions_table
+        ),
+        load_engine(MODEL_DIR),
+        issuance,
+    )
 
 
 _STATUS: dict[type[DomainError], int] = {
@@ -190,6 +214,14 @@ def post_message(session_id: str) -> Response:
     )
     if state.status == "confirmed":
         metrics.add_metric(name="FormsConfirmed", unit="Count", value=1)
+    if turn.submission_id is not None:
+        # "recorded"/"unrecorded": the workflow did not start; the form is kept for a redrive.
+        logger.info(
+            "form submitted",
+            extra={"submission_id": turn.submission_id, "issuance": turn.issuance},
+        )
+        if turn.issuance != "started":
+            metrics.add_metric(name="FormIssuanceNotStarted", unit="Count", value=1)
     return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)
 
 
@@ -199,6 +231,27 @@ def get_session(session_id: str) -> Response:
     caller = principal("citizen", "kiosk")
     session = sessions().read(caller, session_id, clock.now())
     return _json(session_view(session, catalogue()), 200, _PRIVATE)
+
+
+@app.route("/forms/sessions/{session_id}", methods=["PATCH"], content_types=_BODIES)
+@answer
+def set_preferences(session_id: str) -> Response:
+    # A page's language and easy-Korean switches: no turn, the question said again.
+    caller = principal("citizen", "kiosk")
+    accepted("application/json")
+    preferences = Preferences.parse(body_json())
+    turn = sessions().prefer(caller, session_id, preferences, clock.now())
+    return _json(session_view(turn.session, catalogue(), turn.reply), 200, _PRIVATE)
+
+
+# ---------------------------------------------------------------- the kiosk page (section 5)
+
+
+@app.route("/forms/kiosk", methods=["GET"])
+@answer
+def kiosk_page() -> Response:
+    # Public: a page without data; its requests carry the kiosk's (or citizen's) token.
+    return Response(body=page_html(), status_code=200, headers=dict(kiosk_headers()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localcloud import timescale
+from localcloud import moto_fixes, timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
@@ -28,11 +28,14 @@ T = TypeVar("T")
 
 REGION = "ap-northeast-2"
 ISSUER_ENV = ("AUTH_ISSUER", "AUTH_JWKS_URL")
-#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier):
-#: in AWS a custom domain's, here the API server's, known once it listens.
-API_URL_ENV = ("CREDENTIAL_ISSUER",)
+#: Variables that name this stack's own public URL (the wallet's Credential Issuer Identifier;
+#: where wallets fetch the forms' presentation requests): in AWS a custom domain's or API
+#: Gateway's, here the API server's, known once it listens.
+API_URL_ENV = ("CREDENTIAL_ISSUER", "VERIFIER_BASE_URL")
 #: Variables listing trusted credential issuers: left empty (the template's default), the local
-#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here.
+#: cloud trusts its own issuer (the API server's URL), so the wallet works end to end here. A
+#: function with one fetches from the stack's own API while it runs (issuer metadata, status
+#: lists), so it runs outside the runner's lock (``LocalFunction.calls_local_api``).
 OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: Parameter values of the local cloud where it differs from AWS (applied only when the
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
@@ -169,6 +172,7 @@ class LocalCloud:
         t0 = time.perf_counter()
         try:
             self._start_moto()
+            moto_fixes.install()
             _import_step_functions_interpreter()
             self.timings["moto"] = time.perf_counter() - t0
             if self.time_scale < 1:
@@ -228,6 +232,7 @@ class LocalCloud:
         if hasattr(self, "runner"):
             self.runner.uninstall()
         timescale.reset()
+        moto_fixes.uninstall()
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
@@ -462,6 +467,7 @@ class LocalCloud:
                 dead_letter_arn=dead_letter,
                 on_failure_arn=on_failure.get(resource.physical_id),
                 async_retries=retries.get(resource.physical_id, 2),
+                calls_local_api=any(k in variables for k in OWN_ISSUER_TRUST_ENV),
             )
             self.runner.register(local)
             named = [k for k in API_URL_ENV if k in variables]
@@ -572,6 +578,10 @@ class LocalCloud:
         lines.append("  not as in AWS:")
         lines += [f"    {line}" for line in self.stack.report()]
         lines.append("    IAM policies are created but not enforced by moto")
+        lines.append(
+            "    bucket policy statements with a Condition are stored, not enforced "
+            "(moto has no request keys to check them with)"
+        )
         if self._api_url_functions and self.api is not None:
             names = ", ".join(sorted({n for _, ns in self._api_url_functions for n in ns}))
             lines.append(

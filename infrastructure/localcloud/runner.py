@@ -4,12 +4,14 @@ moto calls ``LambdaFunction._invoke_lambda(self, event)`` for direct invokes, SN
 S3 notifications and Step Functions tasks; we replace it so the real handler code runs here,
 with the function's own environment, handler string and timeout as deployed.
 
-Functions run concurrently, as separate Lambda containers would: each sees its own environment
-in ``os.environ`` (a per-thread view, :class:`_ThreadEnviron`), and one invocation of a given
-function runs at a time (a container takes one event at a time). So a handler may wait for
-another function, such as the wallet verifier fetching the issuer's keys over the local API.
-Loading a function's module (its cold start) is serialised: it changes ``sys.path`` and
-``sys.modules``.
+Invocations are serialised by one lock: functions share this process, and libraries keep
+process-wide state that separate Lambda containers never share (boto3's default session,
+Powertools' logger and metric registries). A function that calls the stack's own API and waits
+for the answer (the wallet verifier fetching its issuer's keys and status lists) would wait for
+ever behind that lock, so such a function (``LocalFunction.calls_local_api``) runs outside it,
+one invocation at a time, while the others keep theirs. Each invocation sees its function's
+environment in ``os.environ`` through a per-thread view (:class:`_ThreadEnviron`), so a function
+running beside another never reads the other's variables.
 """
 
 from __future__ import annotations
@@ -112,6 +114,9 @@ class LocalFunction:
     on_failure_arn: str | None = None
     #: Lambda retries a failed asynchronous invocation twice by default.
     async_retries: int = 2
+    #: The function calls the stack's own API and waits for it: it runs outside the lock that
+    #: serialises the other invocations (the module's docstring says why).
+    calls_local_api: bool = False
 
 
 class _ThreadStdout(io.TextIOBase):
@@ -223,8 +228,10 @@ class InProcessRunner:
         self.invocations: list[Invocation] = []
         self.log_dir = log_dir
         self._modules: dict[str, ModuleType] = {}
-        #: One invocation of a function at a time, as one container takes one event at a time;
-        #: reentrant, so a function that (synchronously) invokes itself in its thread goes on.
+        #: Held by every invocation but those of functions that call the local API; reentrant,
+        #: so a function that invokes another in its own thread goes on.
+        self._lock = threading.RLock()
+        #: One invocation of a function at a time, as one container takes one event at a time.
         self._function_locks: dict[str, threading.RLock] = {}
         #: Loading a module changes sys.path and sys.modules: one load at a time.
         self._load_lock = threading.RLock()
@@ -290,7 +297,7 @@ class InProcessRunner:
             event = json.loads(event or "{}")
         request_id = str(uuid.uuid4())
         timeout = float(fn.timeout if fn.timeout is not None else 3)
-        with self.lock(fn.function_name), self._environment(fn, local), self._capture() as out:
+        with self.lock(local), self._environment(fn, local), self._capture() as out:
             cold = fn.function_name not in self._modules
             start = time.monotonic()
             try:
@@ -353,10 +360,17 @@ class InProcessRunner:
             record = _failure_record(fn, request_id, attempts, event, error)
             self.dead_letter_sender(local.on_failure_arn, json.dumps(record, default=str), {})
 
-    def lock(self, function_name: str) -> threading.RLock:
-        """The lock an invocation of ``function_name`` holds while it runs."""
+    @contextlib.contextmanager
+    def lock(self, local: LocalFunction) -> Iterator[None]:
+        """What an invocation of ``local`` holds while it runs (the module's docstring)."""
         with self._load_lock:
-            return self._function_locks.setdefault(function_name, threading.RLock())
+            own = self._function_locks.setdefault(local.name, threading.RLock())
+        if local.calls_local_api:
+            with own:
+                yield
+        else:
+            with self._lock, own:
+                yield
 
     def _handler(self, fn: Any, local: LocalFunction) -> Any:
         module_path, _, attribute = fn.handler.rpartition(".")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,13 @@ def test_the_triage_function_ships_its_model(packages: Build) -> None:
     assert document["format"] == "gyeonggi-complaint-classifier/1"
 
 
+def test_the_layer_ships_the_kiosk_pages_script_and_style(packages: Build) -> None:
+    # Files, not modules: the kiosk page (gyeonggi.forms.kiosk_page) reads them at run time.
+    for layer in packages.layers.values():
+        folder = layer.path / "python" / "gyeonggi" / "forms" / "kiosk"
+        assert sorted(p.name for p in folder.iterdir()) == ["kiosk.css", "kiosk.js"]
+
+
 def _name(requirement: str) -> str:
     """The distribution a requirement line names: ``pyjwt[crypto]>=2.8`` -> ``pyjwt``."""
     return re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].lower()
@@ -205,3 +213,53 @@ def test_the_dev_environment_has_every_package_a_function_ships() -> None:
         )
     )
     assert shipped <= declared, f"pyproject.toml lacks {sorted(shipped - declared)}"
+
+
+# Run in the render function's package: a Korean form rendered with the font it ships.
+_RENDER_PROBE = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from pathlib import Path
+from gyeonggi.forms.documents import FormDocument, Row
+from gyeonggi.forms.pdf import render_pdf
+document = FormDocument(
+    "official", "인감증명서 발급 신청", "Seal (ingam) certificate", "FA-probe", "2026년 12월 7일",
+    "수원시 (suwon.gg.kr)", "공무원 처리용 원본",
+    (Row("applicant_name", "신청인 성명", "Applicant's name", "김하늘"),),
+    "1통 600원", (), (), (), ("디지털 경기 지갑으로 본인 확인",),
+)
+sys.stdout.buffer.write(render_pdf(document, Path("fonts/NanumGothic.ttf")))
+"""
+
+
+def test_the_render_function_renders_a_korean_pdf_from_its_package_under_python_3_12(
+    packages: Build, lambda_python: Path
+) -> None:
+    # Given: the render function's package (fpdf2, its font and licence) as Lambda unpacks it
+    package = packages.functions["FormRenderFunction"]
+    assert (package.path / "fonts" / "NanumGothic.ttf").is_file()
+    assert (package.path / "fonts" / "OFL.txt").is_file()
+    path = [str(p) for p in packages.import_path("FormRenderFunction")]
+    # When: a fresh 3.12 interpreter renders a form from it, with nothing else on the path
+    done = subprocess.run(
+        [str(lambda_python), "-I", "-c", _RENDER_PROBE, json.dumps(path)],
+        cwd=package.path,
+        env=_environment("FormRenderFunction"),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    # Then: a PDF whose Korean text reads back
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-3000:]
+    assert done.stdout.startswith(b"%PDF-")
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("poppler-utils is not installed: the PDF was made, its text not read back")
+    text = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", "-", "-"],
+        input=done.stdout,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    ).stdout.decode("utf-8")
+    assert "신청인 성명" in text and "김하늘" in text and "인감증명서 발급 신청" in text

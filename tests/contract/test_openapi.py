@@ -41,15 +41,20 @@ from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 from gyeonggi.complaints.models import CitizenProfile, ComplaintSubmission
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.updates import parse_update
-from gyeonggi.forms.sessions import StartRequest, message_text
+from gyeonggi.forms.sessions import Preferences, StartRequest, message_text
+from gyeonggi.forms.submission_access import parse_decision
 from gyeonggi.wallet.enrolments import ResidentDetails
 from gyeonggi.wallet.verifier_service import parse_request_body
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "docs" / "openapi.yaml"
-# The Chalice apps API Gateway routes to: the API function and the forms function.
+# The Chalice apps API Gateway routes to: the API function and the forms functions.
 API_SOURCES = sorted(
-    [*(ROOT / "functions" / "api").rglob("*.py"), ROOT / "functions" / "forms_dialogue" / "app.py"]
+    [
+        *(ROOT / "functions" / "api").rglob("*.py"),
+        ROOT / "functions" / "forms_dialogue" / "app.py",
+        ROOT / "functions" / "form_submissions" / "app.py",
+    ]
 )
 VERIFIER_SOURCE = ROOT / "functions" / "wallet_verifier" / "app.py"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -268,6 +273,14 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             StartRequest.parse(body)
             checked += 1
             continue
+        if where.startswith("PATCH /forms/sessions/{session_id} "):
+            Preferences.parse(body)
+            checked += 1
+            continue
+        if where.startswith("POST /forms/submissions/{submission_id}/decision "):
+            parse_decision(body)
+            checked += 1
+            continue
         if where.startswith("POST /wallet/enrolments "):
             ResidentDetails.parse(body, today=date(2026, 12, 1))
             checked += 1
@@ -287,6 +300,9 @@ def test_request_examples_are_accepted_by_the_api_parsing() -> None:
             continue
         if where.startswith("POST /verifier/responses "):
             assert set(body) <= {"vp_token", "state", "error", "error_description"}, where
+            continue
+        # The CCTV registry's bodies: tests/contract/test_cctv_template.py parses them.
+        if where.startswith(("POST /cctv/", "PATCH /cctv/")):
             continue
         # The handler takes api_key out of the body (and checks it) before parsing the rest.
         if media == "application/x-www-form-urlencoded":
@@ -383,7 +399,7 @@ def _verifier_routes() -> dict[tuple[str, str], tuple[frozenset[str], frozenset[
 
 
 #: Tags of operations another function than the API's serves (read below with their own rules).
-_OTHER_FUNCTIONS = {"wallet-issuer"}
+_OTHER_FUNCTIONS = {"wallet-issuer", "cctv"}
 
 
 def _api_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:

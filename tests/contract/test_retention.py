@@ -82,6 +82,14 @@ RETAINED: dict[str, str] = {
     "IncidentFailureQueue": "incidents whose alert workflow failed (`gyeonggi safety redrive`)",
     "TelemetryRuleErrorQueue": "readings IoT Core could not hand to the alarm path, payload "
     "included: the only copy of readings nobody evaluated",
+    # ---- cctv: registry
+    "CctvCamerasTable": "the registry of the province's cameras, with what operators set on "
+    "them (masks, minimum fire size, the complex they watch); an import rebuilds only the "
+    "public data's part",
+    "CctvHealthTable": "each camera's last segment and tampered view: emptied, a camera that "
+    "went silent would never be missed (as the sensor register)",
+    "CctvAuditTable": "who viewed which camera's video and why: the access records the Personal "
+    "Information Protection Act asks of CCTV operators, kept three years (TTL)",
     # wallet: issuer
     "WalletSigningKey": "its public key must stay published until the last credential it "
     "signed has expired; deleted, every credential issued stops verifying",
@@ -92,6 +100,19 @@ RETAINED: dict[str, str] = {
     # ---- wallet: verifier
     "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
     "certificate (made by hand, out of band) and gives wallets a new client id",
+    # ---- petition forms: issuance
+    "FormSubmissionsTable": "submitted petition forms and the civil servants' decisions: the "
+    "record of what the province was asked and what it answered (items expire by TTL five "
+    "years after a decision, thirty days after an identity failure; waiting ones never)",
+    "FormsBucket": "the completed forms (PDF and JSON) civil servants decide on; its lifecycle "
+    "expires them (the official copies after five years, the citizen's after 90 days)",
+    "FormsBucketPolicy": "TLS-only access and KMS-encrypted writes of the retained bucket: "
+    "deleted, the bucket would take plain HTTP",
+    "FormsAccessLogsBucket": "who read which form (presigned links included): two years of "
+    "access records",
+    "FormsAccessLogsBucketPolicy": "without it the retained FormsBucket could not deliver logs",
+    "FormIssuanceFailureQueue": "submitted forms whose workflow failed, waiting for `gyeonggi "
+    "forms redrive`: never a lost form",
 }
 
 #: Deleted with the stack, and why that loses nothing that matters.
@@ -118,6 +139,8 @@ DELETED: dict[str, str] = {
     "TelemetryBatchDeadLetterQueue": "as TelemetryBatchQueue",
     "TelemetryDeadLetterQueue": "rejected readings (a device to fix, not an alarm to raise) and "
     "readings whose state write failed after their evidence went out",
+    "CctvHealthSweepDeadLetterQueue": "failed camera sweeps; the next minute's sweep redoes "
+    "the work",
     "CctvAnalysisDeadLetterQueue": "upload events; the segments stay in the retained bucket and "
     "can be analysed again",
     "ComplaintIntakeLogs": "execution errors only (no execution data); its fixed name would "
@@ -131,6 +154,8 @@ DELETED: dict[str, str] = {
     "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
     "deletes them: personal claims meant to expire are not kept past the stack either",
     "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
+    # ---- petition forms: issuance
+    "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }
 
 

@@ -51,6 +51,8 @@ _SAMPLES = {
     "enrolment_id": "en-0123456789abcdef01234567",
     "request_id": "Xq3fK9mB2pLs7TvW1nYc0g",
     "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
+    "camera_id": "202637400000800001-01",
+    "submission_id": "FA-3q2Zt0m1YkQwP8cV5rBn2A",
 }
 
 
@@ -81,7 +83,7 @@ def _routes() -> list[Route]:
     for template, item in document["paths"].items():
         path = template.format(**_SAMPLES)
         for method, operation in item.items():
-            if method not in ("get", "post"):
+            if method not in ("get", "post", "patch"):
                 continue
             parameters = [resolve(p) for p in operation.get("parameters", [])]
             query = tuple(p["name"] for p in parameters if p["in"] == "query")
@@ -91,7 +93,7 @@ def _routes() -> list[Route]:
 
 
 ROUTES = _routes()
-WITH_BODY = [r for r in ROUTES if r.method == "POST"]
+WITH_BODY = [r for r in ROUTES if r.method in ("POST", "PATCH")]
 
 
 @dataclass

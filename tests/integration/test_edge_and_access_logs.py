@@ -98,6 +98,9 @@ def test_the_cctv_bucket_logs_every_access_to_a_locked_down_bucket(cloud: LocalC
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
-    # And the CCTV bucket's own segment expiry reached S3 as well
-    (segments,) = s3.get_bucket_lifecycle_configuration(Bucket=cctv)["Rules"]
-    assert segments["Filter"] == {"Prefix": "cctv/"} and segments["Expiration"] == {"Days": 30}
+    # And the CCTV bucket's own segment expiry, a rule per retention class, reached S3 as well
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=cctv)["Rules"]}
+    default = rules["expire-segments-30d"]
+    assert default["Filter"] == {"Prefix": "cctv/"} and default["Expiration"] == {"Days": 29}
+    assert rules["expire-segments-7d"]["Filter"] == {"Prefix": "cctv-7d/"}
+    assert "expire-reference-frames" in rules

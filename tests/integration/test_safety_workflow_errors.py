@@ -421,7 +421,8 @@ def test_a_failed_workflow_keeps_its_input_and_new_hazards_page_again(
     second = listed_incident(
         cloud, http, operator, complex_id, lambda i: i["incident_id"] != failed["incident_id"]
     )
-    assert _alert_levels(cloud, alerts, second["incident_id"], 1) == ["1"]
+    # It pages from level 1 (and, on a slow machine, may already have escalated: nobody answers)
+    assert "1" in _alert_levels(cloud, alerts, second["incident_id"], 1)
     # and the operator closes the old one
     closed = _answer(http, operator, failed["incident_id"], "all_clear")
     assert (closed["answer"], closed["status"]) == ("closed", "closed")

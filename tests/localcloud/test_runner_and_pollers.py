@@ -74,9 +74,11 @@ def test_runs_with_the_function_environment_and_restores_it(function_dir: Path) 
     assert "TABLE" not in os.environ
 
 
-def test_two_functions_run_at_once_each_with_its_own_environment(tmp_path: Path) -> None:
-    # Given a function whose handler waits until another function has run (as the wallet
-    # verifier waits for the issuer's keys, served by another function over the local API)
+def test_a_function_that_calls_the_local_api_runs_beside_another_with_its_own_environment(
+    tmp_path: Path,
+) -> None:
+    # Given a function that waits until another function has run (as the wallet verifier waits
+    # for the issuer's keys, served by another function over the local API)
     flag = tmp_path / "flag"
     (tmp_path / "app.py").write_text(
         "import os, pathlib, time\n"
@@ -92,7 +94,7 @@ def test_two_functions_run_at_once_each_with_its_own_environment(tmp_path: Path)
         "    return {'table': os.environ['TABLE']}\n"
     )
     runner = InProcessRunner({})
-    runner.register(LocalFunction("waiter", "Waiter", tmp_path))
+    runner.register(LocalFunction("waiter", "Waiter", tmp_path, calls_local_api=True))
     runner.register(LocalFunction("setter", "Setter", tmp_path))
     results: dict[str, Any] = {}
 
@@ -314,3 +316,31 @@ def test_async_invocation_that_fails_every_attempt_sends_lambdas_record_on_failu
     assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["responsePayload"]["errorMessage"] == "bad event"
     assert record["responsePayload"]["errorType"]
+
+
+def test_other_functions_take_turns(tmp_path: Path) -> None:
+    # Two functions that do not call the local API never run at once (shared process state)
+    (tmp_path / "app.py").write_text(
+        "import time\n"
+        "def handler(event, context):\n"
+        "    started = time.monotonic()\n"
+        "    time.sleep(0.2)\n"
+        "    return [started, time.monotonic()]\n"
+    )
+    runner = InProcessRunner({})
+    for name in ("one", "two"):
+        runner.register(LocalFunction(name, name.title(), tmp_path))
+    spans: list[list[float]] = []
+
+    def call(name: str) -> None:
+        payload, errored, _ = runner.invoke(_fn(name), {})
+        assert not errored
+        spans.append(json.loads(payload))
+
+    threads = [threading.Thread(target=call, args=(name,)) for name in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    first, second = sorted(spans)
+    assert second[0] >= first[1]

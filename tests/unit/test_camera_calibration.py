@@ -12,7 +12,6 @@ from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.camera_calibration import (
     CameraCalibration,
     FixedCameraSettings,
-    IgnoreRegion,
     NoCameraSettings,
 )
 from gyeonggi.safety.cameras import SegmentAnalyser
@@ -21,10 +20,8 @@ from gyeonggi.safety.video import analyze
 from gyeonggi_tools.safety import video_clips
 
 # fire_path draws its flame standing on (120, 250) of a 384 x 288 frame.
-AROUND_THE_FIRE = IgnoreRegion(
-    points=((0.15, 0.35), (0.5, 0.35), (0.5, 1.0), (0.15, 1.0)), label="flare stack"
-)
-ELSEWHERE = IgnoreRegion(points=((0.6, 0.0), (1.0, 0.0), (1.0, 0.3)), label="neon sign")
+AROUND_THE_FIRE = ((0.15, 0.35), (0.5, 0.35), (0.5, 1.0), (0.15, 1.0))  # a flare stack
+ELSEWHERE = ((0.6, 0.0), (1.0, 0.0), (1.0, 0.3))  # a neon sign
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +30,22 @@ def fire_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_calibration_round_trips_through_json() -> None:
-    calibration = CameraCalibration(ignore=(AROUND_THE_FIRE, ELSEWHERE), min_fire_px=12)
+    calibration = CameraCalibration(masks=(AROUND_THE_FIRE, ELSEWHERE), min_fire_px=12)
     stored = calibration.to_json()
-    assert stored["ignore"][0]["points"][0] == [0.15, 0.35]
+    assert stored["masks"][0][0] == [0.15, 0.35]
     assert CameraCalibration.from_json(stored) == calibration
 
 
 @pytest.mark.parametrize(
     ("data", "where"),
     [
-        ({"ignore": [{"points": [[0, 0], [1.5, 0], [1, 1]]}]}, "ignore.0.points"),
-        ({"ignore": [{"points": [[0, 0], [1, 1]]}]}, "ignore.0.points"),
+        ({"masks": [[[0, 0], [1.5, 0], [1, 1]]]}, "masks"),
+        ({"masks": [[[0, 0], [1, 1]]]}, "masks"),
+        ({"masks": [[[0, 0], [0.5, 0.5], [1, 1]]]}, "masks"),
+        ({"masks": "everywhere"}, "masks"),
         ({"min_fire_px": 0}, "min_fire_px"),
-        ({"mask": []}, "mask"),
+        ({"min_fire_px": "8"}, "min_fire_px"),
+        ({"ignore": []}, "ignore"),
     ],
 )
 def test_invalid_calibration_names_the_field(data: dict[str, Any], where: str) -> None:
@@ -56,12 +56,16 @@ def test_invalid_calibration_names_the_field(data: dict[str, Any], where: str) -
 
 def test_fire_inside_an_ignored_region_is_not_reported(fire_clip: Path) -> None:
     assert analyze(fire_clip).fire
-    masked = analyze(fire_clip, CameraCalibration(ignore=(AROUND_THE_FIRE,)))
-    assert not masked.fire and all(s.fire == 0.0 for s in masked.seconds)
+    masked = analyze(fire_clip, CameraCalibration(masks=(AROUND_THE_FIRE,)))
+    assert not masked.fire
+    # Nothing scored inside the mask (0.15-0.5 of the width, 0.35-1 of the height of 384 x 288)
+    for second in masked.seconds:
+        for x, y, w, h in second.fire_boxes:
+            assert not (58 <= x + w / 2 <= 192 and 101 <= y + h / 2 <= 288)
 
 
 def test_a_region_elsewhere_changes_nothing(fire_clip: Path) -> None:
-    result = analyze(fire_clip, CameraCalibration(ignore=(ELSEWHERE,)))
+    result = analyze(fire_clip, CameraCalibration(masks=(ELSEWHERE,)))
     assert result.fire
 
 
@@ -75,7 +79,7 @@ def _nowhere(found: Sequence[Evidence]) -> int:
 
 
 class _Broken:
-    def get(self, camera_id: str) -> CameraCalibration | None:
+    def settings(self, camera_id: str) -> CameraCalibration | None:
         raise ConnectionError("registry unreachable")
 
 
@@ -86,4 +90,4 @@ def test_segment_analyser_asks_the_source_and_survives_its_failure() -> None:
     assert fixed.calibration("cam-02") is None
     assert SegmentAnalyser(_nowhere).calibration("cam-01") is None
     assert SegmentAnalyser(_nowhere, _Broken()).calibration("cam-01") is None
-    assert NoCameraSettings().get("cam-01") is None
+    assert NoCameraSettings().settings("cam-01") is None

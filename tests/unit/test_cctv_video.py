@@ -14,18 +14,19 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from gyeonggi.cctv.store import CameraStore
 from gyeonggi.safety.camera_calibration import (
     CameraCalibration,
     FixedCameraSettings,
-    IgnoreRegion,
 )
-from gyeonggi.safety.cameras import SegmentAnalyser
+from gyeonggi.safety.cameras import SegmentAnalyser, analysis_key
 from gyeonggi.safety.evidence import Evidence
 from gyeonggi.safety.video import analyze
 from gyeonggi_tools.cli import main
 from gyeonggi_tools.safety import video_clips
 from tests.conftest import load_event
-from tests.unit.conftest import LambdaContext
+from tests.unit.cctv_support import camera
+from tests.unit.conftest import LambdaContext, table_from_template
 
 SECONDS = 6.0
 
@@ -171,7 +172,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, lambda_environment: None) -> Iterator[d
         sqs = boto3.client("sqs")
         url = sqs.create_queue(QueueName="evidence")["QueueUrl"]
         monkeypatch.setenv("SAFETY_EVIDENCE_QUEUE_URL", url)
-        yield {"s3": s3, "sqs": sqs, "url": url}
+        # The CCTV registry's tables: each segment records its camera's health (issue 12).
+        dynamodb = boto3.resource("dynamodb")
+        for logical, name in (("CctvCamerasTable", "cameras"), ("CctvHealthTable", "health")):
+            table_from_template(dynamodb, logical, name)
+            monkeypatch.setenv(f"CCTV_{name.upper()}_TABLE", name)
+        yield {"s3": s3, "sqs": sqs, "url": url, "dynamodb": dynamodb}
 
 
 def _app() -> ModuleType:
@@ -204,6 +210,8 @@ def test_function_stores_result_and_sends_evidence(
     # the ISO 8601 form every evidence producer writes (Evidence.to_message)
     assert fire[0]["ts"] == f"2026-11-24T09:00:0{stored['first_fire_second']}+00:00"
     assert fire[0]["detail"]["segment_key"] == key
+    health = aws["dynamodb"].Table("health").get_item(Key={"camera_id": "cam-01"})["Item"]
+    assert health["last_segment_key"] == key
 
 
 def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> None:
@@ -227,8 +235,8 @@ def test_segment_is_analysed_with_its_cameras_calibration(
     aws: dict[str, Any], clips: dict[str, video_clips.Clip]
 ) -> None:
     # Given a camera whose whole view is marked to ignore (say, a flare stack fills it)
-    whole_view = IgnoreRegion(points=((0, 0), (1, 0), (1, 1), (0, 1)), label="flare stack")
-    cameras = FixedCameraSettings({"cam-01": CameraCalibration(ignore=(whole_view,))})
+    whole_view = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    cameras = FixedCameraSettings({"cam-01": CameraCalibration(masks=(whole_view,))})
     sent: list[Evidence] = []
 
     def send(found: Sequence[Evidence]) -> int:
@@ -241,4 +249,65 @@ def test_segment_is_analysed_with_its_cameras_calibration(
     outcome = SegmentAnalyser(send, cameras).process(BUCKET, key)
     # Then nothing is reported, and the result says which calibration it was analysed with
     assert outcome.result["fire"] is False and outcome.evidence == [] and sent == []
-    assert outcome.result["calibration"]["ignore"][0]["label"] == "flare stack"
+    assert outcome.result["calibration"]["masks"] == [[[0, 0], [1, 0], [1, 1], [0, 1]]]
+
+
+# ------------------------------------------------------------------ calibration from the registry
+FIRE_AREA = ((0.15, 0.35), (0.5, 0.35), (0.5, 1.0), (0.15, 1.0))
+"""Around fire_path's flame (standing on (120, 250) of 384 x 288)."""
+NEON_SIGN = ((0.6, 0.0), (1.0, 0.0), (1.0, 0.3))
+
+
+def _registered(aws: dict[str, Any], **calibration: Any) -> str:
+    """A camera in the registry's table with what an operator stored; its segment's key."""
+    stored = CameraStore("cameras", dynamodb=aws["dynamodb"]).create(camera(**calibration))
+    return f"cctv/{stored.jurisdiction}/{stored.camera_id}/20261124T090000Z.avi"
+
+
+def _analyse(aws: dict[str, Any], clip: video_clips.Clip, key: str) -> dict[str, Any]:
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clip.path.read_bytes())
+    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    (processed,) = _app().handler(event, LambdaContext())["processed"]
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=analysis_key(key, ".json"))["Body"].read()
+    return {**processed, "result": json.loads(stored)}
+
+
+@pytest.mark.parametrize(
+    ("calibration", "fire"),
+    [
+        ({"masks": [FIRE_AREA]}, False),  # the operator masked where the flame is
+        ({"masks": [NEON_SIGN]}, True),  # a mask elsewhere hides nothing
+        ({"min_fire_px": 400}, False),  # a smallest fire larger than this one
+        ({"min_fire_px": 8}, True),
+    ],
+)
+def test_function_analyses_with_the_calibration_stored_in_the_registry(
+    aws: dict[str, Any],
+    clips: dict[str, video_clips.Clip],
+    calibration: dict[str, Any],
+    fire: bool,
+) -> None:
+    # Given a camera whose masks or smallest fire an operator stored in the registry
+    key = _registered(aws, **calibration)
+    # When the function analyses its fire segment
+    out = _analyse(aws, clips["fire_path"], key)
+    # Then the stored calibration decided, and the result says which one it was
+    assert out["fire"] is fire
+    assert out["result"]["calibration"] == CameraCalibration(**calibration).to_json()
+    sent = aws["sqs"].receive_message(QueueUrl=aws["url"], MaxNumberOfMessages=10)
+    assert any(json.loads(m["Body"])["kind"] == "fire" for m in sent.get("Messages", [])) is fire
+
+
+def test_function_analyses_without_calibration_when_the_registry_fails(
+    aws: dict[str, Any], clips: dict[str, video_clips.Clip], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a camera masked where the fire is, and then a registry that cannot be read
+    key = _registered(aws, masks=[FIRE_AREA])
+    aws["dynamodb"].Table("cameras").delete()
+    # When its fire segment arrives
+    out = _analyse(aws, clips["fire_path"], key)
+    # Then the segment is analysed over the whole view (a skipped segment could cost a fire)
+    # and the failure is logged
+    assert out["error"] is None and out["fire"] is True
+    assert out["result"]["calibration"] is None
+    assert "camera calibration unavailable" in caplog.text

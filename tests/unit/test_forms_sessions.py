@@ -27,6 +27,7 @@ from gyeonggi.forms.sessions import (
     DynamoSessionStore,
     FormSession,
     FormSessions,
+    Preferences,
     SessionConflict,
     SessionStore,
     StartRequest,
@@ -172,6 +173,84 @@ def test_the_view_masks_rrns_and_shows_the_question_with_its_choices(service: Fo
     assert view["missing"] == ["include_address_history", "purpose"]
 
 
+def test_a_form_picked_from_a_list_is_asked_with_nothing_read_into_it(
+    service: FormSessions,
+) -> None:
+    # The title read as an utterance also says 등본; picked by its id, nothing is filled.
+    said = service.start(CITIZEN, StartRequest(text="주민등록표 등본·초본 교부 신청"), NOW)
+    assert said.session.state.fields == {"document_kind": "full-copy"}
+    picked = service.start(CITIZEN, StartRequest(form_id="resident-registration-copy"), NOW)
+    view = session_view(picked.session, catalogue(), picked.reply)
+    assert view["form_id"] == "resident-registration-copy" and view["fields"] == {}
+    assert view["asking"]["field"] == "applicant_name" and view["problems"] == []
+    assert view["reply"].endswith(view["asking"]["question"])
+
+
+def test_a_language_chosen_with_a_control_is_kept(service: FormSessions) -> None:
+    guessed = service.start(CITIZEN, StartRequest("en", form_id="seal-certificate"), NOW)
+    sid = guessed.session.session_id
+    assert service.message(CITIZEN, sid, "김영호", NOW).session.state.lang == "ko"
+    chosen = service.start(
+        CITIZEN, StartRequest("en", form_id="seal-certificate", keep_lang=True), NOW
+    )
+    sid = chosen.session.session_id
+    turn = service.message(CITIZEN, sid, "김영호", NOW)
+    assert turn.session.state.lang == "en" and turn.reply is not None
+    assert turn.reply.text.startswith("Noted: 김영호.")
+    # Asking in words still switches.
+    assert service.message(CITIZEN, sid, "한국어로 해 주세요", NOW).session.state.lang == "ko"
+
+
+def test_switches_say_the_question_again_and_lose_nothing(service: FormSessions) -> None:
+    sid = service.start(CITIZEN, StartRequest(text="초본 두 통이요"), NOW).session.session_id
+    service.message(CITIZEN, sid, "정하늘", NOW)
+    turn = service.prefer(CITIZEN, sid, Preferences(lang="en"), NOW + timedelta(minutes=5))
+    view = session_view(turn.session, catalogue(), turn.reply)
+    assert view["lang"] == "en" and view["keep_lang"] is True
+    assert (
+        view["reply"]
+        == view["asking"]["question"]
+        == (
+            "What is your resident registration number (13 digits: six of the birth date, "
+            "then seven)?"
+        )
+    )
+    assert view["fields"] == {"document_kind": "abstract", "copies": 2, "applicant_name": "정하늘"}
+    assert turn.session.state.turns == 2  # a switch is no turn
+    assert turn.session.expires_at == NOW + timedelta(minutes=65)  # but it is activity
+    turn = service.prefer(CITIZEN, sid, Preferences(lang="ko", easy=True), NOW)
+    assert turn.reply is not None and turn.reply.text == "주민등록번호 13자리를 말해 주세요."
+    # At the summary, the summary; once final, no more switches.
+    for text in ("011130-3456782", "네", "은행"):
+        service.message(CITIZEN, sid, text, NOW)
+    turn = service.prefer(CITIZEN, sid, Preferences(lang="en"), NOW)
+    assert turn.session.state.status == "confirming" and turn.reply is not None
+    assert "Please check:" in turn.reply.text and "011130-3******" in turn.reply.text
+    service.message(CITIZEN, sid, "yes", NOW)
+    with pytest.raises(SessionConflict):
+        service.prefer(CITIZEN, sid, Preferences(easy=False), NOW)
+    with pytest.raises(NotFound):
+        service.prefer(Caller("citizen", "citizen-2"), sid, Preferences(lang="en"), NOW)
+
+
+def test_the_view_names_the_values_a_reply_refused(service: FormSessions) -> None:
+    sid = service.start(CITIZEN, StartRequest(form_id="seal-certificate"), NOW).session.session_id
+    service.message(CITIZEN, sid, "김영호", NOW)
+    turn = service.message(CITIZEN, sid, "990231-1234567", NOW)
+    view = session_view(turn.session, catalogue(), turn.reply)
+    assert view["problems"] == ["applicant_rrn"] and "990231" in view["reply"]
+    assert "problems" not in session_view(turn.session, catalogue())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, {}, [], {"lang": "fr"}, {"easy": "yes"}, {"lang": None}, {"text": "hi"}],
+)
+def test_a_bad_preferences_body_is_400(body: Any) -> None:
+    with pytest.raises(InvalidInput):
+        Preferences.parse(body)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -183,6 +262,8 @@ def test_the_view_masks_rrns_and_shows_the_question_with_its_choices(service: Fo
         {"text": 3},
         {"text": "x" * 501},
         {"other": 1},
+        {"form_id": "passport"},
+        {"keep_lang": 1},
     ],
 )
 def test_a_bad_start_body_is_400(body: Any) -> None:
@@ -213,6 +294,14 @@ def function(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ModuleT
             "POWERTOOLS_METRICS_NAMESPACE": "Test",
             "POWERTOOLS_SERVICE_NAME": "unit-test-forms",
             "FORM_SESSIONS_TABLE": "form-sessions",
+            # Issuance (section 4): tested with its own events in test_forms_issuance.py.
+            "FORM_SUBMISSIONS_TABLE": "form-submissions",
+            "FORM_ISSUANCE_STATE_MACHINE_ARN": (
+                "arn:aws:states:ap-northeast-2:123456789012:stateMachine:form-issuance"
+            ),
+            "FORM_ISSUANCE_FAILURE_QUEUE_URL": (
+                "https://sqs.ap-northeast-2.amazonaws.com/123456789012/form-issuance-failures"
+            ),
             **issuer.environment(),
         }
     )
@@ -307,3 +396,25 @@ def test_a_kiosk_gets_a_key_and_must_send_it(function: tuple[ModuleType, LocalIs
 def test_the_function_package_ships_the_models() -> None:
     for name in ("classifier.json", "tagger.json"):
         assert (Path(MODEL_DIR) / name).stat().st_size > 10_000
+
+
+def test_the_kiosk_page_and_the_switch_over_the_handler(
+    function: tuple[ModuleType, LocalIssuer],
+) -> None:
+    module, issuer = function
+    page = module.handler(load_event("forms_dialogue/get_kiosk_page.json"), LambdaContext())
+    assert page["statusCode"] == 200 and page["body"].startswith("<!doctype html>")
+    assert page["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert page["headers"]["Content-Security-Policy"].startswith("default-src 'none'")
+    token = issuer.mint("kiosk", subject="kiosk-suwon-02")
+    status, body, _ = _call(module, load_event("forms_dialogue/start_session.json"), token)
+    key = body["session_key"]
+    event = _for_session(load_event("forms_dialogue/set_preferences.json"), body["session_id"])
+    assert _call(module, event, token)[0] == 404  # without the key: nobody's session
+    status, answer, headers = _call(module, event, token, key=key)
+    assert status == 200 and answer["lang"] == "en" and answer["keep_lang"] is True
+    assert answer["reply"] == answer["asking"]["question"]
+    assert headers["Cache-Control"] == "no-store"
+    bad = copy.deepcopy(event)
+    bad["body"] = json.dumps({"lang": "fr"})
+    assert _call(module, bad, token, key=key)[0] == 400

@@ -9,6 +9,8 @@
     gyeonggi complaints train | classify | forecast
     gyeonggi forms converse   petition-form dialogues offline: JSON lines in and out
     gyeonggi forms train | generate | evaluate   the forms models and their measures
+    gyeonggi forms redrive    restart submitted forms whose issuance workflow failed
+    gyeonggi forms render F   a sample of form F as the PDF the civil servant gets
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
     gyeonggi devices register NAME  a complex's sensor gateway in AWS IoT Core
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
@@ -21,6 +23,7 @@
     gyeonggi wallet revoke | suspend | reinstate ID  an enrolment's credentials
     gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
     gyeonggi wallet request | result  a presentation request on a running `local up`
+    gyeonggi cctv import FILE.csv | export  the camera registry in the public CCTV data format
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -138,6 +141,38 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model-dir", type=Path, default=None)
     evaluate.add_argument("--today", default=None, help="overrides each dialogue's own day")
     evaluate.add_argument("--errors", action="store_true", help="print each wrong dialogue")
+    # Issuance (issue 11, section 4): the failed workflows, and a sample form's PDF.
+    forms_redrive = form_cmds.add_parser(
+        "redrive",
+        help="restart submitted forms whose issuance workflow failed, from where it failed",
+        description="Takes FormIssuanceFailureQueue's messages, then sweeps the submissions "
+        "table: a failed submission gets a new execution ({id}-r{n}) that resumes at the step "
+        "that failed; one confirmed but never started is started. Failures on the person's "
+        "side (no wallet answer, not verified, not matching) are left unless --identity or "
+        "--submission (a new presentation request, for a citizen at the counter). One JSON "
+        "line per submission; exit status 1 if any stayed. Fix what made them fail first.",
+    )
+    forms_redrive.add_argument(
+        "--limit", type=int, default=100, help="at most this many submissions (default: 100)"
+    )
+    forms_redrive.add_argument(
+        "--identity", action="store_true", help="restart failures on the person's side too"
+    )
+    forms_redrive.add_argument(
+        "--submission", metavar="ID", help="restart this one submission only (any failure)"
+    )
+    forms_source = forms_redrive.add_mutually_exclusive_group(required=True)
+    forms_source.add_argument(
+        "--stack", help="the deployed stack's name (its outputs name the parts)"
+    )
+    forms_source.add_argument("--local", action="store_true", help="the running `local up`")
+    forms_render = form_cmds.add_parser(
+        "render",
+        help="a sample of a form (fictitious values) as the PDF a civil servant or citizen gets",
+    )
+    forms_render.add_argument("form_id", help="a form of the catalogue, e.g. seal-certificate")
+    forms_render.add_argument("--audience", choices=["official", "citizen"], default="official")
+    forms_render.add_argument("--out", type=Path, required=True, help="the PDF file to write")
 
     devices = groups.add_parser("devices", help="simulated safety sensors")
     device_cmds = devices.add_subparsers(dest="command", required=True)
@@ -192,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--calibration",
         "--mask",
         type=Path,
-        help='the camera\'s calibration as JSON: {"ignore": [{"points": [[x, y], ...], '
-        '"label": "flare stack"}], "min_fire_px": 12}, points as fractions of the frame',
+        help='the camera\'s calibration as the registry stores it: {"masks": [[[x, y], ...], '
+        '...], "min_fire_px": 12}, points as fractions of the frame',
     )
     evaluate = safety_cmds.add_parser(
         "evaluate-video",
@@ -285,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     holder_commands.add_parsers(wallet_cmds)
 
+    from gyeonggi_tools.cctv import commands as cctv_commands
+
+    cctv_commands.add_commands(groups)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -298,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="a city or county a civil servant serves, e.g. suwon.gg.kr (repeatable)",
+        help="a city or county a civil servant serves, or whose cameras a control-centre "
+        "operator manages, e.g. suwon.gg.kr (repeatable)",
     )
     token.add_argument(
         "--complex",
@@ -328,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.group == "forms":
         from gyeonggi_tools.forms import commands as form_commands
 
-        return form_commands.run(args)
+        return form_commands.run(args, state_dir)
 
     if args.group == "local":
         if args.command == "invoke":
@@ -370,6 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gyeonggi_tools.wallet import issuer_commands
 
             return issuer_commands.run(args, state_dir)
+        if args.group == "cctv":
+            from gyeonggi_tools.cctv import commands as cctv_commands
+
+            return cctv_commands.run(args, state_dir)
         if args.group in ("devices", "safety"):
             from gyeonggi_tools.safety import commands as safety_commands
 

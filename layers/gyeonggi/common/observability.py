@@ -15,6 +15,9 @@ import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
 
 from gyeonggi.common.privacy import PERSONAL_FIELDS, mask_personal_data, mask_rrns
 
@@ -97,4 +100,7 @@ def observability(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     logger.addFilter(_PersonalDataFilter())
     # Only boto calls are traced: patching every supported library costs cold-start time
     # (requests, httpx...) that these functions never use.
-    return logger, Tracer(**kwargs, patch_modules=["botocore"]), Metrics(**kwargs)
+    # Metrics of its own: Powertools shares one metric set among every Metrics() of a process,
+    # which two functions sharing a process (the local cloud) would flush for each other.
+    metrics = Metrics(**kwargs, provider=AmazonCloudWatchEMFProvider(**kwargs))
+    return logger, Tracer(**kwargs, patch_modules=["botocore"]), metrics

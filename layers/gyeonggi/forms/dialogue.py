@@ -22,8 +22,14 @@ Rules: a valid value overwrites what was there (that is how corrections work, in
 the final ones); an invalid one is named with what was wrong and asked again, and nothing given
 before is lost; an optional field may be skipped ("없음", "skip"); a question about a word gets
 its explanation and the question again; the reply follows the citizen's language from the
-utterance on (a switch mid-way works); fields that no longer apply (a sale changed to general
-use) are dropped.
+utterance on (a switch mid-way works) unless the citizen chose the language with a control
+(``keep_lang``: a page's language switch); fields that no longer apply (a sale changed to
+general use) are dropped.
+
+A page with buttons needs two things no utterance gives reliably: :meth:`Dialogue.choose_form`
+(a form picked from a list, no words to misread: the title "주민등록표 등본·초본" read as an
+utterance also says 등본) and :meth:`Dialogue.prefer` (the language or easy Korean switched
+without a turn: "English please" while a name is asked could be taken for the name).
 """
 
 from __future__ import annotations
@@ -81,6 +87,9 @@ class DialogueState:
     hints: dict[str, str] = field(default_factory=dict)
     last_filled: str | None = None  # a bare correction ("no wait, two") is about this field
     turns: int = 0
+    # The language was chosen with a control (a page's switch): what the citizen types in the
+    # other language (a Hangul name on an English screen) does not switch it; asking does.
+    keep_lang: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,10 +141,14 @@ def _batchim(word: str) -> bool:
     return last in "013678LMNlmn"
 
 
-def start(lang: str, today: date, easy: bool = False) -> DialogueState:
-    """A new conversation in ``lang`` on ``today`` (the day in Korea)."""
+def start(lang: str, today: date, easy: bool = False, keep_lang: bool = False) -> DialogueState:
+    """A new conversation in ``lang`` on ``today`` (the day in Korea); ``keep_lang`` when the
+    language was chosen with a control rather than guessed."""
     return DialogueState(
-        lang=lang if lang in ("ko", "en") else "ko", today=today.isoformat(), easy=easy
+        lang=lang if lang in ("ko", "en") else "ko",
+        today=today.isoformat(),
+        easy=easy,
+        keep_lang=keep_lang,
     )
 
 
@@ -215,7 +228,7 @@ class Dialogue:
         )
         if reading.switch_lang:
             state.lang = reading.switch_lang
-        elif reading.lang:
+        elif reading.lang and not state.keep_lang:
             state.lang = reading.lang
         if reading.easy is not None:
             state.easy = reading.easy
@@ -290,6 +303,63 @@ class Dialogue:
         elif reading.act == "none" and state.turns > 1 and not reading.values:
             parts.append(self._t(state, NOT_UNDERSTOOD))
         return self._next(form, state, parts, problems)
+
+    def choose_form(self, state: DialogueState, form_id: str) -> tuple[DialogueState, Reply]:
+        """The form picked from a list (a kiosk's buttons): its first question, nothing read.
+
+        Raises
+        ------
+        KeyError
+            When ``form_id`` is not in the catalogue.
+        ValueError
+            When the conversation is final.
+        """
+        if state.status in FINAL:
+            raise ValueError(f"the conversation is {state.status}")
+        form = self.catalogue[form_id]
+        state = DialogueState.from_dict(state.to_dict())
+        if state.form_id != form_id:
+            state.form_id = form_id
+            state.fields, state.warnings, state.hints = {}, {}, {}
+            state.skipped, state.pending, state.last_filled = [], None, None
+            state.status = "collecting"
+        parts = [self._t(state, START, title=form.title.get(state.lang, state.easy))]
+        return self._next(form, state, parts, [])
+
+    def prefer(
+        self, state: DialogueState, lang: str | None = None, easy: bool | None = None
+    ) -> tuple[DialogueState, Reply]:
+        """The language or easy Korean switched with a control, not a turn: the question (or
+        the summary) said again in the new words. A language chosen so is kept
+        (``keep_lang``). Nothing the citizen gave changes.
+
+        Raises
+        ------
+        ValueError
+            When the conversation is final, or ``lang`` is neither ``ko`` nor ``en``.
+        """
+        if state.status in FINAL:
+            raise ValueError(f"the conversation is {state.status}")
+        if lang is not None and lang not in ("ko", "en"):
+            raise ValueError(f"unknown language {lang!r}")
+        state = DialogueState.from_dict(state.to_dict())
+        if lang is not None:
+            state.lang, state.keep_lang = lang, True
+        if easy is not None:
+            state.easy = easy
+        return state, self.restate(state)
+
+    def restate(self, state: DialogueState) -> Reply:
+        """What is being asked, said again in the state's language: the question, the summary,
+        or which form."""
+        if state.form_id is None:
+            return Reply(self._t(state, WHICH_FORM), None)
+        form = self.catalogue[state.form_id]
+        if state.status == "confirming":
+            return Reply(self.summary(form, state), None)
+        if state.status == "collecting" and state.pending:
+            return Reply(self.question(form, form.field(state.pending), state), state.pending)
+        return Reply(self._t(state, WHAT_TO_CHANGE), None)
 
     def _explain(
         self, reading: Reading, state: DialogueState, form: Form | None = None

@@ -20,7 +20,11 @@ once cannot overwrite each other (the second gets ``409``).
 
 A **confirmed** session is final; :meth:`gyeonggi.forms.dialogue.DialogueState.submission` is
 what the issuance step (issue 11, section 4: identity check, PDF, the civil servants' queue)
-takes over.
+takes over. The message that confirms it also stores its submission
+(:mod:`gyeonggi.forms.submissions`), in one transaction with the session's write, so a
+confirmed form always has its record, and then starts the issuance workflow
+(:class:`gyeonggi.forms.issuance.IssuanceStarter`), which never fails the confirmation: a
+workflow that did not start is recorded for a redrive.
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ from gyeonggi.common.clock import KST
 from gyeonggi.common.errors import Conflict, InvalidInput, NotFound
 from gyeonggi.common.privacy import mask_rrns
 from gyeonggi.common.text import check_text
-from gyeonggi.forms.catalogue import Catalogue
+from gyeonggi.forms.catalogue import FORM_IDS, Catalogue
 from gyeonggi.forms.dialogue import FINAL, Dialogue, DialogueState, Reply, start
+from gyeonggi.forms.issuance import IssuanceStarter, StartOutcome
+from gyeonggi.forms.submissions import Submission, submission_id_for
+from gyeonggi.forms.submissions import to_item as submission_item
 from gyeonggi.forms.validation import describe
 
 OwnerKind = Literal["citizen", "kiosk"]
@@ -123,6 +130,19 @@ class SessionStore(Protocol):
         """
         ...
 
+    def save_confirmed(
+        self, session: FormSession, expected_version: int, submission: Submission
+    ) -> None:
+        """:meth:`save` a session that became confirmed and store its submission, both or
+        neither.
+
+        Raises
+        ------
+        SessionConflict
+            When another write came first (nothing is written).
+        """
+        ...
+
 
 def to_item(session: FormSession) -> dict[str, Any]:
     item: dict[str, Any] = {
@@ -159,7 +179,20 @@ def from_item(item: dict[str, Any]) -> FormSession:
 
 
 class DynamoSessionStore(DynamoTable):
-    """Sessions in ``FormSessionsTable`` (key ``session_id``, TTL ``expires_at``)."""
+    """Sessions in ``FormSessionsTable`` (key ``session_id``, TTL ``expires_at``).
+
+    Parameters
+    ----------
+    submissions_table
+        ``FormSubmissionsTable``, where a confirmed session's submission is written in the
+        same transaction (:meth:`save_confirmed`).
+    """
+
+    def __init__(
+        self, table_name: str, dynamodb: Any | None = None, submissions_table: str | None = None
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        self.submissions_table = submissions_table
 
     def create(self, session: FormSession) -> None:
         from botocore.exceptions import ClientError
@@ -194,17 +227,61 @@ class DynamoSessionStore(DynamoTable):
                 ) from None
             raise
 
+    def save_confirmed(
+        self, session: FormSession, expected_version: int, submission: Submission
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        if self.submissions_table is None:
+            raise ValueError("this store was made without the submissions table")
+        try:
+            # The resource's client: it serializes plain values as the table's methods do.
+            self.table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table.name,
+                            "Item": to_item(session),
+                            "ConditionExpression": "#v = :expected",
+                            "ExpressionAttributeNames": {"#v": "version"},
+                            "ExpressionAttributeValues": {":expected": expected_version},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.submissions_table,
+                            "Item": submission_item(replace(submission, version=1)),
+                            "ConditionExpression": "attribute_not_exists(submission_id)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                # The session changed meanwhile (its submission cannot exist without it).
+                raise SessionConflict(
+                    "the session changed while this message was read; send it again"
+                ) from None
+            raise
+
 
 # ---------------------------------------------------------------------------- requests
 
 
 @dataclass(frozen=True, slots=True)
 class StartRequest:
-    """What ``POST /forms/sessions`` may carry."""
+    """What ``POST /forms/sessions`` may carry.
+
+    ``form_id`` is a form picked from a list (a page's buttons); ``keep_lang`` says that
+    ``lang`` was chosen with a control, so that what the citizen types in the other language
+    does not switch it (:class:`gyeonggi.forms.dialogue.DialogueState`).
+    """
 
     lang: str = "ko"
     easy: bool = False
     text: str | None = None
+    form_id: str | None = None
+    keep_lang: bool = False
 
     @classmethod
     def parse(cls, body: Any) -> StartRequest:
@@ -219,17 +296,56 @@ class StartRequest:
             return cls()
         if not isinstance(body, dict):
             raise InvalidInput("body: must be a JSON object")
-        unknown = sorted(set(body) - {"lang", "easy", "text"})
+        unknown = sorted(set(body) - {"lang", "easy", "text", "form_id", "keep_lang"})
         if unknown:
             raise InvalidInput(f"{unknown[0]}: is not a field of this request", field=unknown[0])
-        lang = body.get("lang", "ko")
-        if lang not in ("ko", "en"):
-            raise InvalidInput('lang: must be "ko" or "en"', field="lang")
-        easy = body.get("easy", False)
-        if not isinstance(easy, bool):
-            raise InvalidInput("easy: must be true or false", field="easy")
+        lang = _lang(body.get("lang", "ko"))
+        easy = _flag(body, "easy")
+        keep_lang = _flag(body, "keep_lang")
+        form_id = body.get("form_id")
+        if form_id is not None and form_id not in FORM_IDS:
+            raise InvalidInput(f"form_id: must be one of {', '.join(FORM_IDS)}", field="form_id")
         text = body.get("text")
-        return cls(lang, easy, None if text is None else utterance(text))
+        return cls(lang, easy, None if text is None else utterance(text), form_id, keep_lang)
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """What ``PATCH /forms/sessions/{id}`` may carry: the language (then kept) and easy
+    Korean, switched with a page's controls rather than said."""
+
+    lang: str | None = None
+    easy: bool | None = None
+
+    @classmethod
+    def parse(cls, body: Any) -> Preferences:
+        """Read the body: a JSON object with ``lang``, ``easy`` or both.
+
+        Raises
+        ------
+        InvalidInput
+            Naming the field that is wrong.
+        """
+        if not isinstance(body, dict) or not body:
+            raise InvalidInput("body: must be a JSON object with lang, easy or both")
+        unknown = sorted(set(body) - {"lang", "easy"})
+        if unknown:
+            raise InvalidInput(f"{unknown[0]}: is not a field of this request", field=unknown[0])
+        lang = _lang(body["lang"]) if "lang" in body else None
+        return cls(lang, _flag(body, "easy") if "easy" in body else None)
+
+
+def _lang(value: Any) -> str:
+    if value not in ("ko", "en"):
+        raise InvalidInput('lang: must be "ko" or "en"', field="lang")
+    return str(value)
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name}: must be true or false", field=name)
+    return value
 
 
 def utterance(value: Any) -> str:
@@ -274,6 +390,9 @@ class Turn:
     session: FormSession
     reply: Reply | None
     session_key: str | None = None  # only when a kiosk session is created
+    #: When this message confirmed the form: its submission and how its workflow started.
+    submission_id: str | None = None
+    issuance: StartOutcome | None = None
 
 
 def korean_day(now: datetime) -> date:
@@ -289,11 +408,17 @@ class FormSessions:
         Where sessions live.
     engine
         The dialogue engine (:func:`gyeonggi.forms.engine.load_engine`).
+    issuance
+        What starts a confirmed form's issuance; without it (the offline tools), a
+        confirmation stores no submission.
     """
 
-    def __init__(self, store: SessionStore, engine: Dialogue) -> None:
+    def __init__(
+        self, store: SessionStore, engine: Dialogue, issuance: IssuanceStarter | None = None
+    ) -> None:
         self.store = store
         self.engine = engine
+        self.issuance = issuance
 
     def _ttl(self, kind: OwnerKind) -> timedelta:
         return KIOSK_TTL if kind == "kiosk" else CITIZEN_TTL
@@ -301,8 +426,10 @@ class FormSessions:
     def start(self, caller: Caller, request: StartRequest, now: datetime) -> Turn:
         """A new session for ``caller``; its first utterance answered when one was sent."""
         key = secrets.token_urlsafe(24) if caller.kind == "kiosk" else None
-        state = start(request.lang, korean_day(now), request.easy)
+        state = start(request.lang, korean_day(now), request.easy, request.keep_lang)
         reply = None
+        if request.form_id:
+            state, reply = self.engine.choose_form(state, request.form_id)
         if request.text:
             state, reply = self.engine.take_turn(state, request.text)
         session = FormSession(
@@ -354,8 +481,62 @@ class FormSessions:
             expires_at=now + self._ttl(session.owner_kind),
             version=session.version + 1,
         )
+        if state.status != "confirmed" or self.issuance is None:
+            self.store.save(updated, session.version)
+            return Turn(updated, reply)
+        submission = submission_of(updated, self.engine.catalogue, now)
+        self.store.save_confirmed(updated, session.version, submission)
+        started = self.issuance.start(submission, now)
+        return Turn(updated, reply, submission_id=submission.submission_id, issuance=started)
+
+    def prefer(
+        self, caller: Caller, session_id: str, preferences: Preferences, now: datetime
+    ) -> Turn:
+        """The caller's session in another language or in (or out of) easy Korean; the reply
+        says the question again. Counts as activity: the session lives on.
+
+        Raises
+        ------
+        NotFound
+            As for :meth:`read`.
+        SessionConflict
+            The session is final, or changed meanwhile.
+        """
+        session = self.read(caller, session_id, now)
+        if session.state.status in FINAL:
+            raise SessionConflict(f"this form session is {session.state.status}; start a new one")
+        state, reply = self.engine.prefer(session.state, preferences.lang, preferences.easy)
+        updated = replace(
+            session,
+            state=state,
+            updated_at=now,
+            expires_at=now + self._ttl(session.owner_kind),
+            version=session.version + 1,
+        )
         self.store.save(updated, session.version)
         return Turn(updated, reply)
+
+
+def submission_of(session: FormSession, catalogue: Catalogue, now: datetime) -> Submission:
+    """The submission of a session that was just confirmed: the form as confirmed, and the
+    session's owner (so its owner, and only they, read it)."""
+    handed = session.state.submission(catalogue)
+    return Submission(
+        submission_id=submission_id_for(session.session_id),
+        session_id=session.session_id,
+        form_id=handed["form_id"],
+        form_version=int(handed["form_version"]),
+        lang=handed["lang"],
+        fee_krw=int(handed["fee_krw"]),
+        fields=dict(handed["fields"]),
+        warnings=dict(handed["warnings"]),
+        owner_kind=session.owner_kind,
+        owner_hash=session.owner_hash,
+        key_hash=session.key_hash,
+        state="received",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def session_view(
@@ -391,6 +572,7 @@ def session_view(
         "state": state.status,
         "lang": state.lang,
         "easy": state.easy,
+        "keep_lang": state.keep_lang,
         "fields": fields,
         "missing": form.missing(state.fields) if form else [],
         "asking": asking,
@@ -417,8 +599,18 @@ def session_view(
             "messages": f"/forms/sessions/{session.session_id}/messages",
         },
     }
+    if state.status == "confirmed":
+        # The submitted form's own resource: where it is, the wallet request to answer, the
+        # document, the decision (issue 11, section 4).
+        submission_id = submission_id_for(session.session_id)
+        view["submission"] = {
+            "submission_id": submission_id,
+            "links": {"self": f"/forms/submissions/{submission_id}"},
+        }
     if reply is not None:
         view["reply"] = mask_rrns(reply.text)
+        # The fields whose value was refused by this reply: a page marks their input invalid.
+        view["problems"] = list(reply.problems)
     if session_key is not None:
         view["session_key"] = session_key
     return view

@@ -1,9 +1,13 @@
 """CCTV segments: what a key says, where results go, and what evidence a detection makes.
 
-Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``); results go to
-``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same bucket.
-:class:`SegmentAnalyser` does it for one upload, with the camera's calibration (ignored regions,
-smallest fire) from a :class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource`.
+Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``), or under the
+root of the camera's retention class, ``cctv-{days}d/`` (:mod:`gyeonggi.cctv.retention`);
+results go to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same
+bucket, whatever the class. :class:`SegmentAnalyser` does it for one upload, with the camera's
+calibration (ignored regions, smallest fire) from a
+:class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource` (the registry, in the
+function), and hands the decoded segment to its observers (the registry's health checks,
+:mod:`gyeonggi.cctv`).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
@@ -29,8 +34,8 @@ from gyeonggi.safety.video import VideoAnalysis, analyze
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(
-    r"^cctv/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
-    r"(?P<start>\d{8}T\d{6}Z)\.(?P<ext>mp4|avi)$"
+    r"^cctv(?:-[0-9]{1,3}d)?/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/"
+    r"(?P<camera>[A-Za-z0-9_.\-]{1,64})/(?P<start>\d{8}T\d{6}Z)\.(?P<ext>mp4|avi)$"
 )
 
 
@@ -39,8 +44,9 @@ def _iso(moment: datetime) -> str:
 
 
 def analysis_key(key: str, suffix: str) -> str:
-    """Where the result of segment ``key`` goes (``analysis/...`` instead of ``cctv/...``)."""
-    stem = key[len("cctv/") :] if key.startswith("cctv/") else key
+    """Where the result of segment ``key`` goes (``analysis/...`` instead of ``cctv/...`` or
+    ``cctv-{days}d/...``)."""
+    stem = key.split("/", 1)[1] if key.startswith("cctv") and "/" in key else key
     return "analysis/" + stem.rsplit(".", 1)[0] + suffix
 
 
@@ -122,22 +128,34 @@ class Analysed:
     problem: Literal["rejected", "unreadable"] | None = None
 
 
+class SegmentObserver(Protocol):
+    """Told of each segment analysed, while its file is on disk (the registry's health checks,
+    :class:`gyeonggi.cctv.segment_watch.SegmentWatch`). Must not raise."""
+
+    def observe(self, bucket: str, segment: Segment, video_path: str) -> None: ...
+
+
 class SegmentAnalyser:
     """Analyses one uploaded segment: the result JSON and the keyframe JPEG go beside it in the
-    bucket, and a confirmed fire or smoke goes to ``send_evidence``.
+    bucket, and a confirmed fire or smoke goes to ``send_evidence``; then each observer sees the
+    segment (after the evidence: the alarm path comes first).
 
     A malformed key or an undecodable video is stored as a result with an ``error`` and raises
     nothing, so S3's asynchronous retries never loop on it. ``cameras`` gives each camera's
-    calibration (default: none for any camera, until the camera registry is wired in).
+    calibration (default: none for any camera).
     """
 
     s3 = AwsClient("s3")
 
     def __init__(
-        self, send_evidence: EvidenceSender, cameras: CameraSettingsSource | None = None
+        self,
+        send_evidence: EvidenceSender,
+        cameras: CameraSettingsSource | None = None,
+        observers: Sequence[SegmentObserver] = (),
     ) -> None:
         self.send_evidence = send_evidence
         self.cameras: CameraSettingsSource = cameras or NoCameraSettings()
+        self.observers = tuple(observers)
 
     def calibration(self, camera_id: str) -> CameraCalibration | None:
         """The camera's calibration; one that cannot be read is no reason to skip a segment.
@@ -146,7 +164,7 @@ class SegmentAnalyser:
         could miss a fire. So a failing source is logged and the segment analysed without.
         """
         try:
-            return self.cameras.get(camera_id)
+            return self.cameras.settings(camera_id)
         except Exception:  # the source is a port: any backend's failure lands here
             log.warning(
                 "camera calibration unavailable", extra={"camera_id": camera_id}, exc_info=True
@@ -166,6 +184,20 @@ class SegmentAnalyser:
                 analysis = analyze(local.name, calibration)
             except InvalidInput as exc:
                 return self._failed(bucket, key, exc.message, "unreadable")
+            found = self._publish(bucket, key, segment, analysis, calibration)
+            for observer in self.observers:
+                observer.observe(bucket, segment, local.name)
+        return found
+
+    def _publish(
+        self,
+        bucket: str,
+        key: str,
+        segment: Segment,
+        analysis: VideoAnalysis,
+        calibration: CameraCalibration | None,
+    ) -> Analysed:
+        """The result and keyframe into the bucket, the evidence to the queue."""
         keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
         if keyframe_key:
             self.s3.put_object(

@@ -22,8 +22,8 @@ An alarm needs temporal confirmation: :data:`CONFIRM_SECONDS` consecutive second
 over overlapping regions (for smoke, the region must also spread or rise). A fire need not grow:
 one that stays small for the whole segment is still a fire.
 
-A :class:`~gyeonggi.safety.camera_calibration.CameraCalibration` removes the camera's ignored
-regions from both analyses and sets its smallest fire.
+A :class:`~gyeonggi.safety.camera_calibration.CameraCalibration` removes the camera's masks
+(the regions an operator marked to ignore) from both analyses and sets its smallest fire.
 
 The module imports cv2 and numpy at import time: it is for the video function and the CLI, never
 for the sensor alarm path.
@@ -377,7 +377,7 @@ class _Analyser:
         if not seeds.any():
             return _Region(0.0, empty, 0, None)
         # The region around the seeds: pixels a flame's tongues reach in fewer frames.
-        grown = cv2.dilate(seeds, np.ones((3, 3), np.uint8)) & (count > 0)
+        grown = (cv2.dilate(seeds, np.ones((3, 3), np.uint8)) > 0) & (count > 0)
         found, labels, stats, _ = cv2.connectedComponentsWithStats(
             grown.astype(np.uint8), connectivity=8
         )
@@ -521,13 +521,13 @@ class _Analyser:
 
 
 def _keep_mask(calibration: CameraCalibration, size: tuple[int, int]) -> U8 | None:
-    """255 where the analysis looks, 0 in the camera's ignored regions (None: everywhere)."""
-    if not calibration.ignore:
+    """255 where the analysis looks, 0 in the camera's masks (None: everywhere)."""
+    if not calibration.masks:
         return None
     w, h = size
     keep = np.full((h, w), 255, np.uint8)
-    for region in calibration.ignore:
-        points = np.array([[round(x * (w - 1)), round(y * (h - 1))] for x, y in region.points])
+    for polygon in calibration.masks:
+        points = np.array([[round(x * (w - 1)), round(y * (h - 1))] for x, y in polygon])
         cv2.fillPoly(keep, [points.astype(np.int32)], 0)
     return keep
 
@@ -715,3 +715,48 @@ def _keyframe(frame: U8, fire: list[Box], smoke: list[Box]) -> bytes:
         cv2.rectangle(image, (x, y), (x + w, y + h), (220, 220, 220), thickness)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return jpeg.tobytes() if ok else b""
+
+
+# ------------------------------------------------------------------ frames for other checks
+# Appended for the CCTV registry's tamper checks (issue 12, section 2): gyeonggi.cctv.tamper is
+# numpy only, and this is the one module that may decode video.
+
+
+def still_frames(path: str | Path, count: int = 3) -> list[U8]:
+    """``count`` grey frames spread over a video, :data:`WORK_WIDTH` pixels wide.
+
+    For :mod:`gyeonggi.cctv.tamper`, which compares their median with the camera's reference
+    frame. Frames are taken at the middle of ``count`` equal parts of the video (by seeking,
+    when the container says how many frames it has; else one a second from the start). A file
+    OpenCV cannot read gives no frame.
+    """
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        return []
+    try:
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = fps if 1.0 <= fps <= 120.0 else 15.0
+        if total > 0:
+            wanted = sorted({min(total - 1, int(total * (i + 0.5) / count)) for i in range(count)})
+        else:
+            wanted = [round(fps * i) for i in range(count)]
+        frames: list[U8] = []
+        position = 0
+        for index in wanted:
+            if total > 0:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+            else:
+                while position < index and capture.grab():
+                    position += 1
+            ok, frame = capture.read()
+            position = index + 1
+            if not ok or frame is None:
+                continue
+            height, width = frame.shape[:2]
+            size = (WORK_WIDTH, max(1, round(height * WORK_WIDTH / width)))
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            frames.append(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+        return frames
+    finally:
+        capture.release()

@@ -1,4 +1,4 @@
-"""``gyeonggi forms converse | train | generate | evaluate``."""
+"""``gyeonggi forms converse | train | generate | evaluate | redrive | render``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from gyeonggi.forms.engine import load_engine
 from gyeonggi_tools.forms.converse import converse_lines
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, state_dir: Path | None = None) -> int:
+    if args.command == "redrive":
+        return _redrive(args, state_dir or Path(".local"))
+    if args.command == "render":
+        return _render(args)
     if args.command == "converse":
         engine = load_engine(args.model_dir)
         today = date.fromisoformat(args.today) if args.today else None
@@ -51,3 +55,100 @@ def _generate(count: int, seed: int, out: Path) -> int:
             }
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    """``forms render``: a sample form (fictitious values) as the PDF its reader gets."""
+    from gyeonggi.forms.catalogue import catalogue
+    from gyeonggi.forms.documents import form_document
+    from gyeonggi.forms.pdf import render_pdf
+    from gyeonggi_tools.forms.samples import sample_submission
+
+    if args.form_id not in catalogue():
+        print(
+            f"error: no form {args.form_id!r} (one of {', '.join(catalogue().ids)})",
+            file=sys.stderr,
+        )
+        return 2
+    document = form_document(
+        catalogue()[args.form_id], sample_submission(args.form_id), args.audience
+    )
+    args.out.write_bytes(render_pdf(document, FONT))
+    print(json.dumps({"form_id": args.form_id, "audience": args.audience, "pdf": str(args.out)}))
+    return 0
+
+
+#: The font the rendering function ships (functions/form_render/fonts, with its licence).
+FONT = (
+    Path(__file__).resolve().parents[3] / "functions" / "form_render" / "fonts" / "NanumGothic.ttf"
+)
+
+
+def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
+    """``forms redrive``: one JSON line per submission; 1 when any was left as it was."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from gyeonggi.common.clock import now as now_utc
+    from gyeonggi.forms.issuance import IssuanceWorkflow
+    from gyeonggi.forms.submissions import DynamoSubmissionStore
+    from gyeonggi_tools.forms.redrive import Redriven, redrive_queue, redrive_submission, sweep
+
+    if args.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        if args.local:
+            from localcloud.up import running_client, running_dynamodb, running_resource
+
+            sqs, sfn = running_client(state_dir, "sqs"), running_client(state_dir, "stepfunctions")
+            dynamodb = running_dynamodb(state_dir)
+            queue_url = running_resource(state_dir, "FormIssuanceFailureQueue")
+            table = running_resource(state_dir, "FormSubmissionsTable")
+            machine = running_resource(state_dir, "FormIssuanceStateMachine")
+        else:
+            sqs, sfn, dynamodb = boto3.client("sqs"), boto3.client("stepfunctions"), None
+            described = boto3.client("cloudformation").describe_stacks(StackName=args.stack)
+            outputs = {
+                o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])
+            }
+            queue_url = outputs["FormIssuanceFailureQueueUrl"]
+            table = outputs["FormSubmissionsTableName"]
+            machine = outputs["FormIssuanceStateMachineArn"]
+        store = DynamoSubmissionStore(table, dynamodb=dynamodb)
+        workflow = IssuanceWorkflow(machine, queue_url, sfn=sfn, sqs=sqs)
+        now = now_utc()
+        results: list[Redriven]
+        if args.submission:
+            results = [redrive_submission(store, workflow, args.submission, now)]
+        else:
+            results = redrive_queue(
+                sqs,
+                queue_url,
+                store,
+                workflow,
+                now,
+                limit=args.limit,
+                include_identity=args.identity,
+            )
+            handled = frozenset(r.submission_id for r in results if r.submission_id)
+            results += sweep(
+                store,
+                workflow,
+                now,
+                limit=max(0, args.limit - len(results)),
+                include_identity=args.identity,
+                done=handled,
+            )
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: AWS: {exc}", file=sys.stderr)
+        return 1
+    except KeyError as exc:
+        print(f"error: stack {args.stack} has no output {exc}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    left = sum(1 for r in results if r.outcome == "left")
+    restarted = sum(1 for r in results if r.outcome == "restarted")
+    print(f"{len(results)} submission(s): {restarted} restarted, {left} left", file=sys.stderr)
+    return 1 if left else 0

@@ -83,7 +83,21 @@ def examples(seeds: tuple[int, ...] = TRAINING_SEEDS, work: Path | None = None) 
                 labels.append(label)
                 names.append(clip.name)
             clip.path.unlink()
+        # vtest.avi itself, whole, at its own size and rate: 80 s of walkers passing in front
+        # of cones and a sand heap, the warm surfaces the tuning clips' backgrounds show.
+        rows_, names_ = vtest_negatives(blank)
+        rows += rows_
+        labels += [0] * len(rows_)
+        names += names_
     return Examples(np.array(rows), np.array(labels), names)
+
+
+def vtest_negatives(stage: FireStage | None = None) -> tuple[list[tuple[float, ...]], list[str]]:
+    """The candidates of the whole of vtest.avi (no fire), none when it is not installed."""
+    if not video_clips.VTEST.exists():
+        return [], []
+    found = fire_candidates(video_clips.VTEST, stage=stage or _blank_stage())
+    return [c.features for c in found], ["vtest_raw"] * len(found)
 
 
 def _blank_stage() -> FireStage:
@@ -151,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache is not None and args.cache.exists():
         saved = np.load(args.cache)
         data = Examples(saved["x"], saved["y"], [str(n) for n in saved["clips"]])
+        if "vtest_raw" not in data.clips:  # a cache written before vtest was added
+            rows, names = vtest_negatives()
+            if rows:
+                data = Examples(
+                    np.vstack([data.x, np.array(rows)]),
+                    np.concatenate([data.y, np.zeros(len(rows), data.y.dtype)]),
+                    data.clips + names,
+                )
     else:
         data = examples(tuple(args.seeds))
         if args.cache is not None:

@@ -192,7 +192,7 @@ def sway_painter(y0: int, y1: int, amplitude: float = 3.0) -> Painter:
 
     def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
         t = index / FPS
-        h, w = frame.shape[:2]
+        w = frame.shape[1]
         yy, xx = np.mgrid[y0:y1, 0:w].astype(np.float32)
         dx = amplitude * np.sin(0.09 * xx + 0.05 * yy + 2.3 * t) * np.sin(0.13 * yy + 1.7 * t)
         band = cv2.remap(frame, xx + dx, yy + 0.5 * dx, cv2.INTER_LINEAR)

@@ -1,0 +1,1 @@
+"""The CCTV registry's administration commands (``gyeonggi cctv``)."""
