@@ -246,6 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     train.add_argument("--out", type=Path, default=Path("layers/gyeonggi/safety/fire_stage.json"))
+    train.add_argument(
+        "--cache",
+        type=Path,
+        help="the labelled candidates as .npz: read if it exists, else written (generating the "
+        "clips takes many minutes, the fit seconds)",
+    )
+    train.add_argument(
+        "--validate",
+        type=int,
+        nargs="*",
+        help="train nothing: check the shipped model on held-out tuning seeds (default 10 11)",
+    )
     alarms = safety_cmds.add_parser(
         "alarms",
         help="a complex's alarm levels (SSM /gyeonggi/safety/complexes/<id>/alarms)",

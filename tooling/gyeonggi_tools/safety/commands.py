@@ -29,7 +29,12 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
     if args.command == "train-fire-stage":
         from gyeonggi_tools.safety.fire_training import main as train
 
-        return train(["--seeds", *map(str, args.seeds), "--out", str(args.out)])
+        argv = ["--seeds", *map(str, args.seeds), "--out", str(args.out)]
+        if args.cache is not None:
+            argv += ["--cache", str(args.cache)]
+        if args.validate is not None:
+            argv += ["--validate", *map(str, args.validate)]
+        return train(argv)
     if args.command == "subscribe":
         return _subscribe(args, state_dir)
     if args.command == "redrive":

@@ -10,7 +10,8 @@ multilayer perceptron (scikit-learn) is fitted and exported to
 
 The evaluation clips (:mod:`gyeonggi_tools.safety.video_eval_clips`) are never read here.
 
-    gyeonggi safety train-fire-stage [--seeds 0 1 2] [--out PATH]
+    gyeonggi safety train-fire-stage [--seeds 0 1 2] [--out PATH] [--cache FILE.npz]
+    gyeonggi safety train-fire-stage --validate [10 11]   the shipped model on held-out seeds
 """
 
 from __future__ import annotations
@@ -148,6 +149,47 @@ def train(data: Examples, seed: int = 0) -> FireStage:
     return FireStage(mean, scale, layers)
 
 
+VALIDATION_SEEDS = (10, 11)
+"""Tuning seeds never trained on: a check of the model on the tuning generator's own recipe."""
+
+
+def validate(seeds: tuple[int, ...] = VALIDATION_SEEDS) -> int:
+    """Analyse the tuning clips of ``seeds`` with the shipped model and print what it found.
+
+    A fire counts when the analysis confirms fire with a box of the confirming seconds touching
+    the clip's fire box; any alarm on a decoy is a false alarm. Returns the number of misses
+    and false alarms.
+    """
+    from gyeonggi.safety.video import analyze
+
+    hits = fires = alarms = decoys = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            for clip in video_clips.tuning_set(Path(tmp), seed):
+                result = analyze(clip.path)
+                clip.path.unlink()
+                if not clip.fire:
+                    decoys += 1
+                    if result.fire or result.smoke:
+                        alarms += 1
+                        print(f"false alarm: {clip.name}", file=sys.stderr)
+                    continue
+                assert clip.fire_box is not None
+                first, last = result.first_fire_second or 0, result.fire_confirmed_second or 0
+                boxes = [b for s in result.seconds[first : last + 1] for b in s.fire_boxes]
+                found = result.fire and any(_touches(b, clip.fire_box) for b in boxes)
+                fires += 1
+                hits += found
+                if not found:
+                    print(f"missed: {clip.name} ({clip.size_px} px)", file=sys.stderr)
+    print(f"tuning seeds {list(seeds)}: fires {hits}/{fires}, false alarms {alarms}/{decoys}")
+    return (fires - hits) + alarms
+
+
+def _touches(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train on the tuning seeds and write the model the layer ships."""
     import argparse
@@ -161,7 +203,17 @@ def main(argv: list[str] | None = None) -> int:
         help="an .npz of the labelled candidates: read if it exists, else "
         "written (the clips take minutes to generate; the fit takes seconds)",
     )
+    parser.add_argument(
+        "--validate",
+        type=int,
+        nargs="*",
+        help="train nothing: check the shipped model on these held-out tuning seeds "
+        f"(default {list(VALIDATION_SEEDS)})",
+    )
     args = parser.parse_args(argv)
+    if args.validate is not None:
+        validate(tuple(args.validate) or VALIDATION_SEEDS)
+        return 0
     if args.cache is not None and args.cache.exists():
         saved = np.load(args.cache)
         data = Examples(saved["x"], saved["y"], [str(n) for n in saved["clips"]])
