@@ -234,6 +234,58 @@ def tail_lights_painter(y: int, speed: float, brake_hz: float = 0.5) -> Painter:
     return paint
 
 
+def wet_reflections_painter(xs: tuple[int, ...], y0: int, y1: int) -> Painter:
+    """Lamps' light on a wet road at night: warm vertical streaks below each lamp whose rows
+    ripple (shift and brighten) independently, frame to frame, as the water moves."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        h = y1 - y0
+        for x in xs:
+            shift = np.cumsum(rng.normal(0, 0.8, h)).clip(-4, 4)
+            gain = 0.55 + 0.45 * rng.random(h)
+            for r in range(0, h, 2):
+                cx, half = int(x + shift[r]), 2 + int(3 * r / h)
+                warm = np.array([40, 150, 255], np.float32) * gain[r] * (1 - 0.5 * r / h)
+                row = frame[y0 + r : y0 + r + 2, max(0, cx - half) : cx + half].astype(np.float32)
+                frame[y0 + r : y0 + r + 2, max(0, cx - half) : cx + half] = np.clip(
+                    row * 0.3 + warm, 0, 255
+                ).astype(np.uint8)
+        return frame
+
+    return paint
+
+
+def lamp_row_painter(y: int, count: int, hz: float) -> Painter:
+    """A row of sodium street lamps at night, each a warm glow with its own mains flicker."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        for k in range(count):
+            x = int((k + 0.5) * w / count)
+            level = 0.85 + 0.15 * np.sin(2 * np.pi * hz * t + k)
+            cv2.circle(frame, (x, y), 5, (60, int(170 * level), int(255 * level)), -1)
+            cv2.circle(frame, (x, y), 9, (30, int(90 * level), int(170 * level)), 2)
+        return frame
+
+    return paint
+
+
+def headlights_painter(y: int, speed: float) -> Painter:
+    """A car's headlights coming through the scene at night: two bright warm-white discs."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        cx = int((speed * t) % (w + 80)) - 40
+        for dx in (0, 30):
+            cv2.circle(frame, (cx + dx, y), 6, (190, 235, 255), -1)
+            cv2.circle(frame, (cx + dx, y), 10, (60, 140, 220), 2)
+        return frame
+
+    return paint
+
+
 def smoke_painter(x: int, y: int, onset_s: float, grey: int = 190) -> Painter:
     """A light grey plume from (x, y): puffs that appear, expand, rise and drift."""
 
@@ -471,7 +523,8 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
     """Random fires and decoys for training the second stage (the *tuning* clips).
 
     Fires of 6 to 40 px at onset, growing or not, fast or slower flicker, day or night, at
-    random places over vtest.avi at two sizes; every decoy kind, day and night. Everything is
+    random places over vtest.avi at three sizes; every decoy kind, day and night, then night
+    lights over vtest (reflections on a wet road, a row of lamps, headlights). Everything is
     drawn by this module's painters: the evaluation set (``video_eval_clips``) draws its own.
     """
     rng = np.random.default_rng(seed)
@@ -537,6 +590,38 @@ def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) 
             out / f"{name}.avi",
             _frames(
                 seconds, painters, seed * 1000 + 500 + j, int(rng.integers(0, 700)), scene, size
+            ),
+        )
+        clips.append(Clip(name, False, False, None, path))
+    clips += _night_lights(out, seed, rng, seconds)
+    return clips
+
+
+def _night_lights(out: Path, seed: int, rng: np.random.Generator, seconds: float) -> list[Clip]:
+    """Night decoys over vtest: reflections on a wet road, a row of lamps, headlights
+    (drawn after the other clips, so the earlier ones stay as they were)."""
+    clips: list[Clip] = []
+    for k, kind in enumerate(("wet_reflections", "lamp_row", "night_headlights")):
+        size = _TUNING_SIZES[(seed + k) % len(_TUNING_SIZES)]
+        w, h = size
+        painters: list[Painter] = [_night_kind(rng)]
+        if kind == "wet_reflections":
+            xs = tuple(int(x) for x in rng.integers(20, w - 20, 3))
+            y0 = int(rng.integers(h // 2, h - 60))
+            painters.append(wet_reflections_painter(xs, y0, min(h, y0 + int(rng.integers(30, 60)))))
+        elif kind == "lamp_row":
+            painters.append(
+                lamp_row_painter(int(rng.integers(20, h // 2)), 5, float(rng.uniform(0.5, 4)))
+            )
+        else:
+            painters.append(
+                headlights_painter(int(rng.integers(h // 2, h - 20)), float(rng.uniform(30, 90)))
+            )
+        name = f"tune_{kind}_{seed}"
+        path = write(
+            out / f"{name}.avi",
+            _frames(
+                seconds, painters, seed * 1000 + 900 + k, int(rng.integers(0, 700)), None, size
             ),
         )
         clips.append(Clip(name, False, False, None, path))
