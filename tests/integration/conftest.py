@@ -5,17 +5,20 @@ Tests use their own request ids and read only what they wrote, so they can share
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gyeonggi_tools import cli
 from localcloud import timescale
 from localcloud.cloud import LocalCloud
 from tests.conftest import ROOT
@@ -236,3 +239,23 @@ def events_tap(cloud: LocalCloud) -> TopicTap:
 def routed_tap(cloud: LocalCloud) -> TopicTap:
     """ComplaintRouted events."""
     return TopicTap(cloud, "ComplaintEventsTopic", "ComplaintRouted")
+
+
+def gyeonggi_command(state_dir: Path, *args: str) -> tuple[int, str, str]:
+    """``gyeonggi --state-dir STATE_DIR ARGS`` in this process: its status, standard output and
+    standard error. ``redirect_stdout`` is process-wide, so the cloud's functions running in other
+    threads meanwhile (a workflow's steps) may log into it: their Powertools JSON lines and EMF
+    metrics are taken out, being no part of the command's output."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = cli.main(["--state-dir", str(state_dir), *args])
+    lines = [line for line in out.getvalue().splitlines(keepends=True) if not _function_log(line)]
+    return status, "".join(lines), err.getvalue()
+
+
+def _function_log(line: str) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and ("_aws" in record or "function_request_id" in record)

@@ -8,20 +8,17 @@ Cameras are fictitious rows of the public format (``tests/unit/cctv_support.py``
 
 from __future__ import annotations
 
-import io
 import json
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gyeonggi.cctv.standard_data import parse
-from gyeonggi_tools import cli
 from gyeonggi_tools.safety import video_clips
 from localcloud.cloud import LocalCloud
-from tests.integration.conftest import Http, listed_incident
+from tests.integration.conftest import Http, gyeonggi_command, listed_incident
 from tests.unit.cctv_support import csv_bytes, row
 
 pytestmark = pytest.mark.integration
@@ -43,13 +40,6 @@ def state_dir(cloud: LocalCloud) -> Path:
     }
     (cloud.state_dir / "running.json").write_text(json.dumps(running))
     return cloud.state_dir
-
-
-def gyeonggi(state_dir: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = cli.main(["--state-dir", str(state_dir), *args])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +66,7 @@ def imported(state_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
             "cp949",
         )
     )
-    status, out, err = gyeonggi(state_dir, "cctv", "import", str(path), "--local")
+    status, out, err = gyeonggi_command(state_dir, "cctv", "import", str(path), "--local")
     assert status == 0, err
     lines = out.splitlines()
     assert len(lines) == 1
@@ -129,7 +119,7 @@ def test_a_bad_file_is_refused_whole_and_the_export_gives_back_the_rows(
     bad.write_bytes(
         csv_bytes([row(관리번호="209900000000000077"), row(관리번호="2", WGS84경도="east")])
     )
-    status, out, err = gyeonggi(state_dir, "cctv", "import", str(bad), "--local")
+    status, out, err = gyeonggi_command(state_dir, "cctv", "import", str(bad), "--local")
     assert status == 2 and out == ""
     assert "row 3, WGS84경도: 'east' is not a number" in err and "nothing was imported" in err
     province = cloud.mint_token("operator", province=True)
@@ -137,7 +127,7 @@ def test_a_bad_file_is_refused_whole_and_the_export_gives_back_the_rows(
     assert missing.status == 404
     # The export, in the same format
     out_file = folder / "export.csv"
-    status, _, _ = gyeonggi(
+    status, _, _ = gyeonggi_command(
         state_dir,
         *("cctv", "export", "--local", "--jurisdiction", "suwon.gg.kr"),
         *("--out", str(out_file)),

@@ -9,9 +9,7 @@ then say 1.
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +21,9 @@ from gyeonggi.wallet.credential import verify_issued_credential
 from gyeonggi.wallet.errors import VerificationFailed
 from gyeonggi.wallet.jose import LocalSigner
 from gyeonggi.wallet.status_list import read_status_list_token
-from gyeonggi_tools import cli
 from localcloud.cloud import LocalCloud
 from tests.conftest import load_event
-from tests.integration.conftest import Http
+from tests.integration.conftest import Http, gyeonggi_command
 from tests.unit.wallet_issuer_support import proof
 
 pytestmark = pytest.mark.integration
@@ -48,11 +45,9 @@ def state_dir(cloud: LocalCloud) -> Path:
 
 
 def _gyeonggi(state_dir: Path, *args: str) -> dict[str, Any]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        status = cli.main(["--state-dir", str(state_dir), *args])
+    status, out, _ = gyeonggi_command(state_dir, *args)
     assert status == 0
-    lines = out.getvalue().splitlines()
+    lines = out.splitlines()
     assert len(lines) == 1, lines  # one JSON object, nothing else
     answer: dict[str, Any] = json.loads(lines[0])
     return answer

@@ -11,12 +11,10 @@ The identity-check state machine runs in moto's ASL interpreter.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 import urllib.request
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from urllib.parse import quote
 import pytest
 
 from gyeonggi.common import clock
-from gyeonggi_tools import cli
 from gyeonggi_tools.wallet.holder import (
     HolderWallet,
     PresentationPlan,
@@ -38,7 +35,7 @@ from gyeonggi_tools.wallet.holder import (
 )
 from localcloud.cloud import LocalCloud
 from tests.fakes.wallet_verifier import OpenId4VciTestIssuer, Web, WebServer
-from tests.integration.conftest import Http, scaled_time
+from tests.integration.conftest import Http, gyeonggi_command, scaled_time
 
 pytestmark = pytest.mark.integration
 
@@ -280,11 +277,9 @@ def test_the_identity_check_workflow_ends_in_its_failure_states(desk: Desk) -> N
 
 
 def _gyeonggi(state_dir: Path, *args: str) -> list[str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        status = cli.main(["--state-dir", str(state_dir), *args])
+    status, out, _ = gyeonggi_command(state_dir, *args)
     assert status == 0
-    return out.getvalue().splitlines()
+    return out.splitlines()
 
 
 def test_the_holder_cli_accepts_the_local_issuers_offers_by_value_and_by_reference(

@@ -27,6 +27,22 @@ def test_logger_masks_personal_fields_in_messages_and_extra_keys(
     assert lines[1]["phone"] == "*****"
 
 
+def test_a_list_in_a_message_or_an_extra_key_is_logged_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Powertools' masking takes a dict or a JSON string only: a list of values or of records
+    (the cameras a sweep found silent) is masked item by item, not an exception in the log call."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    logger, _, _ = observability("test-lists")
+    logger.info("cameras offline", extra={"camera_ids": ["cam-1", "cam-2"]})
+    logger.info([{"phone": "010-1234-5678", "camera_id": "cam-3"}, "900101-1234567", 3])
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[0]["camera_ids"] == ["cam-1", "cam-2"]
+    assert lines[1]["message"] == [{"phone": "*****", "camera_id": "cam-3"}, "900101-1******", 3]
+    assert "010-1234-5678" not in out.getvalue() and "1234567" not in out.getvalue()
+
+
 def test_a_function_loaded_twice_in_one_process_still_logs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

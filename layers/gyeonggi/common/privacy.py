@@ -75,8 +75,15 @@ def _masker() -> DataMasking:
     return DataMasking(raise_on_missing_field=False)
 
 
-def mask_personal_data(data: dict[str, Any] | list[Any]) -> Any:
+def mask_personal_data(data: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
     """Return a copy of ``data`` with every personal field replaced by ``*****``."""
+    if isinstance(data, list | tuple):
+        # Powertools' masking traverses a dict or a JSON string only; a list (a log's ``extra``
+        # value such as the cameras of a sweep) is masked item by item.
+        return [
+            mask_personal_data(v) if isinstance(v, dict | list | tuple) else mask_rrns_in(v)
+            for v in data
+        ]
     with warnings.catch_warnings():
         # Powertools warns for every path absent from this record; absence is the usual case.
         warnings.simplefilter("ignore", UserWarning)
