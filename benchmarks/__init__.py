@@ -34,6 +34,7 @@ NAMES = (
     "package_sizes",
     "wallet",
     "forms",
+    "datadam_ingest",
 )
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""
 

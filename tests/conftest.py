@@ -66,3 +66,13 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture
+def datadam_lake() -> Any:
+    """An empty Data Dam served by moto's server on 127.0.0.1 (``localcloud.datadam``): a new
+    bucket, Glue database and KMS HMAC key. Write with ``localcloud.datadam.write_records``."""
+    from localcloud.datadam import lake_server
+
+    with lake_server() as endpoint:
+        yield endpoint

@@ -152,6 +152,9 @@ class LocalCloud:
         #: The verifier's development CA and certificate (``localcloud.wallet_verifier``).
         self.wallet_verifier: Any = None
         self.timings: dict[str, float] = {}
+        #: moto's server the Data Dam's functions reach Glue and S3 through (pyarrow's S3
+        #: client speaks HTTP only); the same backends as the in-process mock.
+        self.datadam_endpoint: str | None = None
         self._saved_env: dict[str, str] = {}
         self._mock: Any = None
         self._moto_server: Any = None
@@ -202,6 +205,7 @@ class LocalCloud:
             self.timings["deploy"] = self.stack.seconds
             self._start_issuer()
             self._certify_wallet_verifier()
+            self._serve_datadam()
             self._register_functions()
             self._start_pollers()
             if self.mqtt_port is not None:
@@ -403,6 +407,41 @@ class LocalCloud:
             self._moto_server.start()
             host, port = self._moto_server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
+
+    def _serve_datadam(self) -> None:
+        """Point the functions that write the Data Dam (``DATADAM_BUCKET``) at moto's server.
+
+        pyarrow's S3 client is C++ and never passes through botocore, which the in-process mock
+        patches; moto's server in this process serves the same backends over HTTP, so what the
+        lake writes is what every other client of the local cloud reads.
+        """
+        from localcloud.datadam import start_server
+
+        client = self.client("lambda")
+        writers = []
+        for resource in self.stack.of_type("AWS::Lambda::Function"):
+            config = client.get_function_configuration(FunctionName=resource.physical_id)
+            variables = config.get("Environment", {}).get("Variables", {})
+            if "DATADAM_BUCKET" in variables:
+                writers.append((resource.physical_id, variables))
+        if not writers:
+            return
+        if self._moto_server is None:
+            self._moto_server, self.datadam_endpoint = start_server()
+        else:
+            self.datadam_endpoint = self.endpoint_url
+        assert self.datadam_endpoint is not None
+        for name, variables in writers:
+            client.update_function_configuration(
+                FunctionName=name,
+                Environment={
+                    "Variables": {
+                        **variables,
+                        "DATADAM_GLUE_ENDPOINT": self.datadam_endpoint,
+                        "DATADAM_S3_ENDPOINT": self.datadam_endpoint,
+                    }
+                },
+            )
 
     def _start_issuer(self) -> None:
         from localcloud.issuer import LocalIssuer

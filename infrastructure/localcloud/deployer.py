@@ -138,6 +138,7 @@ class Deployer:
             "AWS::Events::Rule": self._events_rule,
             "AWS::CloudWatch::Alarm": self._cloudwatch_alarm,
             "AWS::Scheduler::Schedule": self._scheduler_schedule,
+            "AWS::Glue::Database": self._glue_database,
         }
 
     # ------------------------------------------------------------------ public
@@ -449,6 +450,11 @@ class Deployer:
             "DomainName": f"{name}.s3.amazonaws.com",
             "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
         }
+
+    def _glue_database(self, r: Resource) -> None:
+        database = dict(r.properties["DatabaseInput"])
+        self.client("glue").create_database(DatabaseInput=database)
+        r.physical_id = database["Name"]
 
     def _s3_bucket_policy(self, r: Resource) -> None:
         p = r.properties

@@ -54,6 +54,19 @@ WHEEL_PLATFORMS = {
     for arch, machine in (("x86_64", "x86_64"), ("arm64", "aarch64"))
 }
 ARCHITECTURES = tuple(WHEEL_PLATFORMS)
+#: Files of third-party distributions that nothing in a function loads, removed after pip like
+#: the test suites, by glob from the package's root. pyarrow's Arrow Flight (RPC) libraries and
+#: its C++ headers: the lake writer reads and writes Parquet on S3 and never loads them (no
+#: other library of the wheel links to libarrow_flight; checked with readelf), and they are
+#: about 40 MB of the Data Dam functions' 250 (docs/BENCHMARKS.md).
+NEVER_LOADED = (
+    "pyarrow/libarrow_flight.so*",
+    "pyarrow/libarrow_python_flight.so*",
+    "pyarrow/_flight.cpython-*.so",
+    "pyarrow/_pyarrow_cpp_tests.cpython-*.so",
+    "pyarrow/include",
+    "pyarrow/src",
+)
 _COPY_IGNORE = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".chalice", "requirements.txt"
 )
@@ -159,6 +172,20 @@ def remove_test_suites(target: Path, own: Iterable[str] = ()) -> int:
             if suite.is_dir() and (suite.parent / "__init__.py").exists():
                 freed += sum(f.stat().st_size for f in suite.rglob("*") if f.is_file())
                 shutil.rmtree(suite)
+    return freed
+
+
+def remove_never_loaded(target: Path) -> int:
+    """Delete the :data:`NEVER_LOADED` files under ``target``; returns the bytes freed."""
+    freed = 0
+    for pattern in NEVER_LOADED:
+        for path in target.glob(pattern):
+            if path.is_dir():
+                freed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                shutil.rmtree(path)
+            else:
+                freed += path.stat().st_size
+                path.unlink()
     return freed
 
 
@@ -293,6 +320,7 @@ def build_packages(
                 )
             remove_distributions(target, {*RUNTIME_PROVIDED, *provided})
             remove_test_suites(target, own)
+            remove_never_loaded(target)
         handler = spec.get("Properties", {}).get("Handler", function_globals.get("Handler"))
         functions[logical_id] = Package(logical_id, uri, target, handler, layer_ids)
 

@@ -106,6 +106,12 @@ def _endpoint(running: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def running_endpoint(state_dir: Path) -> str:
+    """The running ``local up``'s AWS endpoint URL (moto's server; the Data Dam's too)."""
+    running, _ = _running(state_dir, "sts")
+    return str(running["endpoint_url"])
+
+
 def running_client(state_dir: Path, service: str) -> Any:
     """A boto3 client of a running ``local up``'s AWS endpoint (for commands run beside it)."""
     return _running(state_dir, service)[1]

@@ -263,3 +263,103 @@ def test_the_render_function_renders_a_korean_pdf_from_its_package_under_python_
         check=True,
     ).stdout.decode("utf-8")
     assert "신청인 성명" in text and "김하늘" in text and "인감증명서 발급 신청" in text
+
+
+_LAKE_PROBE = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+import app
+
+class Context:
+    function_name = "probe"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:probe"
+    aws_request_id = "probe"
+
+    def get_remaining_time_in_millis(self):
+        return 60000
+
+with open(sys.argv[2], encoding="utf-8") as f:
+    event = json.load(f)
+print(json.dumps(app.handler(event, Context())))
+"""
+
+
+def test_the_packaged_lake_writer_writes_iceberg_tables_under_python_3_12(
+    packages: Build, lambda_python: Path, tmp_path: Path
+) -> None:
+    """Importing is not enough for pyarrow (native libraries, some removed after pip): the Data
+    Dam's events function, from its package, writes its sample batch to a moto server."""
+    import socket
+    import time
+
+    import boto3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    moto_server = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "moto_server"
+    if not moto_server.exists():
+        moto_server = ROOT / ".venv" / "bin" / "moto_server"
+    server = subprocess.Popen(
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.1)
+        aws: dict[str, Any] = {"region_name": "ap-northeast-2", "endpoint_url": endpoint,
+                               "aws_access_key_id": "testing",
+                               "aws_secret_access_key": "testing"}  # fmt: skip
+        boto3.client("s3", **aws).create_bucket(
+            Bucket="packaged-lake",
+            CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"},
+        )
+        key = boto3.client("kms", **aws).create_key(
+            KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
+        )["KeyMetadata"]["KeyId"]
+        logical_id = "DataDamEventsFunction"
+        env = {
+            **_environment(logical_id),
+            "DATADAM_BUCKET": "packaged-lake",
+            "DATADAM_DATABASE": "packaged_lake",
+            "DATADAM_GLUE_ENDPOINT": endpoint,
+            "DATADAM_S3_ENDPOINT": endpoint,
+            "PSEUDONYM_KEY_ID": key,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        # The pseudonym key is reached through boto3's own endpoint variable.
+        env["AWS_ENDPOINT_URL_KMS"] = endpoint
+        path = [str(p) for p in packages.import_path(logical_id)]
+        event = ROOT / "events" / "datadam_events" / "sqs_batch.json"
+        done = subprocess.run(
+            [str(lambda_python), "-I", "-c", _LAKE_PROBE, json.dumps(path), str(event)],
+            cwd=packages.functions[logical_id].path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}
+        glue: Any = boto3.client("glue", **aws)
+        tables = glue.get_tables(DatabaseName="packaged_lake")["TableList"]
+        assert {t["Name"] for t in tables} == {
+            "complaints",
+            "complaint_routing",
+            "complaint_surges",
+            "safety_incidents",
+        }
+        assert all(t["Parameters"]["table_type"] == "ICEBERG" for t in tables)
+    finally:
+        server.terminate()
+        server.wait(10)

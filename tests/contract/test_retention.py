@@ -100,6 +100,17 @@ RETAINED: dict[str, str] = {
     # ---- wallet: verifier
     "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
     "certificate (made by hand, out of band) and gives wallets a new client id",
+    # ---- Data Dam: lake
+    "DataDamBucket": "the Data Dam's tables (Iceberg data and metadata) and the files outside "
+    "systems landed: the province's collected records, not recomputable once the sources age "
+    "out",
+    "DataDamDatabase": "the Glue tables Athena reads the retained bucket's Iceberg tables "
+    "through (each names its current metadata file)",
+    "DataDamImportQueue": "the retained bucket notifies it of every landed file: deleted, the "
+    "bucket's notification would point at nothing; and the files not yet imported",
+    "DataDamImportDeadLetterQueue": "landed files whose import failed three times, waiting for "
+    "a person; the retained import queue redrives to it",
+    "DataDamImportQueuePolicy": "lets the retained bucket notify the retained import queue",
     # ---- petition forms: issuance
     "FormSubmissionsTable": "submitted petition forms and the civil servants' decisions: the "
     "record of what the province was asked and what it answered (items expire by TTL five "
@@ -154,6 +165,12 @@ DELETED: dict[str, str] = {
     "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
     "deletes them: personal claims meant to expire are not kept past the stack either",
     "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
+    # ---- Data Dam: lake
+    "DataDamEventsQueue": "events not yet landed; the systems' own stores keep the records",
+    "DataDamEventsDeadLetterQueue": "as DataDamEventsQueue",
+    "DataDamTelemetryQueue": "readings for the lake's minute aggregates, as TelemetryBatchQueue",
+    "DataDamTelemetryDeadLetterQueue": "as DataDamTelemetryQueue",
+    "DataDamDailyDeadLetterQueue": "failed daily runs; the next run lands the same days again",
     # ---- petition forms: issuance
     "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }

@@ -24,6 +24,7 @@
     gyeonggi wallet accept | list | present  a holder's wallet on this machine (OpenID4VCI, VP)
     gyeonggi wallet request | result  a presentation request on a running `local up`
     gyeonggi cctv import FILE.csv | export  the camera registry in the public CCTV data format
+    gyeonggi datadam import DATASET FILE  land an outside system's CSV / JSON Lines in the Data Dam
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -336,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cctv_commands.add_commands(groups)
 
+    datadam = groups.add_parser("datadam", help="the Gyeonggi Data Dam")
+    datadam_cmds = datadam.add_subparsers(dest="command", required=True)
+    from gyeonggi_tools import datadam_import
+
+    datadam_import.add_commands(datadam_cmds)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
@@ -422,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gyeonggi_tools.wallet import issuer_commands
 
             return issuer_commands.run(args, state_dir)
+        if args.group == "datadam" and args.command == "import":
+            from gyeonggi_tools import datadam_import
+
+            return datadam_import.run(args, state_dir)
         if args.group == "cctv":
             from gyeonggi_tools.cctv import commands as cctv_commands
 

@@ -100,3 +100,28 @@ def record_count(
             return False
         raise
     return True
+
+
+def series_counts(table: Any, key: str, first: date, last: date) -> dict[date, int]:
+    """Counts of one series (``series_key``) between two days (inclusive); absent days are zero.
+
+    Here, not in ``volumes``, so a reader without numpy (the Data Dam's daily landing) has it.
+    """
+    out: dict[date, int] = {}
+    args: dict[str, Any] = {
+        "KeyConditionExpression": "#series = :s AND #day BETWEEN :a AND :b",
+        "ExpressionAttributeNames": {"#series": "series", "#day": "day", "#count": "count"},
+        "ExpressionAttributeValues": {
+            ":s": key,
+            ":a": first.isoformat(),
+            ":b": last.isoformat(),
+        },
+        "ProjectionExpression": "#day, #count",
+    }
+    while True:
+        page = table.query(**args)
+        for item in page.get("Items", []):
+            out[date.fromisoformat(item["day"])] = int(item["count"])
+        if "LastEvaluatedKey" not in page:
+            return out
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]

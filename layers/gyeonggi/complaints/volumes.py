@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from gyeonggi.common.aws import AwsClient, DynamoTable, first_condition_failed
-from gyeonggi.complaints.counts import korean_day, series_key
+from gyeonggi.complaints.counts import korean_day, series_counts, series_key
 from gyeonggi.complaints.dashboard import SURGE_INDEX
 from gyeonggi.complaints.forecasting import MIN_HISTORY_DAYS, Forecast, fit, predict
 from gyeonggi.complaints.series import History
@@ -46,24 +46,7 @@ class CountStore(DynamoTable):
 
     def series_counts(self, key: str, first: date, last: date) -> dict[date, int]:
         """Counts of one series between two days (inclusive); absent days are zero."""
-        out: dict[date, int] = {}
-        args: dict[str, Any] = {
-            "KeyConditionExpression": "#series = :s AND #day BETWEEN :a AND :b",
-            "ExpressionAttributeNames": {"#series": "series", "#day": "day", "#count": "count"},
-            "ExpressionAttributeValues": {
-                ":s": key,
-                ":a": first.isoformat(),
-                ":b": last.isoformat(),
-            },
-            "ProjectionExpression": "#day, #count",
-        }
-        while True:
-            page = self.table.query(**args)
-            for item in page.get("Items", []):
-                out[date.fromisoformat(item["day"])] = int(item["count"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return series_counts(self.table, key, first, last)
 
     def history(self, series: Sequence[tuple[str, str]], first: date, last: date) -> History:
         """A ``History`` of the given series from ``first`` to ``last`` (inclusive)."""
