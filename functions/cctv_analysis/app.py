@@ -39,12 +39,13 @@ class CctvSettings(Settings):
 
 settings = CctvSettings.from_env()
 evidence = EvidenceQueue(settings.safety_evidence_queue_url)
+cameras = CameraStore(settings.cctv_cameras_table)
 
 
 # ---- the CCTV registry (issue 12, section 2): per segment, the camera is alive (one write);
 # once a minute, its view is checked for tampering against its reference frame.
 camera_health = SegmentWatch(
-    CameraStore(settings.cctv_cameras_table),
+    cameras,
     HealthStore(settings.cctv_health_table),
     S3ReferenceFrames(settings.cctv_bucket),
     evidence.send,
@@ -52,7 +53,10 @@ camera_health = SegmentWatch(
     clock=clock.now,
     count=lambda name, value: metrics.add_metric(name=name, unit="Count", value=value),
 )
-segments = SegmentAnalyser(evidence.send, observers=[camera_health])
+# Each segment is analysed with its camera's masks and smallest fire as an operator stored them
+# in the registry (PATCH /cctv/cameras/{id}); a registry that cannot be read costs the masks,
+# never the analysis (logged by SegmentAnalyser.calibration).
+segments = SegmentAnalyser(evidence.send, cameras=cameras, observers=[camera_health])
 
 
 def process(bucket: str, key: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from gyeonggi.auth import AuthSettings, KeySetUnavailable, Principal, TokenVerifier
+from gyeonggi.auth import AuthSettings, Principal, TokenVerifier
 from gyeonggi.cctv.access import ROLES
 from gyeonggi.cctv.audit import AuditLog
 from gyeonggi.cctv.health import HealthStore
@@ -39,14 +39,10 @@ from gyeonggi.cctv.store import CameraStore
 from gyeonggi.cctv.videos import VideoBucket
 from gyeonggi.common import clock
 from gyeonggi.common.errors import (
-    Conflict,
-    ContentTooLarge,
     DomainError,
-    Forbidden,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
     UnsupportedFormat,
+    http_status,
 )
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
@@ -57,17 +53,6 @@ app = APIGatewayRestResolver()
 _JSON = "application/json"
 #: Per-token answers: never kept by a browser or a proxy.
 PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
-# The first type an error is an instance of decides: a subclass before its base.
-_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    UnsupportedFormat: 415,
-    KeySetUnavailable: 503,
-}
 
 
 class RegistrySettings(AuthSettings):
@@ -210,7 +195,7 @@ def read_audit() -> Response[str]:
 
 @app.exception_handler(DomainError)
 def domain_error(exc: DomainError) -> Response[str]:
-    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+    status = http_status(exc)
     if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
         logger.exception("unmapped domain error")
         return _internal_error()

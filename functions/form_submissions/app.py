@@ -25,18 +25,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, Response
 
-from gyeonggi.auth import CITIZEN, KIOSK, AuthSettings, KeySetUnavailable, TokenVerifier
+from gyeonggi.auth import CITIZEN, KIOSK, AuthSettings, TokenVerifier
 from gyeonggi.auth.tokens import Principal
 from gyeonggi.common import clock
 from gyeonggi.common.errors import (
-    Conflict,
-    ContentTooLarge,
     DomainError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
     UnsupportedFormat,
+    http_status,
 )
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
@@ -82,16 +77,6 @@ def documents() -> S3Documents:
     return S3Documents(settings.forms_bucket)
 
 
-_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    UnsupportedFormat: 415,
-    KeySetUnavailable: 503,
-}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # Personal data, links that expire, a state that changes: never cached.
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization, X-Session-Key"}
@@ -119,7 +104,7 @@ def answer(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(**kwargs)
         except DomainError as exc:
-            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+            status = http_status(exc)
             if status is None:
                 logger.exception("unmapped domain error")
                 return _json(

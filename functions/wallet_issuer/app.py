@@ -20,16 +20,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from gyeonggi.auth.tokens import CIVIL_SERVANT, KeySetUnavailable, Principal, TokenVerifier
+from gyeonggi.auth.tokens import CIVIL_SERVANT, Principal, TokenVerifier
 from gyeonggi.common.errors import (
-    Conflict,
     ContentTooLarge,
     DomainError,
-    Forbidden,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
     UnsupportedFormat,
+    http_status,
 )
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
 from gyeonggi.common.observability import observability
@@ -44,7 +41,6 @@ from gyeonggi.wallet.issuer_errors import (
 )
 from gyeonggi.wallet.issuer_service import STATUS_LIST_TTL, WalletIssuer
 from gyeonggi.wallet.issuer_settings import WalletIssuerSettings
-from gyeonggi.wallet.offers import TxCodeNotSent
 
 logger, tracer, metrics = observability()
 app = APIGatewayRestResolver()
@@ -56,17 +52,6 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PUBLIC = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
 #: The civil servants' routes answer in the API's error shape; every other route is protocol.
 _OFFICIAL_ROUTES = ("/wallet/enrolments",)
-_HOUSE_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    UnsupportedFormat: 415,
-    KeySetUnavailable: 503,
-    TxCodeNotSent: 503,
-}
 
 
 @cache
@@ -239,7 +224,7 @@ def domain_error(exc: DomainError) -> Response[str]:
     """Every domain error as HTTP: OAuth's shape on protocol routes, the API's on the rest."""
     if not _official_route():
         return _oauth_error(exc)
-    status = next((s for t, s in _HOUSE_STATUS.items() if isinstance(exc, t)), None)
+    status = http_status(exc)
     if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
         logger.exception("unmapped domain error")
         return _internal_error()

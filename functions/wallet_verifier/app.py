@@ -25,23 +25,18 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from gyeonggi.auth import AuthSettings, KeySetUnavailable, TokenVerifier
+from gyeonggi.auth import AuthSettings, TokenVerifier
 from gyeonggi.common import clock
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import (
-    Conflict,
-    ContentTooLarge,
     DomainError,
-    Forbidden,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
     UnsupportedFormat,
+    http_status,
 )
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.wallet.presentation_requests import (
-    AlreadyAnswered,
     PresentationRequest,
     PresentationRequestStore,
     RequestExpired,
@@ -69,6 +64,10 @@ class VerifierSettings(AuthSettings):
 
 
 settings = VerifierSettings.from_env()
+
+# Beyond the house's statuses: a request past its lifetime is gone, and a verifier without its
+# configuration is unavailable (our fault, worth a retry).
+_OWN_STATUS: dict[type[DomainError], int] = {RequestExpired: 410, ConfigurationError: 503}
 
 
 @cache
@@ -240,25 +239,10 @@ _ROUTES: dict[tuple[str, str], tuple[Callable[[dict[str, Any]], dict[str, Any]],
     ("POST", "/verifier/responses"): (post_response, RESPONSE_URI),
 }
 
-# The first type an error is an instance of decides: a subclass before its base.
-_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    AlreadyAnswered: 409,
-    Conflict: 409,
-    RequestExpired: 410,
-    UnsupportedFormat: 415,
-    KeySetUnavailable: 503,
-    ConfigurationError: 503,
-}
-
 
 def _error_answer(exc: DomainError, reader: str) -> dict[str, Any]:
     """The one mapping of domain errors to answers: the officials' shape or OAuth's."""
-    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 500)
+    status = http_status(exc, _OWN_STATUS) or 500
     metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
     if status >= 500:
         logger.error("verifier not available", extra={"error": exc.code, "detail": exc.message})

@@ -15,7 +15,7 @@ from typing import Any
 
 from gyeonggi.cctv.audit import AuditPosition, ViewRecord
 from gyeonggi.cctv.health import CameraHealth
-from gyeonggi.cctv.models import Camera, CameraSettings, camera_id
+from gyeonggi.cctv.models import Camera, camera_id
 from gyeonggi.cctv.ports import CameraRecords, HealthRecords, VideoFiles, ViewAudit
 from gyeonggi.cctv.segment_watch import ReferenceFrames
 from gyeonggi.cctv.standard_data import Row
@@ -23,6 +23,7 @@ from gyeonggi.cctv.store import IMPORT_DEFAULTS, IMPORTED
 from gyeonggi.cctv.tamper import Frame
 from gyeonggi.cctv.videos import StoredSegment, VideoObject, keyframe_key
 from gyeonggi.common.errors import Conflict, NotFound
+from gyeonggi.safety.camera_calibration import CameraCalibration
 from gyeonggi_tools.cctv.importer import CameraExports, CameraImports
 
 
@@ -45,7 +46,7 @@ class FakeCameraStore:
     def get_many(self, camera_ids: Iterable[str]) -> dict[str, Camera]:
         return {i: self.cameras[i] for i in set(camera_ids) if i in self.cameras}
 
-    def settings(self, camera_id: str) -> CameraSettings | None:
+    def settings(self, camera_id: str) -> CameraCalibration | None:
         camera = self.cameras.get(camera_id)
         return None if camera is None else camera.settings()
 

@@ -259,3 +259,44 @@ def test_the_sweep_turns_an_industrial_cameras_silence_into_an_incident(
     # and each silence is reported once: the next sweep finds nothing new
     again, _ = cloud.invoke("CctvHealthSweepFunction", {"source": "aws.events"})
     assert not {plant, street} & set(again["offline"])
+
+
+def _result(cloud: LocalCloud, key: str) -> dict[str, Any] | None:
+    stem = key.split("/", 1)[1].rsplit(".", 1)[0]
+    try:
+        body = cloud.client("s3").get_object(
+            Bucket=cloud.physical_id("CctvBucket"), Key=f"analysis/{stem}.json"
+        )["Body"]
+    except Exception:  # not written yet
+        return None
+    result: dict[str, Any] = json.loads(body.read())
+    return result
+
+
+def test_the_masks_an_operator_stores_are_the_ones_the_analysis_uses(
+    cloud: LocalCloud, http: Http, imported: dict[str, Any], tmp_path: Path
+) -> None:
+    operator = cloud.mint_token("operator", subject="suwon-duty-2", jurisdictions=["suwon.gg.kr"])
+    masked_id, plain_id = f"{SUWON}-02", f"{SUWON}-03"
+    # Given an operator who masks where a flare stack burns in one camera's view
+    # (fire_path's flame stands on (120, 250) of 384 x 288)
+    flare = [[0.15, 0.35], [0.5, 0.35], [0.5, 1.0], [0.15, 1.0]]
+    patched = http.request(
+        "PATCH", f"/cctv/cameras/{masked_id}", json_body={"masks": [flare]}, token=operator
+    )
+    assert patched.status == 200, patched.body
+    clip = video_clips.make_clip("fire_path", tmp_path, seconds=6.0)
+    bucket = cloud.physical_id("CctvBucket")
+    keys = {}
+    # When both cameras' recorders upload the same burning view
+    for camera_id in (masked_id, plain_id):
+        prefix = _camera(http, operator, camera_id)["segment_prefix"]
+        keys[camera_id] = f"{prefix}20261207T020000Z.avi"
+        s3 = cloud.client("s3")
+        s3.put_object(Bucket=bucket, Key=keys[camera_id], Body=clip.path.read_bytes())
+    # Then the masked camera's segment raises nothing, the other's a fire, and each result says
+    # with which calibration it was analysed
+    masked = cloud.wait_for(lambda: _result(cloud, keys[masked_id]), 60, what="masked result")
+    plain = cloud.wait_for(lambda: _result(cloud, keys[plain_id]), 60, what="plain result")
+    assert masked["fire"] is False and masked["calibration"]["masks"] == [flare]
+    assert plain["fire"] is True and plain["calibration"] == {"masks": [], "min_fire_px": None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,22 +14,51 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from gyeonggi.cctv.store import CameraStore
+from gyeonggi.safety.camera_calibration import (
+    CameraCalibration,
+    FixedCameraSettings,
+)
+from gyeonggi.safety.cameras import SegmentAnalyser, analysis_key
+from gyeonggi.safety.evidence import Evidence
 from gyeonggi.safety.video import analyze
 from gyeonggi_tools.cli import main
 from gyeonggi_tools.safety import video_clips
 from tests.conftest import load_event
+from tests.unit.cctv_support import camera
 from tests.unit.conftest import LambdaContext, table_from_template
 
 SECONDS = 6.0
 
 
+class _Clips(dict[str, video_clips.Clip]):
+    """The labelled clips, each generated the first time a test asks for it (CI time)."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name: str) -> video_clips.Clip:
+        self[name] = clip = video_clips.make_clip(name, self.out, SECONDS)
+        return clip
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, video_clips.Clip]:
-    out = tmp_path_factory.mktemp("clips")
-    return {name: video_clips.make_clip(name, out, SECONDS) for name in video_clips.NAMES}
+    return _Clips(tmp_path_factory.mktemp("clips"))
 
 
-@pytest.mark.parametrize("name", ["fire_path", "fire_left", "fire_and_smoke"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fire_path",
+        "fire_left",
+        "fire_and_smoke",
+        "fire_small_facade",
+        "fire_distant",
+        "fire_night_small",
+    ],
+)
 def test_fire_is_confirmed_after_its_onset_with_a_box_around_it(
     clips: dict[str, video_clips.Clip], name: str
 ) -> None:
@@ -64,6 +93,9 @@ def test_smoke_is_confirmed(clips: dict[str, video_clips.Clip], name: str) -> No
         "street_lamp",
         "blinking_light",
         "headlights",
+        "glitter",
+        "tail_lights",
+        "red_jacket_night",
     ],
 )
 def test_decoys_do_not_alarm(clips: dict[str, video_clips.Clip], name: str) -> None:
@@ -88,6 +120,8 @@ def test_json_shape(clips: dict[str, video_clips.Clip]) -> None:
         "smoke",
         "first_fire_second",
         "first_smoke_second",
+        "fire_confirmed_second",
+        "smoke_confirmed_second",
         "fire_boxes",
         "smoke_boxes",
         "fps",
@@ -195,3 +229,85 @@ def test_function_survives_bad_keys_and_corrupt_video(aws: dict[str, Any]) -> No
     out = app.handler(event, LambdaContext())
     assert [p["error"] is not None for p in out["processed"]] == [True, True]
     assert not aws["sqs"].receive_message(QueueUrl=aws["url"]).get("Messages")
+
+
+def test_segment_is_analysed_with_its_cameras_calibration(
+    aws: dict[str, Any], clips: dict[str, video_clips.Clip]
+) -> None:
+    # Given a camera whose whole view is marked to ignore (say, a flare stack fills it)
+    whole_view = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    cameras = FixedCameraSettings({"cam-01": CameraCalibration(masks=(whole_view,))})
+    sent: list[Evidence] = []
+
+    def send(found: Sequence[Evidence]) -> int:
+        sent.extend(found)
+        return len(found)
+
+    key = "cctv/suwon.gg.kr/cam-01/20261124T090000Z.avi"
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clips["fire_path"].path.read_bytes())
+    # When its fire segment is analysed
+    outcome = SegmentAnalyser(send, cameras).process(BUCKET, key)
+    # Then nothing is reported, and the result says which calibration it was analysed with
+    assert outcome.result["fire"] is False and outcome.evidence == [] and sent == []
+    assert outcome.result["calibration"]["masks"] == [[[0, 0], [1, 0], [1, 1], [0, 1]]]
+
+
+# ------------------------------------------------------------------ calibration from the registry
+FIRE_AREA = ((0.15, 0.35), (0.5, 0.35), (0.5, 1.0), (0.15, 1.0))
+"""Around fire_path's flame (standing on (120, 250) of 384 x 288)."""
+NEON_SIGN = ((0.6, 0.0), (1.0, 0.0), (1.0, 0.3))
+
+
+def _registered(aws: dict[str, Any], **calibration: Any) -> str:
+    """A camera in the registry's table with what an operator stored; its segment's key."""
+    stored = CameraStore("cameras", dynamodb=aws["dynamodb"]).create(camera(**calibration))
+    return f"cctv/{stored.jurisdiction}/{stored.camera_id}/20261124T090000Z.avi"
+
+
+def _analyse(aws: dict[str, Any], clip: video_clips.Clip, key: str) -> dict[str, Any]:
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=clip.path.read_bytes())
+    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    (processed,) = _app().handler(event, LambdaContext())["processed"]
+    stored = aws["s3"].get_object(Bucket=BUCKET, Key=analysis_key(key, ".json"))["Body"].read()
+    return {**processed, "result": json.loads(stored)}
+
+
+@pytest.mark.parametrize(
+    ("calibration", "fire"),
+    [
+        ({"masks": [FIRE_AREA]}, False),  # the operator masked where the flame is
+        ({"masks": [NEON_SIGN]}, True),  # a mask elsewhere hides nothing
+        ({"min_fire_px": 400}, False),  # a smallest fire larger than this one
+        ({"min_fire_px": 8}, True),
+    ],
+)
+def test_function_analyses_with_the_calibration_stored_in_the_registry(
+    aws: dict[str, Any],
+    clips: dict[str, video_clips.Clip],
+    calibration: dict[str, Any],
+    fire: bool,
+) -> None:
+    # Given a camera whose masks or smallest fire an operator stored in the registry
+    key = _registered(aws, **calibration)
+    # When the function analyses its fire segment
+    out = _analyse(aws, clips["fire_path"], key)
+    # Then the stored calibration decided, and the result says which one it was
+    assert out["fire"] is fire
+    assert out["result"]["calibration"] == CameraCalibration(**calibration).to_json()
+    sent = aws["sqs"].receive_message(QueueUrl=aws["url"], MaxNumberOfMessages=10)
+    assert any(json.loads(m["Body"])["kind"] == "fire" for m in sent.get("Messages", [])) is fire
+
+
+def test_function_analyses_without_calibration_when_the_registry_fails(
+    aws: dict[str, Any], clips: dict[str, video_clips.Clip], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a camera masked where the fire is, and then a registry that cannot be read
+    key = _registered(aws, masks=[FIRE_AREA])
+    aws["dynamodb"].Table("cameras").delete()
+    # When its fire segment arrives
+    out = _analyse(aws, clips["fire_path"], key)
+    # Then the segment is analysed over the whole view (a skipped segment could cost a fire)
+    # and the failure is logged
+    assert out["error"] is None and out["fire"] is True
+    assert out["result"]["calibration"] is None
+    assert "camera calibration unavailable" in caplog.text

@@ -14,6 +14,8 @@
     gyeonggi devices simulate  simulated gas and fire sensors publishing MQTT telemetry
     gyeonggi devices register NAME  a complex's sensor gateway in AWS IoT Core
     gyeonggi safety analyze-video FILE  fire and smoke in a CCTV segment, as JSON
+    gyeonggi safety evaluate-video  the detector on the held-out evaluation clips, as tables
+    gyeonggi safety train-fire-stage  the fire detector's second stage, from the tuning clips
     gyeonggi safety alarms check | put | show  a complex's alarm levels
     gyeonggi safety subscribe PROTOCOL ENDPOINT  incident alerts for a complex, severity, level
     gyeonggi safety redrive  page again about incidents whose alert workflow failed
@@ -223,6 +225,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     video.add_argument("file", type=Path, help="the video file")
     video.add_argument("--keyframe", type=Path, help="write the keyframe JPEG here")
+    video.add_argument(
+        "--calibration",
+        "--mask",
+        type=Path,
+        help='the camera\'s calibration as the registry stores it: {"masks": [[[x, y], ...], '
+        '...], "min_fire_px": 12}, points as fractions of the frame',
+    )
+    evaluate = safety_cmds.add_parser(
+        "evaluate-video",
+        help="generate the held-out evaluation clips, analyse them, print the tables",
+        description="Fires by size and time to detect, smoke, false alarms by decoy, on the "
+        "evaluation generator's clips (never the ones the detector was tuned on). About "
+        "80 clips per seed; run it under nice on a shared machine.",
+    )
+    evaluate.add_argument("--seed", type=int, action="append", help="evaluation seed (9001 on)")
+    evaluate.add_argument("--keep", type=Path, help="keep the clips in this folder")
+    train = safety_cmds.add_parser(
+        "train-fire-stage",
+        help="train the fire detector's second stage on the tuning clips (writes the layer's "
+        "fire_stage.json)",
+    )
+    train.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    train.add_argument("--out", type=Path, default=Path("layers/gyeonggi/safety/fire_stage.json"))
+    train.add_argument(
+        "--cache",
+        type=Path,
+        help="the labelled candidates as .npz: read if it exists, else written (generating the "
+        "clips takes many minutes, the fit seconds)",
+    )
+    train.add_argument(
+        "--validate",
+        type=int,
+        nargs="*",
+        help="train nothing: check the shipped model on held-out tuning seeds (default 10 11)",
+    )
     alarms = safety_cmds.add_parser(
         "alarms",
         help="a complex's alarm levels (SSM /gyeonggi/safety/complexes/<id>/alarms)",

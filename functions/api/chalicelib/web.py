@@ -16,16 +16,12 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib import resources
-from gyeonggi.auth import KeySetUnavailable, Principal
+from gyeonggi.auth import Principal
 from gyeonggi.common.errors import (
-    Conflict,
-    ContentTooLarge,
     DomainError,
-    Forbidden,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
     UnsupportedFormat,
+    http_status,
 )
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
 from gyeonggi.common.observability import observability
@@ -37,18 +33,6 @@ logger, tracer, metrics = observability()
 # read the request being answered, whichever group's view is running.
 blueprint = Blueprint(__name__)
 
-# The first type an error is an instance of decides: a subclass before its base.
-_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    UnsupportedFormat: 415,
-    # The issuer's keys could not be fetched: our fault, and worth a retry.
-    KeySetUnavailable: 503,
-}
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # Chalice answers content types a route does not list itself, in its own error shape; routes
 # list every usual type and check in the view, so a 415 looks like every other error here.
@@ -76,7 +60,7 @@ def answer(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(**kwargs)
         except DomainError as exc:
-            status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+            status = http_status(exc)
             if status is None:  # e.g. a ConfigurationError: ours to fix, not the caller's
                 logger.exception("unmapped domain error")
                 return _internal_error()

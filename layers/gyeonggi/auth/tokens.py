@@ -26,7 +26,7 @@ from pydantic import field_validator
 
 from gyeonggi.auth.scopes import COMPLEXES_CLAIM, JURISDICTIONS_CLAIM, PROVINCE, parse_scope_claim
 from gyeonggi.common.config import ConfigurationError, Settings
-from gyeonggi.common.errors import DomainError, Forbidden, Unauthenticated
+from gyeonggi.common.errors import Forbidden, Unauthenticated, Unavailable
 
 # PyJWT and cryptography cost ~50 ms of cold start; they are imported where a token is
 # verified, so functions and routes that never see a token never load them.
@@ -66,7 +66,7 @@ _NO_COMPLEX = (
 )
 
 
-class KeySetUnavailable(DomainError):
+class KeySetUnavailable(Unavailable):
     """The issuer's key set could not be fetched or read (a server-side fault, HTTP 503)."""
 
     code = "key_set_unavailable"

@@ -16,7 +16,9 @@ as a row of one camera with the same id.
 Masks (the regions the fire analysis ignores: a flare stack, a neon sign) are polygons in
 normalised coordinates: ``x`` from 0 (left edge) to 1 (right edge), ``y`` from 0 (top) to 1
 (bottom), so they survive a change of resolution. ``min_fire_px`` is the smallest fire the
-analysis should alarm on, in pixels across, of the frame as recorded.
+analysis should alarm on, in pixels across, of the frame as recorded. Both are the analysis's
+own format (:class:`gyeonggi.safety.camera_calibration.CameraCalibration`, whose validation the
+field uses): what an operator stores is what the analysis reads.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,6 +42,12 @@ from gyeonggi.cctv import retention
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.text import check_text
 from gyeonggi.complaints.jurisdictions import BY_ID
+from gyeonggi.safety.camera_calibration import (
+    MAX_MIN_FIRE_PX,
+    CameraCalibration,
+    Polygon,
+    validate_masks,
+)
 
 Purpose = Literal[
     "crime_prevention",
@@ -82,12 +89,6 @@ STATUSES: tuple[Status, ...] = ("active", "maintenance", "decommissioned")
 #: Gyeonggi-do's bounding box, with a margin (its islands and borders included).
 LATITUDES = (36.8, 38.4)
 LONGITUDES = (126.3, 127.9)
-#: At most this many masks a camera, this many points a mask (an item stays a few KB).
-MAX_MASKS = 16
-MAX_MASK_POINTS = 32
-#: Mask coordinates are kept to four decimals: a tenth of a pixel at 1,000 pixels across.
-MASK_DIGITS = 4
-MAX_MIN_FIRE_PX = 4096
 
 CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MANAGEMENT_NUMBER = re.compile(r"[A-Za-z0-9]{1,40}")
@@ -137,37 +138,6 @@ Latitude = Annotated[
 Longitude = Annotated[
     float, Field(strict=True, allow_inf_nan=False, ge=LONGITUDES[0], le=LONGITUDES[1])
 ]
-Point = tuple[
-    Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)],
-    Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)],
-]
-Polygon = Annotated[list[Point], Field(min_length=3, max_length=MAX_MASK_POINTS)]
-_POLYGONS = TypeAdapter(list[Polygon])
-
-
-def _polygon(points: list[Point]) -> tuple[tuple[float, float], ...]:
-    rounded = tuple((round(x, MASK_DIGITS), round(y, MASK_DIGITS)) for x, y in points)
-    # Shoelace area: three points on a line, or one point thrice, mask nothing.
-    area = 0.5 * abs(
-        sum(
-            x0 * y1 - x1 * y0
-            for (x0, y0), (x1, y1) in zip(rounded, rounded[1:] + rounded[:1], strict=True)
-        )
-    )
-    if area < 1e-6:
-        raise ValueError("a mask must enclose an area (its points are on one line)")
-    return rounded
-
-
-class CameraSettings(BaseModel):
-    """What the fire analysis takes from the registry for one camera (issue 12, section 1):
-    the regions to ignore and the smallest fire to alarm on."""
-
-    model_config = ConfigDict(frozen=True)
-
-    camera_id: str
-    masks: tuple[tuple[tuple[float, float], ...], ...] = ()
-    min_fire_px: int | None = None
 
 
 class CameraFields(BaseModel):
@@ -195,7 +165,7 @@ class CameraFields(BaseModel):
     status: Status = "active"
     complex_id: str | None = None
     ptz: bool = Field(default=False, strict=True)
-    masks: tuple[tuple[tuple[float, float], ...], ...] = ()
+    masks: tuple[Polygon, ...] = ()
     min_fire_px: int | None = Field(default=None, strict=True, ge=1, le=MAX_MIN_FIRE_PX)
     #: ``개방자치단체코드`` of the public data, kept for the export.
     org_code: str | None = None
@@ -247,20 +217,8 @@ class CameraFields(BaseModel):
 
     @field_validator("masks", mode="before")
     @classmethod
-    def _masks(cls, value: Any) -> Any:
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            raise ValueError("must be a list of polygons, each a list of [x, y] points in [0, 1]")
-        if len(value) > MAX_MASKS:
-            raise ValueError(f"at most {MAX_MASKS} masks")
-        try:
-            polygons = _POLYGONS.validate_python(value)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = "".join(f"[{part}]" for part in err["loc"])
-            raise ValueError(f"{where}: {err['msg']}") from None
-        return tuple(_polygon(p) for p in polygons)
+    def _masks(cls, value: Any) -> tuple[Polygon, ...]:
+        return validate_masks(value)
 
     @model_validator(mode="after")
     def _somewhere(self) -> CameraFields:
@@ -319,10 +277,9 @@ class Camera(CameraFields):
         """Whether it watches an industrial complex: its health goes to the incident workflow."""
         return self.complex_id is not None
 
-    def settings(self) -> CameraSettings:
-        return CameraSettings(
-            camera_id=self.camera_id, masks=self.masks, min_fire_px=self.min_fire_px
-        )
+    def settings(self) -> CameraCalibration:
+        """What the fire analysis takes from the camera (issue 12, section 1)."""
+        return CameraCalibration(masks=self.masks, min_fire_px=self.min_fire_px)
 
 
 class NewCamera(CameraFields):

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from gyeonggi.cctv.audit import AuditPosition, ViewRecord
     from gyeonggi.cctv.health import CameraHealth
-    from gyeonggi.cctv.models import Camera, CameraSettings
+    from gyeonggi.cctv.models import Camera
     from gyeonggi.cctv.videos import StoredSegment
+    from gyeonggi.safety.camera_calibration import CameraCalibration
 
 
 class CameraRecords(Protocol):
@@ -39,7 +40,7 @@ class CameraRecords(Protocol):
         """The cameras that exist, by id."""
         ...
 
-    def settings(self, camera_id: str) -> CameraSettings | None:
+    def settings(self, camera_id: str) -> CameraCalibration | None:
         """The fire analysis's settings of a camera; ``None`` for an unknown one."""
         ...
 

@@ -24,12 +24,12 @@ from gyeonggi.cctv.models import (
     CLEARABLE,
     PATCHABLE,
     Camera,
-    CameraSettings,
     camera_id,
 )
 from gyeonggi.cctv.standard_data import Row
 from gyeonggi.common.aws import DynamoTable, from_dynamo, to_dynamo
 from gyeonggi.common.errors import Conflict, NotFound
+from gyeonggi.safety.camera_calibration import CameraCalibration
 
 #: The public data's fields: an import writes these, and only these, of an existing camera.
 IMPORTED = (
@@ -87,16 +87,19 @@ class CameraStore(DynamoTable):
             for item in self._batch_get(sorted(set(camera_ids)))
         }
 
-    def settings(self, camera_id: str) -> CameraSettings | None:
-        """The analysis's settings of the camera (masks, minimum fire size); ``None`` when it
-        is not in the registry. What issue 12's ``CameraSettingsSource.get`` reads."""
+    def settings(self, camera_id: str) -> CameraCalibration | None:
+        """The analysis's calibration of the camera (masks, minimum fire size); ``None`` when
+        it is not in the registry. The CCTV function's
+        :class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource`: one read of two
+        attributes per segment."""
         item = self.table.get_item(
             Key={"camera_id": camera_id},
             ProjectionExpression="camera_id, masks, min_fire_px",
         ).get("Item")
         if item is None:
             return None
-        return CameraSettings.model_validate(from_dynamo(dict(item)))
+        data = from_dynamo(dict(item))
+        return CameraCalibration(masks=data.get("masks"), min_fire_px=data.get("min_fire_px"))
 
     def page(
         self, jurisdiction: str, limit: int, after: str | None = None

@@ -5,6 +5,8 @@ Each error carries a stable ``code`` so callers never need to match on message t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """Base class of every error the domain raises on purpose."""
@@ -60,3 +62,34 @@ class Conflict(DomainError):
     """The request contradicts the current state (HTTP 409)."""
 
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    """Something the request needs could not be reached: our fault, worth a retry (HTTP 503)."""
+
+    code = "unavailable"
+
+
+# The first type an error is an instance of decides: a subclass before its base.
+HTTP_STATUS: Mapping[type[DomainError], int] = {
+    ContentTooLarge: 413,
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    UnsupportedFormat: 415,
+    Unavailable: 503,
+}
+
+
+def http_status(
+    exc: DomainError, also: Mapping[type[DomainError], int] | None = None
+) -> int | None:
+    """The HTTP status of ``exc`` (an entry point's own ``also`` first), or None when it has none:
+    an unmapped domain error is a bug the entry point logs and answers with 500."""
+    for kinds in (also or {}, HTTP_STATUS):
+        for kind, status in kinds.items():
+            if isinstance(exc, kind):
+                return status
+    return None

@@ -3,13 +3,17 @@
 Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``), or under the
 root of the camera's retention class, ``cctv-{days}d/`` (:mod:`gyeonggi.cctv.retention`);
 results go to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same
-bucket, whatever the class. :class:`SegmentAnalyser` does it for one upload, and hands the
-decoded segment to its observers (the registry's health checks, :mod:`gyeonggi.cctv`).
+bucket, whatever the class. :class:`SegmentAnalyser` does it for one upload, with the camera's
+calibration (ignored regions, smallest fire) from a
+:class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource` (the registry, in the
+function), and hands the decoded segment to its observers (the registry's health checks,
+:mod:`gyeonggi.cctv`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Sequence
@@ -19,8 +23,15 @@ from typing import Any, Literal, Protocol
 
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.safety.camera_calibration import (
+    CameraCalibration,
+    CameraSettingsSource,
+    NoCameraSettings,
+)
 from gyeonggi.safety.evidence import Evidence, EvidenceSender
 from gyeonggi.safety.video import VideoAnalysis, analyze
+
+log = logging.getLogger(__name__)
 
 _KEY = re.compile(
     r"^cctv(?:-[0-9]{1,3}d)?/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/"
@@ -58,14 +69,20 @@ class Segment:
         start = datetime.strptime(match["start"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         return cls(key, match["jurisdiction"], match["camera"], start, "." + match["ext"])
 
-    def result(self, analysis: VideoAnalysis, keyframe_key: str | None) -> dict[str, Any]:
-        """The result stored next to the segment."""
+    def result(
+        self,
+        analysis: VideoAnalysis,
+        keyframe_key: str | None,
+        calibration: CameraCalibration | None = None,
+    ) -> dict[str, Any]:
+        """The result stored next to the segment (with the calibration it was analysed with)."""
         return {
             "segment_key": self.key,
             "jurisdiction": self.jurisdiction,
             "camera_id": self.camera_id,
             "start": _iso(self.start),
             "keyframe_key": keyframe_key,
+            "calibration": calibration.to_json() if calibration else None,
             **analysis.to_json(),
         }
 
@@ -124,16 +141,35 @@ class SegmentAnalyser:
     segment (after the evidence: the alarm path comes first).
 
     A malformed key or an undecodable video is stored as a result with an ``error`` and raises
-    nothing, so S3's asynchronous retries never loop on it.
+    nothing, so S3's asynchronous retries never loop on it. ``cameras`` gives each camera's
+    calibration (default: none for any camera).
     """
 
     s3 = AwsClient("s3")
 
     def __init__(
-        self, send_evidence: EvidenceSender, observers: Sequence[SegmentObserver] = ()
+        self,
+        send_evidence: EvidenceSender,
+        cameras: CameraSettingsSource | None = None,
+        observers: Sequence[SegmentObserver] = (),
     ) -> None:
         self.send_evidence = send_evidence
+        self.cameras: CameraSettingsSource = cameras or NoCameraSettings()
         self.observers = tuple(observers)
+
+    def calibration(self, camera_id: str) -> CameraCalibration | None:
+        """The camera's calibration; one that cannot be read is no reason to skip a segment.
+
+        Analysing the whole view may raise an alarm a mask would have hidden; not analysing
+        could miss a fire. So a failing source is logged and the segment analysed without.
+        """
+        try:
+            return self.cameras.settings(camera_id)
+        except Exception:  # the source is a port: any backend's failure lands here
+            log.warning(
+                "camera calibration unavailable", extra={"camera_id": camera_id}, exc_info=True
+            )
+            return None
 
     def process(self, bucket: str, key: str) -> Analysed:
         try:
@@ -143,17 +179,23 @@ class SegmentAnalyser:
         with tempfile.NamedTemporaryFile(suffix=segment.extension) as local:
             self.s3.download_fileobj(bucket, key, local)
             local.flush()
+            calibration = self.calibration(segment.camera_id)
             try:
-                analysis = analyze(local.name)
+                analysis = analyze(local.name, calibration)
             except InvalidInput as exc:
                 return self._failed(bucket, key, exc.message, "unreadable")
-            found = self._publish(bucket, key, segment, analysis)
+            found = self._publish(bucket, key, segment, analysis, calibration)
             for observer in self.observers:
                 observer.observe(bucket, segment, local.name)
         return found
 
     def _publish(
-        self, bucket: str, key: str, segment: Segment, analysis: VideoAnalysis
+        self,
+        bucket: str,
+        key: str,
+        segment: Segment,
+        analysis: VideoAnalysis,
+        calibration: CameraCalibration | None,
     ) -> Analysed:
         """The result and keyframe into the bucket, the evidence to the queue."""
         keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
@@ -164,7 +206,7 @@ class SegmentAnalyser:
                 Body=analysis.keyframe_jpeg,
                 ContentType="image/jpeg",
             )
-        result = segment.result(analysis, keyframe_key)
+        result = segment.result(analysis, keyframe_key, calibration)
         self._put_json(bucket, analysis_key(key, ".json"), result)
         found = segment.evidence(analysis, keyframe_key)
         self.send_evidence(found)

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from gyeonggi.auth.tokens import Principal
 from gyeonggi.common.aws import AwsClient
-from gyeonggi.common.errors import DomainError, InvalidInput
+from gyeonggi.common.errors import InvalidInput, Unavailable
 from gyeonggi.wallet.enrolments import Enrolment, ResidentDetails, new_enrolment_id
 from gyeonggi.wallet.grants import PreAuthorizedCode, digest, epoch, tx_code_digest
 from gyeonggi.wallet.issuer_errors import DocumentNotFound
@@ -42,7 +42,7 @@ TX_CODE_LENGTH = 6
 _OFFER_ID_BYTES = 16
 
 
-class TxCodeNotSent(DomainError):
+class TxCodeNotSent(Unavailable):
     """The SMS with the tx_code could not be sent (our side; the official may try again)."""
 
     code = "tx_code_not_sent"

@@ -22,6 +22,19 @@ def run(args: argparse.Namespace, state_dir: Path) -> int:
         return _simulate_devices(args)
     if args.command == "analyze-video":
         return _analyze_video(args)
+    if args.command == "evaluate-video":
+        from gyeonggi_tools.safety.video_evaluation import run as evaluate
+
+        return evaluate(args.seed, keep=args.keep)
+    if args.command == "train-fire-stage":
+        from gyeonggi_tools.safety.fire_training import main as train
+
+        argv = ["--seeds", *map(str, args.seeds), "--out", str(args.out)]
+        if args.cache is not None:
+            argv += ["--cache", str(args.cache)]
+        if args.validate is not None:
+            argv += ["--validate", *map(str, args.validate)]
+        return train(argv)
     if args.command == "subscribe":
         return _subscribe(args, state_dir)
     if args.command == "redrive":
@@ -64,11 +77,15 @@ def _simulate_devices(args: argparse.Namespace) -> int:
 
 def _analyze_video(args: argparse.Namespace) -> int:
     """Run ``safety analyze-video``: the analysis JSON on stdout, the keyframe if asked."""
+    from gyeonggi.safety.camera_calibration import CameraCalibration
     from gyeonggi.safety.video import analyze
 
     if not args.file.is_file():
         raise InvalidInput(f"no such file: {args.file}")
-    result = analyze(args.file)
+    calibration = None
+    if args.calibration is not None:
+        calibration = CameraCalibration.from_json(_read_overrides(args.calibration))
+    result = analyze(args.file, calibration)
     if args.keyframe is not None:
         if not result.keyframe_jpeg:
             raise InvalidInput("the video gave no keyframe")

@@ -40,6 +40,10 @@ class Clip:
     smoke: bool
     onset_s: float | None
     path: Path
+    fire_box: tuple[int, int, int, int] | None = None
+    """Where the fire can be (x, y, w, h in the clip's pixels), for labelling candidates."""
+    size_px: int | None = None
+    """The fire's width at onset, in the clip's pixels."""
 
 
 def backgrounds(count: int, size: tuple[int, int] = SIZE, offset: int = 0) -> list[U8]:
@@ -88,20 +92,35 @@ def _noise(rng: np.random.Generator, shape: tuple[int, int], cells: tuple[int, i
 
 
 def fire_painter(
-    x: int, base_y: int, onset_s: float, width: int = 26, grow: float = 9.0
+    x: int,
+    base_y: int,
+    onset_s: float,
+    width: int = 26,
+    grow: float = 9.0,
+    *,
+    height0: int = 14,
+    max_height: int = 120,
+    calm: float = 0.0,
+    glow: float = 0.0,
 ) -> Painter:
-    """A flame standing on (x, base_y) from ``onset_s``, growing ``grow`` px/s in height."""
+    """A flame standing on (x, base_y) from ``onset_s``, growing ``grow`` px/s in height.
+
+    ``height0`` is its height at onset; ``calm`` (0 to 0.9) carries that share of each frame's
+    noise over to the next, for flames that flicker more slowly; ``glow`` lights the ground
+    around the base (for night scenes), flickering with the flame.
+    """
+    state: dict[str, F32] = {}
 
     def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
         t = index / FPS - onset_s
         if t < 0:
             return frame
-        height = int(min(120, 14 + grow * t))
-        half = int(width / 2 + 0.25 * grow * t)
+        height = int(min(max_height, height0 + grow * t))
+        half = max(2, int(width / 2 + 0.25 * grow * t))
         x0, x1 = max(0, x - half), min(frame.shape[1], x + half)
         y0 = max(0, base_y - height)
         h, w = base_y - y0, x1 - x0
-        if h < 4 or w < 4:
+        if h < 3 or w < 3:
             return frame
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         v = 1.0 - yy / h  # 0 at the top, 1 at the base
@@ -110,6 +129,10 @@ def fire_painter(
         # Tongues of flame: noise that changes every frame, so the outline and the inner
         # brightness flicker independently pixel by pixel, as real flames do (~10 Hz).
         noise = _noise(rng, (h, w), (max(2, w // 6), max(2, h // 8)))
+        previous = state.get("noise")
+        if calm and previous is not None and previous.shape == noise.shape:
+            noise = calm * previous + (1 - calm) * noise
+        state["noise"] = noise
         heat = envelope * (0.55 + 0.9 * noise) - 0.35 * (1 - v)
         alpha = np.clip(heat * 2.2, 0, 1)[..., None]
         core = np.clip(heat * 1.6, 0, 1)[..., None]
@@ -121,8 +144,143 @@ def fire_painter(
             red + (orange - red) * core * 2,
             orange + (yellow - orange) * (core - 0.5) * 2,
         )
+        if glow:
+            _glow(frame, x, base_y, 2.5 * max(half, 3), glow * (0.8 + 0.4 * float(noise.mean())))
         patch = frame[y0:base_y, x0:x1].astype(np.float32)
         frame[y0:base_y, x0:x1] = (patch * (1 - alpha) + colour * alpha).astype(np.uint8)
+        return frame
+
+    return paint
+
+
+def _glow(frame: U8, x: int, y: int, radius: float, strength: float) -> None:
+    """Add warm light around (x, y) in place (a fire lighting the ground at night)."""
+    h, w = frame.shape[:2]
+    r = int(3 * radius)
+    x0, x1, y0, y1 = max(0, x - r), min(w, x + r), max(0, y - r), min(h, y + r)
+    if x1 <= x0 or y1 <= y0:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    light = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * radius * radius))[..., None]
+    warm = np.array([20, 90, 160], np.float32) * strength
+    patch = frame[y0:y1, x0:x1].astype(np.float32) + light * warm
+    frame[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
+
+
+def night(frame: U8, index: int, rng: np.random.Generator) -> U8:
+    """The scene at night: dark, bluish, noisier (a painter applied before the others)."""
+    dark = frame.astype(np.float32) * np.array([0.32, 0.26, 0.22], np.float32)
+    dark += rng.normal(0, 3.0, dark.shape)
+    return np.clip(dark, 0, 255).astype(np.uint8)
+
+
+def sodium_night(frame: U8, index: int, rng: np.random.Generator) -> U8:
+    """Night under sodium street lighting: dark and orange, so bright things look warm."""
+    lit = frame.astype(np.float32) * np.array([0.12, 0.35, 0.6], np.float32)
+    lit += rng.normal(0, 3.5, lit.shape)
+    return np.clip(lit, 0, 255).astype(np.uint8)
+
+
+def warm_tint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+    """Low evening sun: the whole view warmer and brighter."""
+    warm = frame.astype(np.float32) * np.array([0.7, 0.95, 1.25], np.float32) + 15
+    return np.clip(warm, 0, 255).astype(np.uint8)
+
+
+def sway_painter(y0: int, y1: int, amplitude: float = 3.0) -> Painter:
+    """Foliage or grass moving in the wind: rows of a band shift back and forth, unevenly."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        yy, xx = np.mgrid[y0:y1, 0:w].astype(np.float32)
+        dx = amplitude * np.sin(0.09 * xx + 0.05 * yy + 2.3 * t) * np.sin(0.13 * yy + 1.7 * t)
+        band = cv2.remap(frame, xx + dx, yy + 0.5 * dx, cv2.INTER_LINEAR)
+        frame[y0:y1] = band
+        return frame
+
+    return paint
+
+
+def glitter_painter(y0: int, y1: int, colour: tuple[int, int, int] = (60, 160, 255)) -> Painter:
+    """Sunlight on rippling water: a band of warm glints that sparkle and drift."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        w = frame.shape[1]
+        band = frame[y0:y1].astype(np.float32) * 0.6 + np.array([90, 70, 50], np.float32) * 0.4
+        for _ in range(int(0.004 * (y1 - y0) * w)):
+            gx, gy = int(rng.integers(0, w)), int(rng.integers(0, y1 - y0))
+            size = int(rng.integers(1, 4))
+            cv2.ellipse(band, (gx, gy), (size + 1, size), 0, 0, 360, colour, -1)
+        frame[y0:y1] = np.clip(band, 0, 255).astype(np.uint8)
+        return frame
+
+    return paint
+
+
+def tail_lights_painter(y: int, speed: float, brake_hz: float = 0.5) -> Painter:
+    """A car's red tail lights crossing the view, brightening as it brakes."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        cx = int((20 + speed * t) % (w + 60)) - 30
+        bright = 255 if (t * brake_hz) % 1.0 < 0.5 else 170
+        cv2.rectangle(frame, (cx - 30, y - 14), (cx + 30, y + 6), (70, 60, 60), -1)
+        for dx in (-24, 20):
+            cv2.circle(frame, (cx + dx, y - 4), 4, (40, 40, bright), -1)
+        return frame
+
+    return paint
+
+
+def wet_reflections_painter(xs: tuple[int, ...], y0: int, y1: int) -> Painter:
+    """Lamps' light on a wet road at night: warm vertical streaks below each lamp whose rows
+    ripple (shift and brighten) independently, frame to frame, as the water moves."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        h = y1 - y0
+        for x in xs:
+            shift = np.cumsum(rng.normal(0, 0.8, h)).clip(-4, 4)
+            gain = 0.55 + 0.45 * rng.random(h)
+            for r in range(0, h, 2):
+                cx, half = int(x + shift[r]), 2 + int(3 * r / h)
+                warm = np.array([40, 150, 255], np.float32) * gain[r] * (1 - 0.5 * r / h)
+                row = frame[y0 + r : y0 + r + 2, max(0, cx - half) : cx + half].astype(np.float32)
+                frame[y0 + r : y0 + r + 2, max(0, cx - half) : cx + half] = np.clip(
+                    row * 0.3 + warm, 0, 255
+                ).astype(np.uint8)
+        return frame
+
+    return paint
+
+
+def lamp_row_painter(y: int, count: int, hz: float) -> Painter:
+    """A row of sodium street lamps at night, each a warm glow with its own mains flicker."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        for k in range(count):
+            x = int((k + 0.5) * w / count)
+            level = 0.85 + 0.15 * np.sin(2 * np.pi * hz * t + k)
+            cv2.circle(frame, (x, y), 5, (60, int(170 * level), int(255 * level)), -1)
+            cv2.circle(frame, (x, y), 9, (30, int(90 * level), int(170 * level)), 2)
+        return frame
+
+    return paint
+
+
+def headlights_painter(y: int, speed: float) -> Painter:
+    """A car's headlights coming through the scene at night: two bright warm-white discs."""
+
+    def paint(frame: U8, index: int, rng: np.random.Generator) -> U8:
+        t = index / FPS
+        w = frame.shape[1]
+        cx = int((speed * t) % (w + 80)) - 40
+        for dx in (0, 30):
+            cv2.circle(frame, (cx + dx, y), 6, (190, 235, 255), -1)
+            cv2.circle(frame, (cx + dx, y), 10, (60, 140, 220), 2)
         return frame
 
     return paint
@@ -272,6 +430,40 @@ def _specs() -> list[Spec]:
         ("street_lamp", False, False, None, [], 0, "street_lamp"),
         ("blinking_light", False, False, None, [], 0, "blinking"),
         ("headlights", False, False, None, [], 0, "headlights"),
+        # Fires that stay small: on the facade high in the frame, far away, at night.
+        (
+            "fire_small_facade",
+            True,
+            False,
+            1.0,
+            [fire_painter(230, 46, 1.0, width=10, grow=0.0, height0=14, max_height=14)],
+            120,
+            None,
+        ),
+        (
+            "fire_distant",
+            True,
+            False,
+            1.0,
+            [fire_painter(330, 95, 1.0, width=8, grow=0.0, height0=10, max_height=10, calm=0.5)],
+            420,
+            None,
+        ),
+        (
+            "fire_night_small",
+            True,
+            False,
+            1.0,
+            [
+                night,
+                fire_painter(140, 200, 1.0, 12, 0.0, height0=16, max_height=16, glow=0.6),
+            ],
+            260,
+            None,
+        ),
+        ("glitter", False, False, None, [glitter_painter(180, 270)], 90, None),
+        ("tail_lights", False, False, None, [tail_lights_painter(220, 30.0)], 310, None),
+        ("red_jacket_night", False, False, None, [night, red_jacket_painter()], 530, None),
     ]
 
 
@@ -305,6 +497,135 @@ def clip_720p(path: Path, seconds: float = 6.0) -> Path:
     size = (1280, 720)
     painter = fire_painter(600, 600, 1.0, width=80, grow=30)
     return write(path, _frames(seconds, [painter], 7, 0, None, size))
+
+
+_TUNING_SIZES = ((384, 288), (640, 480), (768, 576))
+_DECOYS = (
+    "vtest",
+    "swaying",
+    "warm_evening",
+    "cones_vest",
+    "red_jacket",
+    "sunset",
+    "street_lamp",
+    "blinking",
+    "headlights",
+    "glitter",
+    "tail_lights",
+)
+
+
+def _night_kind(rng: np.random.Generator) -> Painter:
+    return night if rng.random() < 0.5 else sodium_night
+
+
+def tuning_set(out: Path, seed: int = 0, fires: int = 24, seconds: float = 6.0) -> list[Clip]:
+    """Random fires and decoys for training the second stage (the *tuning* clips).
+
+    Fires of 6 to 40 px at onset, growing or not, fast or slower flicker, day or night, at
+    random places over vtest.avi at three sizes; every decoy kind, day and night, then night
+    lights over vtest (reflections on a wet road, a row of lamps, headlights). Everything is
+    drawn by this module's painters: the evaluation set (``video_eval_clips``) draws its own.
+    """
+    rng = np.random.default_rng(seed)
+    clips: list[Clip] = []
+    for i in range(fires):
+        size = _TUNING_SIZES[int(rng.integers(0, len(_TUNING_SIZES)))]
+        w, h = size
+        width = int(rng.integers(6, 41))
+        x = int(rng.integers(30, w - 30))
+        base = int(rng.integers(h // 4, h - 10))
+        onset = float(rng.uniform(0.5, 2.5))
+        grow = float(rng.choice([0.0, 1.0, 4.0, 10.0]))
+        dark = bool(rng.random() < 0.4)
+        height0 = max(5, int(width * rng.uniform(1.0, 1.8)))
+        painter = fire_painter(
+            x,
+            base,
+            onset,
+            width,
+            grow,
+            height0=height0,
+            max_height=max(height0, min(base - 2, 3 * height0)),
+            calm=float(rng.uniform(0.0, 0.7)),
+            glow=float(rng.uniform(0.3, 1.0)) if dark else 0.0,
+        )
+        painters: list[Painter] = [_night_kind(rng)] if dark else []
+        if rng.random() < 0.3:
+            painters.insert(0, sway_painter(h // 3, h, float(rng.uniform(1, 4))))
+        if rng.random() < 0.3:
+            painters.append(red_jacket_painter(float(rng.uniform(10, 40))))
+        painters.append(painter)
+        top = max(0, base - max(height0, min(base - 2, 3 * height0)) - 4)
+        half = int(width / 2 + 0.25 * grow * seconds) + 4
+        name = f"tune_fire_{seed}_{i}"
+        path = write(
+            out / f"{name}.avi",
+            _frames(seconds, painters, seed * 1000 + i, int(rng.integers(0, 700)), None, size),
+        )
+        box = (max(0, x - half), top, 2 * half, base + 4 - top)
+        clips.append(Clip(name, True, False, onset, path, box, width))
+    for j, kind in enumerate(_DECOYS * 2):
+        dark = j >= len(_DECOYS)
+        name = f"tune_{kind}_{'night' if dark else 'day'}_{seed}"
+        size = _TUNING_SIZES[j % len(_TUNING_SIZES)]
+        painters = [_night_kind(rng)] if dark else []
+        scene = None
+        if kind == "cones_vest":
+            painters.append(cones_painter())
+        elif kind == "red_jacket":
+            painters.append(red_jacket_painter(float(rng.uniform(10, 40))))
+        elif kind == "glitter":
+            painters.append(glitter_painter(size[1] // 2, size[1] - 20))
+        elif kind == "swaying":
+            painters.insert(0, sway_painter(size[1] // 3, size[1], float(rng.uniform(2, 5))))
+        elif kind == "warm_evening":
+            painters.append(sway_painter(0, size[1] // 2, float(rng.uniform(1, 3))))
+            painters.append(warm_tint)
+        elif kind == "tail_lights":
+            painters.append(tail_lights_painter(int(size[1] * 0.7), float(rng.uniform(15, 50))))
+        elif kind in ("sunset", "street_lamp", "blinking", "headlights"):
+            scene, size = ("blinking" if kind == "blinking" else kind), SIZE
+        path = write(
+            out / f"{name}.avi",
+            _frames(
+                seconds, painters, seed * 1000 + 500 + j, int(rng.integers(0, 700)), scene, size
+            ),
+        )
+        clips.append(Clip(name, False, False, None, path))
+    clips += _night_lights(out, seed, rng, seconds)
+    return clips
+
+
+def _night_lights(out: Path, seed: int, rng: np.random.Generator, seconds: float) -> list[Clip]:
+    """Night decoys over vtest: reflections on a wet road, a row of lamps, headlights
+    (drawn after the other clips, so the earlier ones stay as they were)."""
+    clips: list[Clip] = []
+    for k, kind in enumerate(("wet_reflections", "lamp_row", "night_headlights")):
+        size = _TUNING_SIZES[(seed + k) % len(_TUNING_SIZES)]
+        w, h = size
+        painters: list[Painter] = [_night_kind(rng)]
+        if kind == "wet_reflections":
+            xs = tuple(int(x) for x in rng.integers(20, w - 20, 3))
+            y0 = int(rng.integers(h // 2, h - 60))
+            painters.append(wet_reflections_painter(xs, y0, min(h, y0 + int(rng.integers(30, 60)))))
+        elif kind == "lamp_row":
+            painters.append(
+                lamp_row_painter(int(rng.integers(20, h // 2)), 5, float(rng.uniform(0.5, 4)))
+            )
+        else:
+            painters.append(
+                headlights_painter(int(rng.integers(h // 2, h - 20)), float(rng.uniform(30, 90)))
+            )
+        name = f"tune_{kind}_{seed}"
+        path = write(
+            out / f"{name}.avi",
+            _frames(
+                seconds, painters, seed * 1000 + 900 + k, int(rng.integers(0, 700)), None, size
+            ),
+        )
+        clips.append(Clip(name, False, False, None, path))
+    return clips
 
 
 def main(argv: list[str] | None = None) -> int:
