@@ -30,22 +30,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from gyeonggi.auth import ANALYST, AuthSettings, KeySetUnavailable, Principal, TokenVerifier
+from gyeonggi.auth import ANALYST, AuthSettings, Principal, TokenVerifier
 from gyeonggi.common import clock
-from gyeonggi.common.errors import (
-    ContentTooLarge,
-    DomainError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    UnsupportedFormat,
-)
+from gyeonggi.common.errors import DomainError, InvalidInput, UnsupportedFormat, http_status
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.datadam.datasets import CATALOGUE, Dataset
 from gyeonggi.datadam.dcat import catalog
-from gyeonggi.datadam.engines import EngineUnavailable, engine_from_settings
+from gyeonggi.datadam.engines import engine_from_settings
 from gyeonggi.datadam.open_data import open_data, open_json, parse_open_request
 from gyeonggi.datadam.queries import (
     QueryService,
@@ -70,16 +62,6 @@ PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
 PUBLIC = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
 #: How long the catalogue's snapshots are kept in this instance (each is a Glue and S3 call).
 CATALOGUE_SECONDS = 300.0
-_STATUS: dict[type[DomainError], int] = {
-    ContentTooLarge: 413,
-    InvalidInput: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    UnsupportedFormat: 415,
-    KeySetUnavailable: 503,
-    EngineUnavailable: 503,
-}
 
 
 class DatadamApiSettings(QuerySettings, AuthSettings):
@@ -242,7 +224,7 @@ def _csv(columns: Any, rows: Any, next_token: str | None, headers: dict[str, str
 
 @app.exception_handler(DomainError)
 def domain_error(exc: DomainError) -> Response[str]:
-    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), None)
+    status = http_status(exc)
     if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
         logger.exception("unmapped domain error")
         return _internal_error()

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import DomainError, NotFound
+from gyeonggi.common.errors import NotFound, Unavailable
 from gyeonggi.datadam.sql import InvalidQuery, Statement
 from gyeonggi.datadam.tables import TableLocator
 
@@ -38,7 +38,7 @@ class QueryTimedOut(InvalidQuery):
     code = "query_timed_out"
 
 
-class EngineUnavailable(DomainError):
+class EngineUnavailable(Unavailable):
     """The engine could not run the query for a reason of its own (HTTP 503)."""
 
     code = "engine_unavailable"
