@@ -35,6 +35,7 @@ NAMES = (
     "wallet",
     "forms",
     "datadam_ingest",
+    "datadam_query",
 )
 """The benchmarks, in the order ``python -m benchmarks`` runs them."""
 

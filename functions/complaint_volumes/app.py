@@ -2,7 +2,9 @@
 
 The EventBridge schedule's event carries the firing ``time``, which fixes "today" (the Korean
 calendar day). A hand-made event may narrow the run with ``detail.jurisdiction_ids`` and
-``detail.service_codes``; the schedule covers all 31 x 15 series.
+``detail.service_codes``; the schedule covers all 31 x 15 series. With
+``COUNTS_SOURCE=datadam`` (the template's) the three years of history come from the Data Dam's
+``complaint_daily_counts`` in one query (``gyeonggi.datadam.aggregates``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from gyeonggi.common import clock
-from gyeonggi.common.config import Settings
+from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.jurisdictions import JURISDICTIONS
 from gyeonggi.complaints.services import SERVICES
 from gyeonggi.complaints.volumes import (
+    CountHistory,
     CountStore,
     ForecastStore,
     SurgePublisher,
@@ -33,10 +36,29 @@ class VolumesSettings(Settings):
     ops_alerts_topic_arn: str
     forecast_history_days: int = 1096
     forecast_horizon_days: int = 14
+    #: ``datadam``: the history from the Data Dam (one query), the last days from the counter;
+    #: ``dynamodb``: all of it from the counter (one query per series and three years).
+    counts_source: str = "dynamodb"
 
 
 settings = VolumesSettings.from_env()
-counts = CountStore(settings.complaint_counts_table)
+
+
+def _counts() -> CountHistory:
+    live = CountStore(settings.complaint_counts_table)
+    if settings.counts_source not in ("datadam", "dynamodb"):
+        raise ConfigurationError(f"COUNTS_SOURCE {settings.counts_source!r}: datadam or dynamodb")
+    if settings.counts_source == "dynamodb":
+        return live
+    from gyeonggi.datadam.aggregates import DataDamCounts
+    from gyeonggi.datadam.engines import engine_from_settings
+    from gyeonggi.datadam.queries import QueryService, QuerySettings
+
+    dam = QuerySettings.from_env()
+    return DataDamCounts(QueryService.from_settings(dam, engine_from_settings(dam)), live)
+
+
+counts = _counts()
 forecasts = ForecastStore(settings.complaint_forecasts_table)
 publisher = SurgePublisher(settings.complaint_events_topic_arn, settings.ops_alerts_topic_arn)
 

@@ -2,6 +2,8 @@
 
 The schedule's ``time`` fixes the month (in Korea) and the window: the complaints of the
 365 days before it. Only aggregate figures are logged; notices carry no counts or pseudonyms.
+With ``NOTICES_SOURCE=datadam`` (the template's) the complaints come from the Data Dam's
+pseudonymised ``complaints`` dataset in one query (``gyeonggi.datadam.aggregates``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gyeonggi.common import clock
-from gyeonggi.common.config import Settings
+from gyeonggi.common.config import ConfigurationError, Settings
 from gyeonggi.common.observability import observability
-from gyeonggi.complaints.notices import ComplaintSource, K, NoticePublisher, run_notices
+from gyeonggi.complaints.notices import (
+    ComplaintRecords,
+    ComplaintSource,
+    K,
+    NoticePublisher,
+    run_notices,
+)
 
 logger, tracer, metrics = observability()
 
@@ -21,10 +29,28 @@ class NoticesSettings(Settings):
     complaints_table: str
     proactive_notices_topic_arn: str
     notices_window_days: int = 365
+    #: ``datadam``: the year of complaints from the Data Dam, one query aggregated per person;
+    #: ``dynamodb``: a query of the complaints table per jurisdiction.
+    notices_source: str = "dynamodb"
 
 
 settings = NoticesSettings.from_env()
-source = ComplaintSource(settings.complaints_table)
+
+
+def _source() -> ComplaintRecords:
+    if settings.notices_source not in ("datadam", "dynamodb"):
+        raise ConfigurationError(f"NOTICES_SOURCE {settings.notices_source!r}: datadam or dynamodb")
+    if settings.notices_source == "dynamodb":
+        return ComplaintSource(settings.complaints_table)
+    from gyeonggi.datadam.aggregates import DataDamComplaints
+    from gyeonggi.datadam.engines import engine_from_settings
+    from gyeonggi.datadam.queries import QueryService, QuerySettings
+
+    dam = QuerySettings.from_env()
+    return DataDamComplaints(QueryService.from_settings(dam, engine_from_settings(dam)))
+
+
+source = _source()
 publisher = NoticePublisher(settings.proactive_notices_topic_arn)
 
 

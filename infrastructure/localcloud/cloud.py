@@ -41,6 +41,9 @@ OWN_ISSUER_TRUST_ENV = ("WALLET_TRUSTED_ISSUERS",)
 #: template declares the parameter; the caller's values win): there is no SMS here, so the
 #: wallet's tx_code comes back in the enrolment's answer.
 LOCAL_PARAMETERS: dict[str, Any] = {"WalletTxCodeDelivery": "answer"}
+#: The forecasting and notice functions read DynamoDB here: the volumes `local seed-volumes`
+#: and the tests seed are counters, not lake tables (in AWS: the Data Dam, template.yaml).
+AGGREGATE_SOURCES = {"COUNTS_SOURCE": "dynamodb", "NOTICES_SOURCE": "dynamodb"}
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -409,7 +412,8 @@ class LocalCloud:
             self.endpoint_url = f"http://{host}:{port}"
 
     def _serve_datadam(self) -> None:
-        """Point the functions that write the Data Dam (``DATADAM_BUCKET``) at moto's server.
+        """Point the functions that write or query the Data Dam at moto's server (queries on
+        DuckDB, ``gyeonggi.datadam.duckdb_engine``).
 
         pyarrow's S3 client is C++ and never passes through botocore, which the in-process mock
         patches; moto's server in this process serves the same backends over HTTP, so what the
@@ -422,8 +426,11 @@ class LocalCloud:
         for resource in self.stack.of_type("AWS::Lambda::Function"):
             config = client.get_function_configuration(FunctionName=resource.physical_id)
             variables = config.get("Environment", {}).get("Variables", {})
-            if "DATADAM_BUCKET" in variables:
-                writers.append((resource.physical_id, variables))
+            # Writers name the bucket; readers (the query API, forecasting, notices) the engine,
+            # which is DuckDB here: Athena's SQL does not run in moto.
+            if "DATADAM_BUCKET" in variables or "DATADAM_QUERY_ENGINE" in variables:
+                local = {k: v for k, v in AGGREGATE_SOURCES.items() if k in variables}
+                writers.append((resource.physical_id, {**variables, **local}))
         if not writers:
             return
         if self._moto_server is None:
@@ -439,6 +446,11 @@ class LocalCloud:
                         **variables,
                         "DATADAM_GLUE_ENDPOINT": self.datadam_endpoint,
                         "DATADAM_S3_ENDPOINT": self.datadam_endpoint,
+                        **(
+                            {"DATADAM_QUERY_ENGINE": "duckdb"}
+                            if "DATADAM_QUERY_ENGINE" in variables
+                            else {}
+                        ),
                     }
                 },
             )

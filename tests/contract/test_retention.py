@@ -97,6 +97,8 @@ RETAINED: dict[str, str] = {
     "and where each credential's status entry is: without it nothing can be revoked",
     "WalletStatusListsTable": "the status of every credential issued, and which entries are "
     "taken: emptied, revoked credentials would verify again and entries would be reused",
+    # ---- Data Dam: query
+    "AnalystGroup": "who may query the Data Dam; kept with the pool's users",
     # ---- wallet: verifier
     "WalletVerifierKey": "the trust framework's CA certified this key: a new one needs a new "
     "certificate (made by hand, out of band) and gives wallets a new client id",
@@ -165,6 +167,9 @@ DELETED: dict[str, str] = {
     "PresentationRequestsTable": "requests live ten minutes and results an hour, then TTL "
     "deletes them: personal claims meant to expire are not kept past the stack either",
     "IdentityCheckExampleLogs": "as ComplaintIntakeLogs",
+    # ---- Data Dam: query
+    "DatadamResultsBucket": "query results expire in a week and are made again by running "
+    "the query; the lake they are computed from is retained",
     # ---- Data Dam: lake
     "DataDamEventsQueue": "events not yet landed; the systems' own stores keep the records",
     "DataDamEventsDeadLetterQueue": "as DataDamEventsQueue",

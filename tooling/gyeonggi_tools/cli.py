@@ -25,6 +25,7 @@
     gyeonggi wallet request | result  a presentation request on a running `local up`
     gyeonggi cctv import FILE.csv | export  the camera registry in the public CCTV data format
     gyeonggi datadam import DATASET FILE  land an outside system's CSV / JSON Lines in the Data Dam
+    gyeonggi datadam query "SQL" | datasets  the Data Dam over the stack's API (local up or --url)
 
 Subcommands import what they need when they run, so ``--help`` starts fast and a command
 only needs the dependencies it uses (``devices simulate`` paho, ``complaints train``
@@ -343,10 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     datadam_import.add_commands(datadam_cmds)
 
+    from gyeonggi_tools import datadam_query
+
+    datadam_query.add_commands(datadam_cmds)
+
     auth = groups.add_parser("auth", help="tokens and API keys for the local cloud")
     auth_cmds = auth.add_subparsers(dest="command", required=True)
     token = auth_cmds.add_parser("token", help="print a bearer token")
-    token.add_argument("roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk")
+    token.add_argument(
+        "roles", nargs="+", help="citizen, civil-servant, operator, admin, kiosk, analyst"
+    )
     token.add_argument("--subject", help="the sub claim")
     token.add_argument("--ttl", type=int, default=3600)
     # The same options as `python -m localcloud.issuer mint`, declared here so that building
@@ -433,6 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gyeonggi_tools import datadam_import
 
             return datadam_import.run(args, state_dir)
+        if args.group == "datadam":
+            from gyeonggi_tools import datadam_query
+
+            return datadam_query.run(args, state_dir)
         if args.group == "cctv":
             from gyeonggi_tools.cctv import commands as cctv_commands
 

@@ -22,6 +22,7 @@ from gyeonggi.auth.scopes import (
 )
 from gyeonggi.auth.tokens import (
     ADMIN,
+    ANALYST,
     CITIZEN,
     CIVIL_SERVANT,
     KIOSK,
@@ -38,6 +39,7 @@ from gyeonggi.auth.tokens import (
 
 __all__ = [
     "ADMIN",
+    "ANALYST",
     "CITIZEN",
     "CIVIL_SERVANT",
     "COMPLEXES_CLAIM",

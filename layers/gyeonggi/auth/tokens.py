@@ -40,8 +40,13 @@ ADMIN = "admin"
 #: A kiosk's machine account (one per kiosk): it starts anonymous form sessions for whoever
 #: stands at it (gyeonggi.forms.sessions).
 KIOSK = "kiosk"
+#: The province's data analysts: they query the Data Dam (``POST /datadam/queries``), whose
+#: tables are pseudonymised; no complaint, contact or video of the operational stores.
+ANALYST = "analyst"
 # ``province`` is a scope, not a role: it widens what a civil servant or operator sees.
-ROLES: frozenset[str] = frozenset({CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN, KIOSK, PROVINCE})
+ROLES: frozenset[str] = frozenset(
+    {CITIZEN, CIVIL_SERVANT, OPERATOR, ADMIN, KIOSK, ANALYST, PROVINCE}
+)
 
 # Asymmetric algorithms only: with an HMAC algorithm allowed, a public key could be used as a
 # shared secret, and "none" needs no key at all.

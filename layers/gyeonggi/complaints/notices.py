@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from gyeonggi.common.aws import AwsClient, DynamoTable, from_dynamo
 from gyeonggi.complaints.jurisdictions import JURISDICTIONS
@@ -364,6 +364,16 @@ def plan_notices(segments: Mapping[Segment, People], month: date, k: int = K) ->
 
 
 # ------------------------------------------------------------------ AWS
+
+
+class ComplaintRecords(Protocol):
+    """Where a run reads complaints from: :class:`ComplaintSource` (the complaints table) or
+    the Data Dam (``gyeonggi.datadam.aggregates.DataDamComplaints``). Records are what
+    :func:`consenting_people` reads."""
+
+    def records(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Complaints requested in ``[since, until)``."""
+        ...
 
 
 class ComplaintSource(DynamoTable):

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,6 +39,15 @@ from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 MIN_EXCESS = 3.0
 FORECAST_TTL_DAYS = 400
+
+
+class CountHistory(Protocol):
+    """Where a run reads daily counts from: :class:`CountStore` (the live DynamoDB counter),
+    or the Data Dam (``gyeonggi.datadam.aggregates.DataDamCounts``)."""
+
+    def history(self, series: Sequence[tuple[str, str]], first: date, last: date) -> History:
+        """A ``History`` of ``series`` from ``first`` to ``last`` (inclusive)."""
+        ...
 
 
 class CountStore(DynamoTable):
@@ -271,7 +280,7 @@ class VolumeRun:
 def run_volumes(
     now: datetime,
     series: Sequence[tuple[str, str]],
-    counts: CountStore,
+    counts: CountHistory,
     forecasts: ForecastStore,
     publisher: SurgePublisher,
     *,
