@@ -20,8 +20,6 @@ The domain is :mod:`gyeonggi.cctv.registry`; domain errors become HTTP answers i
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import timedelta
 from functools import cache
@@ -40,11 +38,10 @@ from gyeonggi.cctv.videos import VideoBucket
 from gyeonggi.common import clock
 from gyeonggi.common.errors import (
     DomainError,
-    InvalidInput,
     UnsupportedFormat,
     http_status,
 )
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body, proxy_body
 from gyeonggi.common.observability import observability
 
 logger, tracer, metrics = observability()
@@ -99,14 +96,7 @@ def _body() -> Any:
     given = (event.headers.get("content-type") or _JSON).split(";")[0].strip().lower()
     if given != _JSON:
         raise UnsupportedFormat(f"Content-Type {given}: send {_JSON}")
-    raw = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput("body: is not valid base64") from None
-    else:
-        data = raw.encode("utf-8", "surrogatepass")
+    data = proxy_body(event.body, base64_encoded=event.is_base64_encoded)
     return json_body(data, limit=MAX_REQUEST_BYTES, what="body")
 
 

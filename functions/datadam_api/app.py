@@ -20,8 +20,6 @@ Domain errors become HTTP answers in one place, :func:`domain_error`, in the API
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from functools import cache
@@ -33,7 +31,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from gyeonggi.auth import ANALYST, AuthSettings, Principal, TokenVerifier
 from gyeonggi.common import clock
 from gyeonggi.common.errors import DomainError, InvalidInput, UnsupportedFormat, http_status
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body, proxy_body
 from gyeonggi.common.observability import observability
 from gyeonggi.datadam.datasets import CATALOGUE, Dataset
 from gyeonggi.datadam.dcat import catalog
@@ -118,14 +116,7 @@ def _body() -> Any:
     given = (event.headers.get("content-type") or _JSON).split(";")[0].strip().lower()
     if given != _JSON:
         raise UnsupportedFormat(f"Content-Type {given}: send {_JSON}")
-    raw = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            data = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput("body: is not valid base64") from None
-    else:
-        data = raw.encode("utf-8", "surrogatepass")
+    data = proxy_body(event.body, base64_encoded=event.is_base64_encoded)
     return json_body(data, limit=MAX_REQUEST_BYTES, what="body")
 
 

@@ -11,8 +11,6 @@ on the protocol routes, the API's ``[{code, description}]`` on the civil servant
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from functools import cache
 from typing import Any
@@ -28,7 +26,7 @@ from gyeonggi.common.errors import (
     UnsupportedFormat,
     http_status,
 )
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body, proxy_body
 from gyeonggi.common.observability import observability
 from gyeonggi.wallet.issuer_errors import (
     InsufficientScope,
@@ -84,13 +82,7 @@ def _content_type() -> str:
 
 def _raw_body() -> bytes:
     event = app.current_event
-    body = event.body or ""
-    if not event.is_base64_encoded:
-        return body.encode("utf-8", "surrogatepass")
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("body: is not valid base64") from None
+    return proxy_body(event.body, base64_encoded=event.is_base64_encoded)
 
 
 def _official() -> Principal:

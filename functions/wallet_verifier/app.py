@@ -30,11 +30,10 @@ from gyeonggi.common import clock
 from gyeonggi.common.config import ConfigurationError
 from gyeonggi.common.errors import (
     DomainError,
-    InvalidInput,
     UnsupportedFormat,
     http_status,
 )
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
+from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body, proxy_body
 from gyeonggi.common.observability import observability
 from gyeonggi.wallet.presentation_requests import (
     PresentationRequest,
@@ -292,13 +291,7 @@ def _path(event: dict[str, Any], name: str) -> str:
 
 
 def _body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except ValueError:
-            raise InvalidInput("body: is not valid base64") from None
-    return str(body).encode("utf-8", "surrogatepass")
+    return proxy_body(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
 
 
 def _require_type(event: dict[str, Any], expected: str) -> None:

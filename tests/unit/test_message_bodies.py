@@ -20,6 +20,7 @@ from gyeonggi.common.messages import (
     MAX_REQUEST_BYTES,
     form_body,
     json_body,
+    proxy_body,
 )
 from gyeonggi.common.numbers import MAX_CHARS
 from gyeonggi.complaints.jurisdictions import JURISDICTIONS
@@ -246,3 +247,17 @@ def test_what_names_the_body_in_every_message() -> None:
         with pytest.raises(InvalidInput) as caught:
             json_body(bad, what="the evidence")
         assert caught.value.message.startswith("the evidence: ")
+
+
+def test_a_proxy_body_is_its_text_or_its_base64_decoded() -> None:
+    assert proxy_body('{"a": "값"}', base64_encoded=False) == '{"a": "값"}'.encode()
+    assert proxy_body("/w==", base64_encoded=True) == b"\xff"  # not UTF-8: the server's base64
+    assert proxy_body(None, base64_encoded=None) == b""
+    # A lone surrogate is kept as sent, so the JSON reader refuses it with its reason.
+    with pytest.raises(InvalidInput, match="UTF-8"):
+        json_body(proxy_body('"\ud800"', base64_encoded=False), limit=100, what="body")
+
+
+def test_a_body_said_to_be_base64_that_is_not_is_a_clear_400() -> None:
+    with pytest.raises(InvalidInput, match="body: is not valid base64"):
+        proxy_body("not base64!", base64_encoded=True)

@@ -15,6 +15,8 @@ the queue's ``maxReceiveCount`` receives the message waits on its dead-letter qu
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -40,6 +42,24 @@ MAX_FORM_FIELDS = 100
 # text, so strings are matched whole and skipped.
 _STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def proxy_body(body: str | None, *, base64_encoded: bool | None) -> bytes:
+    """The bytes of an API Gateway proxy event's body: decoded when the gateway sent it as base64
+    (binary media types; the local server's bodies that are not UTF-8), else its text as sent
+    (lone surrogates kept, for :func:`text_body` and :func:`json_body` to refuse with a reason).
+
+    Raises
+    ------
+    InvalidInput
+        When a body said to be base64 is not.
+    """
+    if not base64_encoded:
+        return (body or "").encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("body: is not valid base64") from None
 
 
 def text_body(body: str | bytes, *, limit: int, what: str) -> str:
