@@ -41,6 +41,7 @@ from gyeonggi.datadam.queries import (
     QueryService,
     QuerySettings,
     format_of,
+    next_token_of,
     page_json,
     page_size_of,
     parse_request,
@@ -184,7 +185,8 @@ def get_query_page(query_id: str) -> Response[str]:
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not a parameter (next, page_size, format)")
     fmt = format_of(query.get("format", "json"))
-    page = service().page(query_id, query.get("next"), page_size_of(query.get("page_size", "100")))
+    token = next_token_of(query.get("next"))
+    page = service().page(query_id, token, page_size_of(query.get("page_size", "100")))
     if fmt == "csv":
         return _csv(page.columns, page.rows, page.next_token, PRIVATE)
     return _answer(page_json(None, page), headers=PRIVATE)

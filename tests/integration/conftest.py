@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Imported before any function runs: the cloud's functions first import numpy in their own
+# threads (the Data Dam's through pyarrow), and Hypothesis, in the test's thread, reads
+# sys.modules["numpy"].ndarray whenever numpy is there, half-initialised or not.
+import numpy  # noqa: F401
 import pytest
 
 from gyeonggi_tools import cli
@@ -147,7 +151,7 @@ def api_key(cloud: LocalCloud) -> str:
 
 # The role whose token reaches furthest comes first: province scope sees every jurisdiction and
 # complex, so a 403 or 404 is never the token's doing.
-_REACH = ("civil-servant", "operator", "citizen")
+_REACH = ("civil-servant", "operator", "analyst", "citizen")
 
 
 def role_for(security: list[dict[str, list[str]]]) -> str | None:
@@ -166,6 +170,7 @@ def tokens(cloud: LocalCloud) -> dict[str, str]:
         "citizen": cloud.mint_token("citizen", subject="citizen-of-the-property-tests"),
         "civil-servant": cloud.mint_token("civil-servant", province=True),
         "operator": cloud.mint_token("operator", province=True),
+        "analyst": cloud.mint_token("analyst", subject="analyst-of-the-property-tests"),
     }
 
 

@@ -53,6 +53,8 @@ _SAMPLES = {
     "session_id": "FS-3q2Zt0m1YkQwP8cV5rBn2A",
     "camera_id": "202637400000800001-01",
     "submission_id": "FA-3q2Zt0m1YkQwP8cV5rBn2A",
+    "query_id": "0f4a9e4e-1c1e-4b5b-9d51-3f2f8a1e7c11",
+    "file": "complaint_daily_counts.csv",
 }
 
 

@@ -249,6 +249,9 @@ def test_an_unknown_query_is_a_404_or_400(stack: Stack) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
     assert call(stack, PAGE, token, path={"query_id": unknown}, query={})[0] == 404
     assert call(stack, PAGE, token, path={"query_id": unknown}, query={"page": "2"})[0] == 400
+    # An empty next token is a mistake named as such, before the query is looked for.
+    status, _, text = call(stack, PAGE, token, path={"query_id": unknown}, query={"next": ""})
+    assert status == 400 and "next: is empty" in text
 
 
 # ------------------------------------------------------------------ open data

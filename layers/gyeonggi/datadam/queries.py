@@ -76,6 +76,17 @@ def page_size_of(value: Any) -> int:
     return value
 
 
+def next_token_of(value: str | None) -> str | None:
+    """The ``next`` token of a page request: absent for the first page; never empty (an empty
+    value is a mistake, not a request for the first page again)."""
+    if value is not None and not value.strip():
+        raise InvalidInput(
+            "next: is empty; give the token the previous page returned, or leave it out",
+            field="next",
+        )
+    return value
+
+
 def format_of(value: Any) -> str:
     """``json`` or ``csv``."""
     if value not in FORMATS:
