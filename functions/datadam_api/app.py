@@ -85,18 +85,21 @@ def locator() -> TableLocator:
     return settings.locator()
 
 
-_snapshots: dict[str, tuple[float, Snapshot | None]] = {}
+_snapshots: dict[str, tuple[float, Snapshot]] = {}
 
 
 def snapshot_of(dataset: Dataset) -> Snapshot | None:
-    """The dataset's current snapshot, kept a few minutes; ``None`` when nothing has landed."""
+    """The dataset's current snapshot, kept a few minutes; ``None`` when nothing has landed.
+
+    Only a snapshot is kept: a dataset with no table yet is asked again each time (one Glue
+    call), so its first records show in the catalogue at once, not minutes later."""
     kept = _snapshots.get(dataset.id)
     if kept is not None and time.monotonic() - kept[0] < CATALOGUE_SECONDS:
         return kept[1]
     try:
-        found: Snapshot | None = locator().snapshot(dataset.id)
+        found = locator().snapshot(dataset.id)
     except TableNotLanded:
-        found = None
+        return None
     _snapshots[dataset.id] = (time.monotonic(), found)
     return found
 

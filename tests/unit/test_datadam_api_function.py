@@ -177,6 +177,33 @@ def test_the_catalogue_is_dcat_with_every_dataset_and_the_lakes_figures(stack: S
 # ------------------------------------------------------------------ queries
 
 
+def test_a_datasets_first_records_show_in_the_catalogue_at_once(stack: Stack) -> None:
+    """Snapshots are kept a few minutes per instance; "nothing landed yet" is not, or a catalogue
+    read before the first write would hide it for those minutes."""
+
+    def population() -> dict[str, Any]:
+        nodes = {n["dct:identifier"]: n for n in as_json(call(stack, LIST)[2])["dcat:dataset"]}
+        node: dict[str, Any] = nodes["resident_population"]
+        return node
+
+    assert population()["datadam:landed"] is False
+    stack.lake.append(
+        CATALOGUE["resident_population"],
+        [
+            {
+                "day": DAY,
+                "jurisdiction_id": "suwon.gg.kr",
+                "age_band": "30-39",
+                "gender": gender,
+                "residents": 98_000,
+            }
+            for gender in ("female", "male")
+        ],
+    )
+    landed = population()
+    assert landed["datadam:landed"] is True and landed["datadam:rowCount"] == 2
+
+
 def test_only_analysts_query(stack: Stack) -> None:
     assert call(stack, POST)[0] == 401
     assert call(stack, POST, stack.token("civil-servant"))[0] == 403
