@@ -97,6 +97,10 @@ OPTIONAL_SERVICES: dict[str, tuple[str, ...]] = {
     "cloudwatch": ("AWS::CloudWatch::Alarm",),
     # AWS WAF is not in LocalStack's free plan: the API then has no rate rule in front of it.
     "wafv2": ("AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation"),
+    # Glue and Athena are not in LocalStack's free plan either: the Data Dam's functions deploy
+    # there, with no catalogue to write to or query (the local cloud runs the Data Dam on moto).
+    "glue": ("AWS::Glue::Database",),
+    "athena": ("AWS::Athena::WorkGroup",),
 }
 #: Resources that exist only for another one: left out with it.
 _ONLY_FOR_ANOTHER = frozenset({"AWS::Lambda::Permission"})
