@@ -15,7 +15,7 @@ or the ``province`` group, :mod:`gyeonggi.cctv.access`):
 - ``GET /cctv/audit``
 
 The domain is :mod:`gyeonggi.cctv.registry`; domain errors become HTTP answers in one place,
-:func:`domain_error`, in the API's ``[{code, description}]`` shape.
+:func:`error`, in the API's ``[{code, description}]`` shape.
 """
 
 from __future__ import annotations
@@ -36,20 +36,11 @@ from gyeonggi.cctv.registry import CameraRegistry
 from gyeonggi.cctv.store import CameraStore
 from gyeonggi.cctv.videos import VideoBucket
 from gyeonggi.common import clock
-from gyeonggi.common.errors import (
-    DomainError,
-    UnsupportedFormat,
-    http_status,
-)
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body, proxy_body
+from gyeonggi.common.http import JSON, PRIVATE, error_answer, json_request_body
 from gyeonggi.common.observability import observability
 
 logger, tracer, metrics = observability()
 app = APIGatewayRestResolver()
-
-_JSON = "application/json"
-#: Per-token answers: never kept by a browser or a proxy.
-PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
 
 
 class RegistrySettings(AuthSettings):
@@ -93,17 +84,15 @@ def _query() -> dict[str, str]:
 
 def _body() -> Any:
     event = app.current_event
-    given = (event.headers.get("content-type") or _JSON).split(";")[0].strip().lower()
-    if given != _JSON:
-        raise UnsupportedFormat(f"Content-Type {given}: send {_JSON}")
-    data = proxy_body(event.body, base64_encoded=event.is_base64_encoded)
-    return json_body(data, limit=MAX_REQUEST_BYTES, what="body")
+    return json_request_body(
+        event.headers.get("content-type"), event.body, base64_encoded=event.is_base64_encoded
+    )
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status,
-        content_type=_JSON,
+        content_type=JSON,
         body=json.dumps(body, ensure_ascii=False),
         headers={**PRIVATE, **(headers or {})},
     )
@@ -183,19 +172,10 @@ def read_audit() -> Response[str]:
 # ------------------------------------------------------------------ errors, in one place
 
 
-@app.exception_handler(DomainError)
-def domain_error(exc: DomainError) -> Response[str]:
-    status = http_status(exc)
-    if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
-        logger.exception("unmapped domain error")
-        return _internal_error()
-    metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-    headers = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
-    if status >= 500:
-        logger.error("registry not available", extra={"error": exc.code})
-    return _json([{"code": status, "description": exc.message}], status, headers)
+@app.exception_handler(Exception)
+def error(exc: Exception) -> Response[str]:
+    answer = error_answer(exc, logger, metrics)
+    return _json(answer.body, answer.status, dict(answer.headers))
 
 
 @app.not_found
@@ -203,17 +183,6 @@ def no_route(exc: Exception) -> Response[str]:
     # API Gateway routes only the template's paths here; a path it decoded into something no
     # route matches (a camera id with "/") is the same 404 as an unknown camera.
     return _json([{"code": 404, "description": "no such resource or method"}], 404)
-
-
-@app.exception_handler(Exception)
-def unexpected_error(exc: Exception) -> Response[str]:
-    logger.exception("unhandled error")
-    return _internal_error()
-
-
-def _internal_error() -> Response[str]:
-    metrics.add_metric(name="Http500", unit="Count", value=1)
-    return _json([{"code": 500, "description": "internal error; it has been logged"}], 500)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -14,7 +14,7 @@ Routes (docs/openapi.yaml, tag ``datadam``):
 - ``GET /datadam/open/{file}``: ``{dataset}.csv`` or ``{dataset}.json``, open data,
   aggregated and k-anonymous, no token
 
-Domain errors become HTTP answers in one place, :func:`domain_error`, in the API's
+Domain errors become HTTP answers in one place, :func:`error`, in the API's
 ``[{code, description}]`` shape: bad SQL is a 400 with what was wrong, never a 500.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -30,8 +31,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from gyeonggi.auth import ANALYST, AuthSettings, Principal, TokenVerifier
 from gyeonggi.common import clock
-from gyeonggi.common.errors import DomainError, InvalidInput, UnsupportedFormat, http_status
-from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body, proxy_body
+from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.http import JSON, PRIVATE, error_answer, json_request_body
 from gyeonggi.common.observability import observability
 from gyeonggi.datadam.datasets import CATALOGUE, Dataset
 from gyeonggi.datadam.dcat import catalog
@@ -52,11 +53,8 @@ from gyeonggi.datadam.tables import Snapshot, TableLocator, TableNotLanded
 logger, tracer, metrics = observability()
 app = APIGatewayRestResolver()
 
-_JSON = "application/json"
 _JSON_LD = "application/ld+json"
 _CSV = "text/csv; charset=utf-8"
-#: Per-token answers: never kept by a browser or a proxy.
-PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
 #: Open data and the catalogue change at most a few times an hour.
 PUBLIC = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
 #: How long the catalogue's snapshots are kept in this instance (each is a Glue and S3 call).
@@ -117,11 +115,9 @@ def _query() -> dict[str, str]:
 
 def _body() -> Any:
     event = app.current_event
-    given = (event.headers.get("content-type") or _JSON).split(";")[0].strip().lower()
-    if given != _JSON:
-        raise UnsupportedFormat(f"Content-Type {given}: send {_JSON}")
-    data = proxy_body(event.body, base64_encoded=event.is_base64_encoded)
-    return json_body(data, limit=MAX_REQUEST_BYTES, what="body")
+    return json_request_body(
+        event.headers.get("content-type"), event.body, base64_encoded=event.is_base64_encoded
+    )
 
 
 def _base_url() -> str:
@@ -140,7 +136,7 @@ def _base_url() -> str:
 
 
 def _answer(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = _JSON
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None, content_type: str = JSON
 ) -> Response[str]:
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     return Response(status_code=status, content_type=content_type, body=text, headers=headers or {})
@@ -210,7 +206,9 @@ def get_open_data(file: str) -> Response[str]:
     return _answer(open_json(request, rows), headers={**PUBLIC, **disposition})
 
 
-def _csv(columns: Any, rows: Any, next_token: str | None, headers: dict[str, str]) -> Response[str]:
+def _csv(
+    columns: Any, rows: Any, next_token: str | None, headers: Mapping[str, str]
+) -> Response[str]:
     extra = {"X-Next-Page": next_token} if next_token else {}
     return _answer(to_csv(columns, rows), headers={**headers, **extra}, content_type=_CSV)
 
@@ -218,37 +216,15 @@ def _csv(columns: Any, rows: Any, next_token: str | None, headers: dict[str, str
 # ------------------------------------------------------------------ errors, in one place
 
 
-@app.exception_handler(DomainError)
-def domain_error(exc: DomainError) -> Response[str]:
-    status = http_status(exc)
-    if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
-        logger.exception("unmapped domain error")
-        return _internal_error()
-    metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-    headers = dict(PRIVATE)
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
-    if status >= 500:
-        logger.error("data dam not available", extra={"error": exc.code, "reason": exc.message})
-    return _answer([{"code": status, "description": exc.message}], status, headers)
+@app.exception_handler(Exception)
+def error(exc: Exception) -> Response[str]:
+    answer = error_answer(exc, logger, metrics)
+    return _answer(answer.body, answer.status, {**PRIVATE, **answer.headers})
 
 
 @app.not_found
 def no_route(exc: Exception) -> Response[str]:
     return _answer([{"code": 404, "description": "no such resource or method"}], 404, PRIVATE)
-
-
-@app.exception_handler(Exception)
-def unexpected_error(exc: Exception) -> Response[str]:
-    logger.exception("unhandled error")
-    return _internal_error()
-
-
-def _internal_error() -> Response[str]:
-    metrics.add_metric(name="Http500", unit="Count", value=1)
-    return _answer(
-        [{"code": 500, "description": "internal error; it has been logged"}], 500, PRIVATE
-    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

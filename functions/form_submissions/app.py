@@ -18,8 +18,8 @@ who asked and why (an audit of who could read an RRN).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import cache, wraps
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -28,11 +28,8 @@ from chalice import Chalice, Response
 from gyeonggi.auth import CITIZEN, KIOSK, AuthSettings, TokenVerifier
 from gyeonggi.auth.tokens import Principal
 from gyeonggi.common import clock
-from gyeonggi.common.errors import (
-    DomainError,
-    UnsupportedFormat,
-    http_status,
-)
+from gyeonggi.common.errors import UnsupportedFormat
+from gyeonggi.common.http import ANY_BODY, PRIVATE, answering
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
@@ -79,46 +76,16 @@ def documents() -> S3Documents:
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # Personal data, links that expire, a state that changes: never cached.
-_PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization, X-Session-Key"}
-_BODIES = [
-    "application/json",
-    "text/plain",
-    "application/x-www-form-urlencoded",
-    "multipart/form-data",
-    "application/octet-stream",
-    "text/xml",
-    "application/xml",
-]
+_PRIVATE = {**PRIVATE, "Vary": "Authorization, X-Session-Key"}
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
     return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
 
 
-def answer(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Domain errors to HTTP (the first type an error is an instance of decides)."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Response:
-        try:
-            return view(**kwargs)
-        except DomainError as exc:
-            status = http_status(exc)
-            if status is None:
-                logger.exception("unmapped domain error")
-                return _json(
-                    [{"code": 500, "description": "internal error; it has been logged"}], 500
-                )
-            headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
-            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-            return _json([{"code": status, "description": exc.message}], status, headers)
-        except Exception:
-            logger.exception("unhandled error")
-            metrics.add_metric(name="Http500", unit="Count", value=1)
-            return _json([{"code": 500, "description": "internal error; it has been logged"}], 500)
-
-    return wrapped
+# Domain errors to HTTP, in one place (gyeonggi.common.http).
+answer = answering(lambda e: _json(e.body, e.status, e.headers), logger, metrics)
 
 
 def _headers() -> Any:
@@ -215,7 +182,7 @@ def get_form_submission(submission_id: str) -> Response:
     return _json(view, 200, _PRIVATE)
 
 
-@app.route("/forms/submissions/{submission_id}/decision", methods=["POST"], content_types=_BODIES)
+@app.route("/forms/submissions/{submission_id}/decision", methods=["POST"], content_types=ANY_BODY)
 @answer
 def decide_form_submission(submission_id: str) -> Response:
     official, _ = principal("civil-servant")

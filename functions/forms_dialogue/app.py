@@ -13,8 +13,8 @@ route of the API uses (``[{code, description}]``). The models ship in this packa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import cache, wraps
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,8 @@ from chalice import Chalice, Response
 
 from gyeonggi.auth import CITIZEN, KIOSK, AuthSettings, TokenVerifier
 from gyeonggi.common import clock
-from gyeonggi.common.errors import (
-    DomainError,
-    UnsupportedFormat,
-    http_status,
-)
+from gyeonggi.common.errors import UnsupportedFormat
+from gyeonggi.common.http import ANY_BODY, PRIVATE, answering
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.forms.catalogue import catalogue
@@ -88,46 +85,16 @@ def sessions() -> FormSessions:
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 # A session holds personal data and changes with every message: never cached.
-_PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization, X-Session-Key"}
-_BODIES = [
-    "application/json",
-    "text/plain",
-    "application/x-www-form-urlencoded",
-    "multipart/form-data",
-    "application/octet-stream",
-    "text/xml",
-    "application/xml",
-]
+_PRIVATE = {**PRIVATE, "Vary": "Authorization, X-Session-Key"}
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
     return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=merged)
 
 
-def answer(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Domain errors to HTTP (the first type an error is an instance of decides)."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Response:
-        try:
-            return view(**kwargs)
-        except DomainError as exc:
-            status = http_status(exc)
-            if status is None:
-                logger.exception("unmapped domain error")
-                return _json(
-                    [{"code": 500, "description": "internal error; it has been logged"}], 500
-                )
-            headers = {"WWW-Authenticate": 'Bearer realm="gyeonggi"'} if status == 401 else {}
-            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-            return _json([{"code": status, "description": exc.message}], status, headers)
-        except Exception:
-            logger.exception("unhandled error")
-            metrics.add_metric(name="Http500", unit="Count", value=1)
-            return _json([{"code": 500, "description": "internal error; it has been logged"}], 500)
-
-    return wrapped
+# Domain errors to HTTP, in one place (gyeonggi.common.http).
+answer = answering(lambda e: _json(e.body, e.status, e.headers), logger, metrics)
 
 
 def _headers() -> Any:
@@ -160,7 +127,7 @@ def body_json() -> Any:
     return json_body(raw, limit=MAX_REQUEST_BYTES, what="body") if raw.strip() else None
 
 
-@app.route("/forms/sessions", methods=["POST"], content_types=_BODIES)
+@app.route("/forms/sessions", methods=["POST"], content_types=ANY_BODY)
 @answer
 def start_session() -> Response:
     caller = principal("citizen", "kiosk")
@@ -180,7 +147,7 @@ def start_session() -> Response:
     return _json(view, 201, {**_PRIVATE, "Location": view["links"]["self"]})
 
 
-@app.route("/forms/sessions/{session_id}/messages", methods=["POST"], content_types=_BODIES)
+@app.route("/forms/sessions/{session_id}/messages", methods=["POST"], content_types=ANY_BODY)
 @answer
 def post_message(session_id: str) -> Response:
     caller = principal("citizen", "kiosk")
@@ -218,7 +185,7 @@ def get_session(session_id: str) -> Response:
     return _json(session_view(session, catalogue()), 200, _PRIVATE)
 
 
-@app.route("/forms/sessions/{session_id}", methods=["PATCH"], content_types=_BODIES)
+@app.route("/forms/sessions/{session_id}", methods=["PATCH"], content_types=ANY_BODY)
 @answer
 def set_preferences(session_id: str) -> Response:
     # A page's language and easy-Korean switches: no turn, the question said again.

@@ -19,13 +19,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from gyeonggi.auth.tokens import CIVIL_SERVANT, Principal, TokenVerifier
-from gyeonggi.common.errors import (
-    ContentTooLarge,
-    DomainError,
-    InvalidInput,
-    UnsupportedFormat,
-    http_status,
-)
+from gyeonggi.common.errors import ContentTooLarge, InvalidInput, UnsupportedFormat
+from gyeonggi.common.http import INTERNAL_ERROR, error_answer
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body, proxy_body
 from gyeonggi.common.observability import observability
 from gyeonggi.wallet.issuer_errors import (
@@ -211,23 +206,16 @@ def _official_route() -> bool:
     return resource.startswith(_OFFICIAL_ROUTES)
 
 
-@app.exception_handler(DomainError)
-def domain_error(exc: DomainError) -> Response[str]:
-    """Every domain error as HTTP: OAuth's shape on protocol routes, the API's on the rest."""
-    if not _official_route():
-        return _oauth_error(exc)
-    status = http_status(exc)
-    if status is None:  # a ConfigurationError, say: ours to fix, not the caller's
-        logger.exception("unmapped domain error")
-        return _internal_error()
-    metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-    headers = dict(NO_STORE)
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
-    return _json([{"code": status, "description": exc.message}], status=status, headers=headers)
+@app.exception_handler(Exception)
+def error(exc: Exception) -> Response[str]:
+    """Every error as HTTP: the API's shape on the officials' routes, OAuth's on the rest."""
+    if _official_route():
+        answer = error_answer(exc, logger, metrics)
+        return _json(answer.body, answer.status, {**NO_STORE, **answer.headers})
+    return _oauth_error(exc)
 
 
-def _oauth_error(exc: DomainError) -> Response[str]:
+def _oauth_error(exc: Exception) -> Response[str]:
     if isinstance(exc, OAuthError):
         error, status = exc.error, exc.status
     elif isinstance(exc, ContentTooLarge):
@@ -236,9 +224,11 @@ def _oauth_error(exc: DomainError) -> Response[str]:
         # A body that is no JSON or form at all.
         on_credential = str(app.current_event.resource) == "/wallet/credential"
         error, status = ("invalid_credential_request" if on_credential else "invalid_request"), 400
-    else:
-        logger.exception("unmapped domain error")
-        return _internal_error()
+    else:  # OAuth has no word for it: ours to fix, logged and never shown
+        logger.exception("unhandled error", exc_info=exc)
+        metrics.add_metric(name="Http500", unit="Count", value=1)
+        body = {"error": "server_error", "error_description": INTERNAL_ERROR}
+        return _json(body, status=500, headers=dict(NO_STORE))
     metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
     description = safe_description(exc.message)
     headers = dict(NO_STORE)
@@ -249,21 +239,6 @@ def _oauth_error(exc: DomainError) -> Response[str]:
             f'Bearer realm="gyeonggi-wallet", error="{error}", error_description="{description}"'
         )
     return _json({"error": error, "error_description": description}, status, headers)
-
-
-def _internal_error() -> Response[str]:
-    metrics.add_metric(name="Http500", unit="Count", value=1)
-    if _official_route():
-        body: Any = [{"code": 500, "description": "internal error; it has been logged"}]
-    else:
-        body = {"error": "server_error", "error_description": "internal error; it has been logged"}
-    return _json(body, status=500, headers=dict(NO_STORE))
-
-
-@app.exception_handler(Exception)
-def unexpected_error(exc: Exception) -> Response[str]:
-    logger.exception("unhandled error")
-    return _internal_error()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

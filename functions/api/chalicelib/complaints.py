@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import resources, web
+from gyeonggi.common.http import ANY_BODY, PRIVATE
 from gyeonggi.complaints.access import own_complaints, parse_page, read_complaint
 from gyeonggi.complaints.intake import parse_submission, receipt
 from gyeonggi.complaints.models import to_item
@@ -15,7 +16,7 @@ from gyeonggi.complaints.updates import parse_update
 routes = Blueprint(__name__)
 
 
-@routes.route("/complaints", methods=["POST"], content_types=web.ANY_BODY)
+@routes.route("/complaints", methods=["POST"], content_types=ANY_BODY)
 @web.answer
 def create_complaint() -> Response:
     principal = web.principal("citizen")
@@ -40,7 +41,7 @@ def list_own_complaints() -> Response:
     links = {"next": f"/complaints?limit={limit}&after={page.after}"} if page.after else {}
     found = [to_item(c) for c in page.complaints]
     body = {"complaints": found, "after": page.after, "links": links}
-    return web.json_response(body, headers=web.PRIVATE)
+    return web.json_response(body, headers=PRIVATE)
 
 
 @routes.route("/complaints/{service_request_id}", methods=["GET"])
@@ -66,12 +67,10 @@ def get_complaint(service_request_id: str) -> Response:
     )
     contact = to_item(readable.contact) if readable.contact else None
     body = {"complaint": to_item(readable.complaint), "contact": contact, "stored": readable.stored}
-    return web.json_response(body, headers=web.PRIVATE)
+    return web.json_response(body, headers=PRIVATE)
 
 
-@routes.route(
-    "/complaints/{service_request_id}/updates", methods=["POST"], content_types=web.ANY_BODY
-)
+@routes.route("/complaints/{service_request_id}/updates", methods=["POST"], content_types=ANY_BODY)
 @web.answer
 def post_complaint_update(service_request_id: str) -> Response:
     principal = web.principal("civil-servant")

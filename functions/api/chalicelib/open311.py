@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib import resources, web
+from gyeonggi.common.http import ANY_BODY
 from gyeonggi.complaints import open311
 from gyeonggi.complaints.intake import parse_submission, submission_from_form
 from gyeonggi.complaints.jurisdictions import known as known_jurisdiction
@@ -64,8 +65,8 @@ def open311_service_definition(service_file: str) -> Response:
     return web.open311_document(fmt, "service_definition", definition)
 
 
-@routes.route("/open311/v2/requests.json", methods=["POST"], content_types=web.ANY_BODY)
-@routes.route("/open311/v2/requests.xml", methods=["POST"], content_types=web.ANY_BODY)
+@routes.route("/open311/v2/requests.json", methods=["POST"], content_types=ANY_BODY)
+@routes.route("/open311/v2/requests.xml", methods=["POST"], content_types=ANY_BODY)
 @web.answer
 def open311_post_request() -> Response:
     # Open311 clients send forms; JSON is taken too.

@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import resources, web
 from gyeonggi.auth import Principal
+from gyeonggi.common.http import PRIVATE
 from gyeonggi.complaints.chart import render_series_svg
 from gyeonggi.complaints.counts import korean_day
 from gyeonggi.complaints.dashboard import VolumeQuery, parse_volume_query, volumes_view
@@ -57,7 +58,7 @@ def ops_volumes() -> Response:
     today = korean_day(datetime.now(UTC))
     query = parse_volume_query(web.query(), today)
     view = volumes_view(query, resources.volumes(), today, _within(principal, query))
-    return web.json_response(view, headers=web.PRIVATE)
+    return web.json_response(view, headers=PRIVATE)
 
 
 @routes.route("/ops/volumes.svg", methods=["GET"])
@@ -70,7 +71,7 @@ def ops_volumes_svg() -> Response:
     svg = render_series_svg(view)
     # An SVG opened on its own is a document: it may run nothing and load nothing.
     csp = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-    return _text(svg, "image/svg+xml; charset=utf-8", {**web.PRIVATE, **csp})
+    return _text(svg, "image/svg+xml; charset=utf-8", {**PRIVATE, **csp})
 
 
 @routes.route("/ops/dashboard", methods=["GET"])

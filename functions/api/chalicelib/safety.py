@@ -12,6 +12,7 @@ from chalicelib import resources, web
 from gyeonggi.auth import Principal
 from gyeonggi.common import clock
 from gyeonggi.common.errors import NotFound
+from gyeonggi.common.http import ANY_BODY, PRIVATE
 from gyeonggi.safety.incident_rules import Incident
 from gyeonggi.safety.incident_service import Answer, answer
 from gyeonggi.safety.incident_view import parse_note, parse_status, view
@@ -38,14 +39,14 @@ def list_safety_incidents() -> Response:
     found = [
         view(i) for i in resources.incidents().list(status) if principal.may_operate(i.complex_id)
     ]
-    return web.json_response({"status": status, "incidents": found}, headers=web.PRIVATE)
+    return web.json_response({"status": status, "incidents": found}, headers=PRIVATE)
 
 
 @routes.route("/safety/incidents/{incident_id}", methods=["GET"])
 @web.answer
 def get_safety_incident(incident_id: str) -> Response:
     incident = _operated(web.principal("operator"), incident_id)
-    return web.json_response(view(incident), headers=web.PRIVATE)
+    return web.json_response(view(incident), headers=PRIVATE)
 
 
 def _note() -> str | None:
@@ -75,10 +76,10 @@ def _answer_incident(principal: Principal, incident_id: str, outcome: Answer) ->
         f"incident {outcome}", extra={"incident_id": incident_id, "answer": answered.outcome}
     )
     body = {**view(answered.incident), "answer": answered.outcome}
-    return web.json_response(body, headers=web.PRIVATE)
+    return web.json_response(body, headers=PRIVATE)
 
 
-@routes.route("/safety/incidents/{incident_id}/ack", methods=["POST"], content_types=web.ANY_BODY)
+@routes.route("/safety/incidents/{incident_id}/ack", methods=["POST"], content_types=ANY_BODY)
 @web.answer
 def ack_safety_incident(incident_id: str) -> Response:
     principal = web.principal("operator")
@@ -87,9 +88,7 @@ def ack_safety_incident(incident_id: str) -> Response:
     return _answer_incident(principal, incident_id, "acknowledged")
 
 
-@routes.route(
-    "/safety/incidents/{incident_id}/all-clear", methods=["POST"], content_types=web.ANY_BODY
-)
+@routes.route("/safety/incidents/{incident_id}/all-clear", methods=["POST"], content_types=ANY_BODY)
 @web.answer
 def all_clear_safety_incident(incident_id: str) -> Response:
     # An operator on site may declare all-clear before acknowledging: that closes it too.

@@ -8,8 +8,7 @@ document.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Mapping
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -17,12 +16,8 @@ from chalice.app import Request
 
 from chalicelib import resources
 from gyeonggi.auth import Principal
-from gyeonggi.common.errors import (
-    DomainError,
-    InvalidInput,
-    UnsupportedFormat,
-    http_status,
-)
+from gyeonggi.common.errors import InvalidInput, UnsupportedFormat
+from gyeonggi.common.http import answering
 from gyeonggi.common.messages import MAX_REQUEST_BYTES, form_body, json_body
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints import open311
@@ -34,54 +29,15 @@ logger, tracer, metrics = observability()
 blueprint = Blueprint(__name__)
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
-# Chalice answers content types a route does not list itself, in its own error shape; routes
-# list every usual type and check in the view, so a 415 looks like every other error here.
-ANY_BODY = [
-    "application/json",
-    "application/x-www-form-urlencoded",
-    "multipart/form-data",
-    "text/plain",
-    "text/xml",
-    "application/xml",
-    "application/octet-stream",
-]
-# Data of the ops view and of incidents is per-token: never cached by a browser or a proxy.
-PRIVATE = {"Cache-Control": "no-store", "Vary": "Authorization"}
-
-
 # ------------------------------------------------------------------ errors
 
 
-def answer(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Map domain errors to HTTP; anything else is a 500 that is logged, never shown."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Response:
-        try:
-            return view(**kwargs)
-        except DomainError as exc:
-            status = http_status(exc)
-            if status is None:  # e.g. a ConfigurationError: ours to fix, not the caller's
-                logger.exception("unmapped domain error")
-                return _internal_error()
-            metrics.add_metric(name=f"Http{status}", unit="Count", value=1)
-            headers = {}
-            if status == 401:  # only bearer tokens are 401; a bad Open311 api_key is 403
-                headers["WWW-Authenticate"] = 'Bearer realm="gyeonggi"'
-            return _errors(status, exc.message, headers)
-        except Exception:
-            logger.exception("unhandled error")
-            return _internal_error()
-
-    return wrapped
+# Domain errors to HTTP in one place (gyeonggi.common.http), in Open311's error body and the
+# format the request asked for; anything else is a 500 that is logged, never shown.
+answer = answering(lambda e: _errors(e.status, e.description, e.headers), logger, metrics)
 
 
-def _internal_error() -> Response:
-    metrics.add_metric(name="Http500", unit="Count", value=1)
-    return _errors(500, "internal error; it has been logged")
-
-
-def _errors(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _errors(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     # Open311 answers errors in the format the client asked for by the file extension.
     return open311_document(
         requested_format(), "errors", open311.errors(status, message), status, headers
@@ -146,7 +102,9 @@ def body_form() -> dict[str, list[str]]:
 # ------------------------------------------------------------------ answers
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """``body`` as UTF-8 JSON (Korean kept as is, not escaped)."""
     merged: dict[str, str | list[str]] = {**_JSON, **(headers or {})}
     return Response(
@@ -161,7 +119,7 @@ def open311_document(
     kind: str,
     data: Any,
     status: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Open311 document ``kind`` in format ``fmt``."""
     body, content_type = open311.render(fmt, kind, data)
