@@ -80,8 +80,9 @@ def _bucket(args: argparse.Namespace, state_dir: Path) -> tuple[Any, str]:
         return running_client(state_dir, "s3"), running_resource(state_dir, "DataDamBucket")
     import boto3
 
-    described = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    from gyeonggi_tools.stacks import stack_outputs
+
+    outputs = stack_outputs(args.stack)
     return boto3.client("s3"), outputs["DataDamBucketName"]
 
 

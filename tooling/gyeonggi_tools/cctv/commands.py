@@ -83,10 +83,9 @@ def _store(args: argparse.Namespace, state_dir: Path) -> Any:
 
         table = running_resource(state_dir, "CctvCamerasTable")
         return CameraStore(table, dynamodb=running_dynamodb(state_dir))
-    import boto3
+    from gyeonggi_tools.stacks import stack_outputs
 
-    described = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    outputs = stack_outputs(args.stack)
     return CameraStore(outputs["CctvCamerasTableName"])
 
 

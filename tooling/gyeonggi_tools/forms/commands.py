@@ -86,37 +86,30 @@ FONT = (
 
 def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
     """``forms redrive``: one JSON line per submission; 1 when any was left as it was."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from gyeonggi.common.clock import now as now_utc
     from gyeonggi.forms.issuance import IssuanceWorkflow
     from gyeonggi.forms.submissions import DynamoSubmissionStore
     from gyeonggi_tools.forms.redrive import Redriven, redrive_queue, redrive_submission, sweep
+    from gyeonggi_tools.stacks import workflow_resources
 
     if args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
     try:
-        if args.local:
-            from localcloud.up import running_client, running_dynamodb, running_resource
-
-            sqs, sfn = running_client(state_dir, "sqs"), running_client(state_dir, "stepfunctions")
-            dynamodb = running_dynamodb(state_dir)
-            queue_url = running_resource(state_dir, "FormIssuanceFailureQueue")
-            table = running_resource(state_dir, "FormSubmissionsTable")
-            machine = running_resource(state_dir, "FormIssuanceStateMachine")
-        else:
-            sqs, sfn, dynamodb = boto3.client("sqs"), boto3.client("stepfunctions"), None
-            described = boto3.client("cloudformation").describe_stacks(StackName=args.stack)
-            outputs = {
-                o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])
-            }
-            queue_url = outputs["FormIssuanceFailureQueueUrl"]
-            table = outputs["FormSubmissionsTableName"]
-            machine = outputs["FormIssuanceStateMachineArn"]
-        store = DynamoSubmissionStore(table, dynamodb=dynamodb)
-        workflow = IssuanceWorkflow(machine, queue_url, sfn=sfn, sqs=sqs)
+        found = workflow_resources(
+            args.local,
+            args.stack,
+            state_dir,
+            queue="FormIssuanceFailureQueue",
+            table="FormSubmissionsTable",
+            machine="FormIssuanceStateMachine",
+        )
+        sqs = found.sqs
+        queue_url = found.queue_url
+        store = DynamoSubmissionStore(found.table, dynamodb=found.dynamodb)
+        workflow = IssuanceWorkflow(found.machine, queue_url, sfn=found.sfn, sqs=sqs)
         now = now_utc()
         results: list[Redriven]
         if args.submission:

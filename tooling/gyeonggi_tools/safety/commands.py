@@ -166,36 +166,29 @@ def _subscribe(args: argparse.Namespace, state_dir: Path) -> int:
 
 def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
     """``safety redrive``: one JSON line per message; 1 when a message stayed on the queue."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from gyeonggi.common.clock import now as now_utc
     from gyeonggi.safety.incident_store import IncidentStore
     from gyeonggi.safety.incident_workflow import IncidentWorkflow
     from gyeonggi_tools.safety.redrive import redrive
+    from gyeonggi_tools.stacks import workflow_resources
 
     if args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
     try:
-        if args.local:
-            from localcloud.up import running_client, running_dynamodb, running_resource
-
-            sqs, sfn = running_client(state_dir, "sqs"), running_client(state_dir, "stepfunctions")
-            dynamodb = running_dynamodb(state_dir)
-            queue_url = running_resource(state_dir, "IncidentFailureQueue")
-            table = running_resource(state_dir, "IncidentsTable")
-            machine = running_resource(state_dir, "SafetyAlertStateMachine")
-        else:
-            sqs, sfn, dynamodb = boto3.client("sqs"), boto3.client("stepfunctions"), None
-            outputs = _stack_outputs(args.stack)
-            queue_url = outputs["IncidentFailureQueueUrl"]
-            table = outputs["IncidentsTableName"]
-            machine = outputs["SafetyAlertStateMachineArn"]
-        store = IncidentStore(table, dynamodb=dynamodb)
-        results = redrive(
-            sqs, queue_url, store, IncidentWorkflow(machine, sfn=sfn), now_utc(), args.limit
+        found = workflow_resources(
+            args.local,
+            args.stack,
+            state_dir,
+            queue="IncidentFailureQueue",
+            table="IncidentsTable",
+            machine="SafetyAlertStateMachine",
         )
+        store = IncidentStore(found.table, dynamodb=found.dynamodb)
+        workflow = IncidentWorkflow(found.machine, sfn=found.sfn)
+        results = redrive(found.sqs, found.queue_url, store, workflow, now_utc(), args.limit)
     except (BotoCoreError, ClientError) as exc:
         print(f"error: AWS: {exc}", file=sys.stderr)
         return 1
@@ -212,13 +205,6 @@ def _redrive(args: argparse.Namespace, state_dir: Path) -> int:
         file=sys.stderr,
     )
     return 1 if left else 0
-
-
-def _stack_outputs(stack: str) -> dict[str, str]:
-    import boto3
-
-    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
 def _register_gateway(args: argparse.Namespace, state_dir: Path) -> int:
