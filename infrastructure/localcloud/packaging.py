@@ -28,6 +28,7 @@ mirrors the checkout (same relative ``CodeUri``, ``ContentUri``, ``DefinitionUri
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +191,35 @@ def remove_never_loaded(target: Path) -> int:
     return freed
 
 
+#: Where installs are kept for reuse (``PACKAGE_CACHE_DIR``; empty turns the cache off), and
+#: for how long: one test run builds the packages twice (the contract tests, the LocalStack
+#: deployment), and a day bounds how stale an unpinned requirement can get.
+CACHE_DIR_VARIABLE = "PACKAGE_CACHE_DIR"
+CACHE_MAX_AGE_S = 24 * 3600
+
+
+def _cache_dir() -> Path | None:
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(__file__).resolve().parents[2] / ".local" / "package-cache"
+
+
+def _install_key(
+    requirements: Path, architecture: str, python_version: str, constraints: Path | None
+) -> str:
+    digest = hashlib.sha256()
+    for part in (
+        requirements.read_bytes(),
+        constraints.read_bytes() if constraints else b"",
+        architecture.encode(),
+        python_version.encode(),
+        " ".join(WHEEL_PLATFORMS[architecture]).encode(),
+    ):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()[:32]
+
+
 def pip_install(
     requirements: Path,
     target: Path,
@@ -197,7 +228,42 @@ def pip_install(
     python_version: str = "3.12",
     constraints: Path | None = None,
 ) -> None:
-    """``pip install --target`` wheels for the Lambda runtime, not for this machine."""
+    """``pip install --target`` wheels for the Lambda runtime, not for this machine.
+
+    The same requirements, constraints and platform installed less than a day ago are copied
+    from the cache (:data:`CACHE_DIR_VARIABLE`) instead: what pip would install again is the same
+    files, and pip takes most of a build's time.
+    """
+    cache = _cache_dir()
+    if cache is None:
+        _pip_install(requirements, target, architecture, python_version, constraints)
+        return
+    kept = cache / _install_key(requirements, architecture, python_version, constraints)
+    done = kept / ".complete"
+    if not (done.is_file() and time.time() - done.stat().st_mtime < CACHE_MAX_AGE_S):
+        shutil.rmtree(kept, ignore_errors=True)
+        scratch = Path(tempfile.mkdtemp(prefix="install-", dir=_made(cache)))
+        _pip_install(requirements, scratch, architecture, python_version, constraints)
+        (scratch / ".complete").write_text(str(requirements) + "\n")
+        try:
+            scratch.rename(kept)  # atomic: a parallel build sees all of it or none
+        except OSError:  # another build got there first; theirs is as good
+            shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(kept, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _pip_install(
+    requirements: Path,
+    target: Path,
+    architecture: str,
+    python_version: str,
+    constraints: Path | None,
+) -> None:
     command = [
         sys.executable,
         "-m",

@@ -78,3 +78,54 @@ def test_missing_host_mode_plugins_are_named_with_the_variable_to_set(
     monkeypatch.setenv(PLUGINS_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(HostModeError, match=PLUGINS_ENV):
         plugins_dir(tmp_path)
+
+
+def test_an_install_is_reused_from_the_cache_until_its_inputs_change_or_it_is_a_day_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from localcloud import packaging
+
+    installs: list[Path] = []
+
+    def fake_pip(requirements: Path, target: Path, *_: object) -> None:
+        installs.append(requirements)
+        (target / "lib").mkdir(parents=True, exist_ok=True)
+        (target / "lib" / "__init__.py").write_text(requirements.read_text())
+
+    monkeypatch.setattr(packaging, "_pip_install", fake_pip)
+    monkeypatch.setenv(packaging.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("lib==1\n")
+
+    def install(into: str) -> Path:
+        target = tmp_path / into
+        (target / "app.py").parent.mkdir(parents=True, exist_ok=True)
+        (target / "app.py").write_text("own code")
+        packaging.pip_install(requirements, target, "x86_64")
+        return target
+
+    # The second build of the same requirements copies the first's install, beside its own code
+    first, second = install("a"), install("b")
+    assert len(installs) == 1
+    assert (second / "lib" / "__init__.py").read_text() == "lib==1\n"
+    assert (second / "app.py").read_text() == "own code"
+    assert not (second / ".complete").exists()
+    assert (first / "lib").is_dir()
+    # Other requirements, or another architecture, are installed anew
+    requirements.write_text("lib==2\n")
+    assert (install("c") / "lib" / "__init__.py").read_text() == "lib==2\n"
+    packaging.pip_install(requirements, tmp_path / "d", "arm64")
+    assert len(installs) == 3
+    # An install a day old is not trusted: unpinned requirements may have moved on
+    for marker in (tmp_path / "cache").glob("*/.complete"):
+        old = marker.stat().st_mtime - packaging.CACHE_MAX_AGE_S - 1
+        os.utime(marker, (old, old))
+    install("e")
+    assert len(installs) == 4
+    # An empty PACKAGE_CACHE_DIR turns the cache off
+    monkeypatch.setenv(packaging.CACHE_DIR_VARIABLE, "")
+    install("f")
+    install("g")
+    assert len(installs) == 6
