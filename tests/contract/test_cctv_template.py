@@ -48,17 +48,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def test_segments_expire_by_their_retention_class_and_reference_frames_after_a_month() -> None:
+def test_segments_and_keyframes_expire_by_their_class_and_reference_frames_after_a_month() -> None:
     rules = _resources()["CctvBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
-    segments = [r for r in rules if r["Id"].startswith("expire-segments-")]
-    assert segments == retention.lifecycle_rules()
-    prefixes = [r["Prefix"] for r in segments]
+    expiring = [r for r in rules if r["Id"].startswith(("expire-segments-", "expire-keyframes-"))]
+    assert expiring == retention.lifecycle_rules()
+    prefixes = [r["Prefix"] for r in expiring]
     # disjoint: one rule per object, so no class is cut short by another's expiry
     assert not any(a != b and b.startswith(a) for a in prefixes for b in prefixes)
     assert "cctv/" in prefixes and retention.class_root(retention.DEFAULT_DAYS) == "cctv"
+    # a keyframe (a frame of the video) is kept exactly as long as the segment it comes from
+    for days in retention.CLASSES:
+        segment = f"{retention.class_root(days)}/suwon.gg.kr/cam-01/20261207T010000Z.mp4"
+        covering = [r for r in expiring if keyframe_key(segment).startswith(r["Prefix"])]
+        assert [r["Id"] for r in covering] == [f"expire-keyframes-{days}d"]
+        assert covering[0]["ExpirationInDays"] == max(1, days - 1)
     reference = next(r for r in rules if r["Id"] == "expire-reference-frames")
     assert reference["Prefix"] == "reference/" and reference["ExpirationInDays"] == 30
-    assert {r["Id"] for r in rules} == {r["Id"] for r in segments} | {"expire-reference-frames"}
+    assert {r["Id"] for r in rules} == {r["Id"] for r in expiring} | {"expire-reference-frames"}
 
 
 def test_the_analysis_hears_of_uploads_under_every_class_root() -> None:
@@ -94,7 +100,7 @@ def test_only_the_registry_and_the_analysis_may_read_the_video() -> None:
     readers = {f: _bucket_reads(f) for f in functions if _bucket_reads(f)}
     assert readers == {
         # segments of every retention class, and keyframes: what links show
-        "CctvRegistryFunction": {"/cctv*", "/analysis/*"},
+        "CctvRegistryFunction": {"/cctv*", "/keyframes/*"},
         # segments to analyse, and its reference frames
         "CctvAnalysisFunction": {"/cctv*", "/reference/*"},
     }
@@ -207,8 +213,10 @@ def test_every_class_roots_keys_read_alike_in_the_analysis_and_the_registry(days
         video.jurisdiction,
         video.start,
     )
-    assert keyframe_key(key) == analysis_key(key, ".jpg")
-    assert VideoObject.parse(keyframe_key(key)) is not None
+    frame = VideoObject.parse(keyframe_key(key))
+    assert frame is not None and frame.kind == "keyframe"
+    assert (frame.camera_id, frame.start) == (video.camera_id, video.start)
+    assert analysis_key(key, ".json").startswith("analysis/suwon.gg.kr/cam-01/")
     assert key.startswith(retention.segment_prefix(days, "suwon.gg.kr", "cam-01"))
 
 

@@ -39,7 +39,7 @@ BUCKET = "unit-cctv"
 SUWON = "202637400000800001-01"
 ANSAN = "202639300000800001-01"
 SEGMENT = f"cctv/suwon.gg.kr/{SUWON}/20261207T010000Z.mp4"
-KEYFRAME = f"analysis/suwon.gg.kr/{SUWON}/20261207T010000Z.jpg"
+KEYFRAME = f"keyframes/cctv/suwon.gg.kr/{SUWON}/20261207T010000Z.jpg"
 ANSAN_SEGMENT = f"cctv/ansan.gg.kr/{ANSAN}/20261207T010000Z.mp4"
 
 

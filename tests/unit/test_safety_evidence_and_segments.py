@@ -69,7 +69,7 @@ def _every_producer() -> dict[str, Evidence]:
         "stuck": stuck_evidence("banwol", "co", "co-1", 0.5, ["co-2", "co-3"], T0_MS),
         "silent sensor": heartbeat_evidence(silent, T0),
         "dark complex": dark_complex_evidence("banwol", Silence(1, [silent]), T0),
-        "camera": segment.evidence(analysis, "analysis/banwol/cam-1/20261124T133000Z.jpg")[0],
+        "camera": segment.evidence(analysis, "keyframes/cctv/banwol/cam-1/20261124T133000Z.jpg")[0],
     }
 
 

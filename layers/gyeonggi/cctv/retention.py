@@ -46,6 +46,9 @@ DEFAULT_DAYS = 30
 MAX_DECLARED_DAYS = 3650
 #: The prefix every class root starts with: the analysis function's S3 notification filter.
 ROOT_PREFIX = "cctv"
+#: Keyframes (a frame of a segment, boxes drawn) are kept as long as their segment: under this
+#: root, then their segment's class root, where a second rule of the class expires them.
+KEYFRAME_ROOT = "keyframes"
 
 _ROOT = re.compile(r"^cctv(?:-(?P<days>[0-9]{1,3})d)?$")
 
@@ -87,15 +90,17 @@ def segment_prefix(declared_days: int, jurisdiction: str, camera_id: str) -> str
 
 
 def lifecycle_rules() -> list[dict[str, Any]]:
-    """The bucket's lifecycle rule of each class, as ``template.yaml`` must declare them."""
+    """The bucket's lifecycle rules of each class, as ``template.yaml`` must declare them: one for
+    its segments, one for their keyframes."""
     return [
         {
-            "Id": f"expire-segments-{days}d",
+            "Id": f"expire-{what}-{days}d",
             "Status": "Enabled",
-            "Prefix": f"{class_root(days)}/",
+            "Prefix": f"{root}{class_root(days)}/",
             # Current version: N - 1 days; its noncurrent copy a day later: gone within N days.
             "ExpirationInDays": max(1, days - 1),
             "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
         }
+        for what, root in (("segments", ""), ("keyframes", f"{KEYFRAME_ROOT}/"))
         for days in CLASSES
     ]

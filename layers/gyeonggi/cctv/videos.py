@@ -3,9 +3,12 @@ frame are, and short-lived links to view them.
 
 Layout (``CctvBucket``): segments under the camera's ``segment_prefix``
 (``{class root}/{jurisdiction}/{camera_id}/{start}.mp4|.avi``, :mod:`gyeonggi.cctv.retention`);
-the analysis's result and keyframe beside it under ``analysis/`` (``analysis/{jurisdiction}/
-{camera_id}/{start}.json|.jpg``, as :func:`gyeonggi.safety.cameras.analysis_key` writes them);
-the reference frame of the tamper checks at ``reference/{camera_id}.npy``.
+the analysis's result under ``analysis/`` (``analysis/{jurisdiction}/{camera_id}/{start}.json``,
+as :func:`gyeonggi.safety.cameras.analysis_key` writes it: scores and boxes, no image, kept as
+evidence); the keyframe, a frame of the video and so kept exactly as long as its segment, under
+``keyframes/`` and its segment's class root (``keyframes/{class root}/{jurisdiction}/
+{camera_id}/{start}.jpg``, :func:`keyframe_key`), where the class's second lifecycle rule expires
+it; the reference frame of the tamper checks at ``reference/{camera_id}.npy``.
 
 A segment's file name is its start time (``20261124T090000Z``), so keys sort by time and a
 listing starts at a time with ``StartAfter``, one request a page.
@@ -23,17 +26,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from gyeonggi.cctv.retention import root_days
+from gyeonggi.cctv.retention import KEYFRAME_ROOT, root_days
 
 #: ``{root}/{jurisdiction}/{camera}/{start}.{ext}``: a segment's key, in any class root.
 SEGMENT_KEY = re.compile(
     r"^(?P<root>cctv(?:-[0-9]{1,3}d)?)/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/"
     r"(?P<camera>[A-Za-z0-9_.\-]{1,64})/(?P<start>[0-9]{8}T[0-9]{6}Z)\.(?P<ext>mp4|avi)$"
 )
+#: ``keyframes/{root}/{jurisdiction}/{camera}/{start}.jpg``: a keyframe, under its segment's root.
 KEYFRAME_KEY = re.compile(
-    r"^analysis/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/(?P<camera>[A-Za-z0-9_.\-]{1,64})/"
-    r"(?P<start>[0-9]{8}T[0-9]{6}Z)\.jpg$"
+    r"^keyframes/(?P<root>cctv(?:-[0-9]{1,3}d)?)/(?P<jurisdiction>[A-Za-z0-9.\-]{1,64})/"
+    r"(?P<camera>[A-Za-z0-9_.\-]{1,64})/(?P<start>[0-9]{8}T[0-9]{6}Z)\.jpg$"
 )
+KEYFRAME_PREFIX = f"{KEYFRAME_ROOT}/"
 REFERENCE_PREFIX = "reference/"
 MAX_LINK_LIFETIME = timedelta(hours=1)
 
@@ -43,9 +48,8 @@ def reference_key(camera_id: str) -> str:
 
 
 def keyframe_key(segment_key: str) -> str:
-    """The keyframe the analysis stores for a segment (``analysis/.../{start}.jpg``)."""
-    stem = segment_key.split("/", 1)[1].rsplit(".", 1)[0]
-    return f"analysis/{stem}.jpg"
+    """The keyframe the analysis stores for a segment (``keyframes/{root}/.../{start}.jpg``)."""
+    return KEYFRAME_PREFIX + segment_key.rsplit(".", 1)[0] + ".jpg"
 
 
 def start_of(name: str) -> datetime:
@@ -75,7 +79,7 @@ class VideoObject:
                 start_of(segment["start"]),
             )
         frame = KEYFRAME_KEY.match(key)
-        if frame is not None:
+        if frame is not None and root_days(frame["root"]) is not None:
             return cls(
                 key, "keyframe", frame["jurisdiction"], frame["camera"], start_of(frame["start"])
             )
@@ -146,10 +150,9 @@ class VideoBucket:
         if not found:
             return set()
         first, last = keyframe_key(found[0][0]), keyframe_key(found[-1][0])
-        analysis_prefix = "analysis/" + prefix.split("/", 1)[1]
         kwargs: dict[str, Any] = {
             "Bucket": self.bucket,
-            "Prefix": analysis_prefix,
+            "Prefix": KEYFRAME_PREFIX + prefix,
             # Just before the first segment's keyframe: its own name minus a character sorts so.
             "StartAfter": first[:-5],
             "MaxKeys": 1000,

@@ -2,9 +2,10 @@
 
 Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``), or under the
 root of the camera's retention class, ``cctv-{days}d/`` (:mod:`gyeonggi.cctv.retention`);
-results go to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and ``.jpg`` in the same
-bucket, whatever the class. :class:`SegmentAnalyser` does it for one upload, with the camera's
-calibration (ignored regions, smallest fire) from a
+results go to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` in the same bucket, whatever
+the class, and the keyframe to ``keyframes/`` under the segment's own key, so that it expires
+with the segment (:func:`gyeonggi.cctv.videos.keyframe_key`). :class:`SegmentAnalyser` does it
+for one upload, with the camera's calibration (ignored regions, smallest fire) from a
 :class:`~gyeonggi.safety.camera_calibration.CameraSettingsSource` (the registry, in the
 function), and hands the decoded segment to its observers (the registry's health checks,
 :mod:`gyeonggi.cctv`).
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from gyeonggi.cctv import videos
 from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.safety.camera_calibration import (
@@ -136,8 +138,8 @@ class SegmentObserver(Protocol):
 
 
 class SegmentAnalyser:
-    """Analyses one uploaded segment: the result JSON and the keyframe JPEG go beside it in the
-    bucket, and a confirmed fire or smoke goes to ``send_evidence``; then each observer sees the
+    """Analyses one uploaded segment: the result JSON and the keyframe JPEG go into the bucket,
+    and a confirmed fire or smoke goes to ``send_evidence``; then each observer sees the
     segment (after the evidence: the alarm path comes first).
 
     A malformed key or an undecodable video is stored as a result with an ``error`` and raises
@@ -198,7 +200,7 @@ class SegmentAnalyser:
         calibration: CameraCalibration | None,
     ) -> Analysed:
         """The result and keyframe into the bucket, the evidence to the queue."""
-        keyframe_key = analysis_key(key, ".jpg") if analysis.keyframe_jpeg else None
+        keyframe_key = videos.keyframe_key(key) if analysis.keyframe_jpeg else None
         if keyframe_key:
             self.s3.put_object(
                 Bucket=bucket,
