@@ -206,7 +206,11 @@ def _cache_dir() -> Path | None:
 
 
 def _install_key(
-    requirements: Path, architecture: str, python_version: str, constraints: Path | None
+    requirements: Path,
+    architecture: str,
+    python_version: str,
+    constraints: Path | None,
+    without: Iterable[str],
 ) -> str:
     digest = hashlib.sha256()
     for part in (
@@ -215,6 +219,7 @@ def _install_key(
         architecture.encode(),
         python_version.encode(),
         " ".join(WHEEL_PLATFORMS[architecture]).encode(),
+        " ".join(sorted(_normalise(n) for n in without)).encode(),
     ):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()[:32]
@@ -227,29 +232,67 @@ def pip_install(
     *,
     python_version: str = "3.12",
     constraints: Path | None = None,
+    without: Iterable[str] = (),
 ) -> None:
-    """``pip install --target`` wheels for the Lambda runtime, not for this machine.
+    """``pip install --target`` wheels for the Lambda runtime, not for this machine, less what
+    never runs there: the distributions ``without`` (the runtime's, a layer's), third-party test
+    suites and the :data:`NEVER_LOADED` files.
 
-    The same requirements, constraints and platform installed less than a day ago are copied
-    from the cache (:data:`CACHE_DIR_VARIABLE`) instead: what pip would install again is the same
-    files, and pip takes most of a build's time.
+    The same install made less than a day ago is linked from the cache
+    (:data:`CACHE_DIR_VARIABLE`) instead: pip would install the same files, and pip and the
+    trimming take most of a build's time.
     """
+    without = tuple(without)
     cache = _cache_dir()
     if cache is None:
-        _pip_install(requirements, target, architecture, python_version, constraints)
+        with tempfile.TemporaryDirectory(prefix="install-") as fresh:
+            installed = Path(fresh)
+            _trimmed_install(
+                requirements, installed, architecture, python_version, constraints, without
+            )
+            shutil.copytree(installed, target, dirs_exist_ok=True)
         return
-    kept = cache / _install_key(requirements, architecture, python_version, constraints)
+    kept = cache / _install_key(requirements, architecture, python_version, constraints, without)
     done = kept / ".complete"
     if not (done.is_file() and time.time() - done.stat().st_mtime < CACHE_MAX_AGE_S):
         shutil.rmtree(kept, ignore_errors=True)
         scratch = Path(tempfile.mkdtemp(prefix="install-", dir=_made(cache)))
-        _pip_install(requirements, scratch, architecture, python_version, constraints)
+        _trimmed_install(requirements, scratch, architecture, python_version, constraints, without)
         (scratch / ".complete").write_text(str(requirements) + "\n")
         try:
             scratch.rename(kept)  # atomic: a parallel build sees all of it or none
         except OSError:  # another build got there first; theirs is as good
             shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(kept, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copytree(
+        kept,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".complete"),
+        copy_function=_link_or_copy,
+    )
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    # A hard link costs nothing and is safe here: builds only add files (bytecode) and delete
+    # them, never write into one. Another file system gets a copy.
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _trimmed_install(
+    requirements: Path,
+    into: Path,
+    architecture: str,
+    python_version: str,
+    constraints: Path | None,
+    without: Sequence[str],
+) -> None:
+    _pip_install(requirements, into, architecture, python_version, constraints)
+    remove_distributions(into, without)
+    remove_test_suites(into)
+    remove_never_loaded(into)
 
 
 def _made(directory: Path) -> Path:
@@ -349,13 +392,14 @@ def build_packages(
             continue
         content = build_dir / uri / "python"
         shutil.copytree(root / uri, content, ignore=_COPY_IGNORE)
-        own = {p.name for p in content.iterdir()}
         if (root / uri / "requirements.txt").is_file():
             pip_install(
-                root / uri / "requirements.txt", content, arch, python_version=python_version
+                root / uri / "requirements.txt",
+                content,
+                arch,
+                python_version=python_version,
+                without=RUNTIME_PROVIDED,
             )
-        remove_distributions(content, RUNTIME_PROVIDED)
-        remove_test_suites(content, own)
         layers[logical_id] = Package(logical_id, uri, build_dir / uri)
 
     functions: dict[str, Package] = {}
@@ -365,7 +409,6 @@ def build_packages(
             continue
         target = build_dir / uri
         shutil.copytree(root / uri, target, ignore=_COPY_IGNORE)
-        own = {p.name for p in target.iterdir()}
         layer_ids = tuple(i for i in _layer_ids(spec, function_globals) if i in layers)
         provided: dict[str, str] = {}
         for layer_id in layer_ids:
@@ -383,10 +426,8 @@ def build_packages(
                     arch,
                     python_version=python_version,
                     constraints=constraints,
+                    without={*RUNTIME_PROVIDED, *provided},
                 )
-            remove_distributions(target, {*RUNTIME_PROVIDED, *provided})
-            remove_test_suites(target, own)
-            remove_never_loaded(target)
         handler = spec.get("Properties", {}).get("Handler", function_globals.get("Handler"))
         functions[logical_id] = Package(logical_id, uri, target, handler, layer_ids)
 

@@ -91,8 +91,9 @@ def test_an_install_is_reused_from_the_cache_until_its_inputs_change_or_it_is_a_
 
     def fake_pip(requirements: Path, target: Path, *_: object) -> None:
         installs.append(requirements)
-        (target / "lib").mkdir(parents=True, exist_ok=True)
+        _distribution(target, "lib", "1", ["lib/__init__.py", "lib/tests/__init__.py"])
         (target / "lib" / "__init__.py").write_text(requirements.read_text())
+        _distribution(target, "botocore", "1.40.0", ["botocore/__init__.py"])
 
     monkeypatch.setattr(packaging, "_pip_install", fake_pip)
     monkeypatch.setenv(packaging.CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
@@ -103,7 +104,7 @@ def test_an_install_is_reused_from_the_cache_until_its_inputs_change_or_it_is_a_
         target = tmp_path / into
         (target / "app.py").parent.mkdir(parents=True, exist_ok=True)
         (target / "app.py").write_text("own code")
-        packaging.pip_install(requirements, target, "x86_64")
+        packaging.pip_install(requirements, target, "x86_64", without=["botocore"])
         return target
 
     # The second build of the same requirements copies the first's install, beside its own code
@@ -113,6 +114,8 @@ def test_an_install_is_reused_from_the_cache_until_its_inputs_change_or_it_is_a_
     assert (second / "app.py").read_text() == "own code"
     assert not (second / ".complete").exists()
     assert (first / "lib").is_dir()
+    # trimmed before it is kept: what the runtime has, third-party test suites
+    assert not (second / "botocore").exists() and not (second / "lib" / "tests").exists()
     # Other requirements, or another architecture, are installed anew
     requirements.write_text("lib==2\n")
     assert (install("c") / "lib" / "__init__.py").read_text() == "lib==2\n"
