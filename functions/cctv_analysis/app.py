@@ -3,8 +3,8 @@
 Recorders upload ``cctv/{jurisdiction}/{camera_id}/{start}.mp4`` (or ``.avi``), or under their
 retention class's root ``cctv-{days}d/``. Each upload is downloaded to /tmp and analysed; the
 result JSON goes to ``analysis/{jurisdiction}/{camera_id}/{start}.json`` and the keyframe JPEG to
-``keyframes/`` and the segment's own key (it expires with the segment) in the same bucket. A confirmed fire or smoke sends one message per kind to the safety
-evidence queue.
+``keyframes/`` and the segment's own key (it expires with the segment) in the same bucket. A
+confirmed fire or smoke sends one message per kind to the safety evidence queue.
 
 A malformed key or an undecodable video is logged, counted and stored as a result with an
 ``error``; the handler returns normally so S3's asynchronous retries never loop on it.
