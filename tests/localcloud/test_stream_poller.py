@@ -73,7 +73,8 @@ def _poller(
 
 
 def test_a_batch_is_delivered_in_order_in_lambdas_shape(stream: tuple[Any, str]) -> None:
-    function, sent = Function(lambda seqs: ({"batchItemFailures": []}, False)), []
+    sent: list[tuple[str, str]] = []
+    function = Function(lambda seqs: ({"batchItemFailures": []}, False))
     poller = _poller(stream, function, sent)
     records = poller._read_batch()
     assert [r["dynamodb"]["NewImage"]["id"]["S"] for r in records] == [
@@ -90,20 +91,23 @@ def test_a_partial_failure_checkpoints_before_it_and_retries_from_it(
 ) -> None:
     failing: dict[str, int] = {}
 
+    first: list[str] = []
+
     def answer(seqs: list[str]) -> tuple[dict[str, Any], bool]:
         # The third record fails twice, then succeeds.
-        third = function.first[2]
+        third = first[2]
         if third in seqs and failing.get(third, 0) < 2:
             failing[third] = failing.get(third, 0) + 1
             return {"batchItemFailures": [{"itemIdentifier": third}]}, False
         return {"batchItemFailures": []}, False
 
-    function, sent = Function(answer), []
+    sent: list[tuple[str, str]] = []
+    function = Function(answer)
     poller = _poller(stream, function, sent)
     records = poller._read_batch()
-    function.first = [r["dynamodb"]["SequenceNumber"] for r in records]  # type: ignore[attr-defined]
+    first.extend(r["dynamodb"]["SequenceNumber"] for r in records)
     poller.process(records)
-    seqs = function.first  # type: ignore[attr-defined]
+    seqs = first
     assert function.batches == [seqs, seqs[2:], seqs[2:]]
     assert not sent and poller.checkpoint == seqs[-1]
 
@@ -111,7 +115,8 @@ def test_a_partial_failure_checkpoints_before_it_and_retries_from_it(
 def test_after_the_last_retry_the_failure_record_goes_to_the_destination(
     stream: tuple[Any, str],
 ) -> None:
-    function, sent = Function(lambda seqs: ({"errorMessage": "boom"}, True)), []
+    sent: list[tuple[str, str]] = []
+    function = Function(lambda seqs: ({"errorMessage": "boom"}, True))
     poller = _poller(stream, function, sent, MaximumRetryAttempts=1)
     records = poller._read_batch()
     poller.process(records)
@@ -134,7 +139,8 @@ def test_bisection_isolates_the_poison_record(stream: tuple[Any, str]) -> None:
     def answer(seqs: list[str]) -> tuple[dict[str, Any] | None, bool]:
         return (None, poison[0] in seqs) if poison else (None, False)
 
-    function, sent = Function(answer), []
+    sent: list[tuple[str, str]] = []
+    function = Function(answer)
     poller = _poller(
         stream,
         function,
