@@ -1,7 +1,8 @@
 """What each event the systems already publish becomes in the lake: ``(dataset id, record)``.
 
 The events reach the Data Dam's queue as the systems publish them (SNS with raw delivery: the
-body is the event, ``event_type`` a message attribute). A record here is the event flattened,
+body is the event, ``event_type`` a message attribute); the CCTV bucket's notifications of
+analysis results reach it too (an S3 event: the result is read from the bucket). A record here is the event flattened,
 personal fields and all: ``records.prepare`` applies the dataset's privacy policy next, so the
 knowledge of what is personal lives in one place, the catalogue.
 """
