@@ -1,8 +1,9 @@
 """The Data Dam's event ingestion: events the systems publish -> Iceberg tables.
 
 ``DataDamEventsQueue`` is subscribed (raw delivery) to the complaint events topic (received,
-routed, surges) and the incident alerts topic, and notified by the CCTV bucket of each analysis
-result (``analysis/*.json``, read from the bucket: every segment's detections, ``none`` too).
+routed, surges) and the incident alerts topic; ``DataDamCameraQueue`` is notified by the CCTV
+bucket of each analysis result (``analysis/*.json``, read from the bucket: every segment's
+detections, ``none`` too).
 Each batch becomes one lake write per dataset, the privacy policy applied first
 (``gyeonggi.datadam``). A malformed message fails alone (partial batch response) and is
 dead-lettered after three receives; a redelivered one writes nothing twice (the lake's key

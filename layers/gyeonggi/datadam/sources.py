@@ -2,9 +2,10 @@
 
 The events reach the Data Dam's queue as the systems publish them (SNS with raw delivery: the
 body is the event, ``event_type`` a message attribute); the CCTV bucket's notifications of
-analysis results reach it too (an S3 event: the result is read from the bucket). A record here is the event flattened,
-personal fields and all: ``records.prepare`` applies the dataset's privacy policy next, so the
-knowledge of what is personal lives in one place, the catalogue.
+analysis results reach its camera queue (an S3 event: the result is read from the bucket). A
+record here is the event flattened, personal fields and all: ``records.prepare`` applies the
+dataset's privacy policy next, so the knowledge of what is personal lives in one place, the
+catalogue.
 """
 
 from __future__ import annotations
