@@ -363,6 +363,12 @@ def test_every_cctv_analysis_lands_a_detection_row(
     ]
     assert {r["jurisdiction_id"] for r in rows} == {"ansan.gg.kr"}
     assert "jpg" not in json.dumps(rows, default=str)
+    # A result that is not there fails its message alone (retried: S3 may be behind).
+    gone = copy.deepcopy(body)
+    gone["Records"][0]["s3"]["object"]["key"] = key.replace("040000Z", "235959Z")
+    batch = {"Records": [{**event["Records"][0], "messageId": "gone", "body": json.dumps(gone)},
+                         {**event["Records"][0], "messageId": "fine"}]}  # fmt: skip
+    assert failures(events.handler(batch, LambdaContext())) == {"gone"}
     # A notification from another bucket is refused (and dead-lettered after its retries).
     body["Records"][0]["s3"]["bucket"]["name"] = "someone-elses-bucket"
     stray = {"Records": [{**event["Records"][0], "messageId": "stray", "body": json.dumps(body)}]}

@@ -103,8 +103,9 @@ def _prepare_and_write(
 ) -> Outcome:
     """Each item's records made fit for their datasets, then one write per dataset.
 
-    An item whose records cannot be made (a malformed message, a value of the wrong type)
-    fails alone; its other records are not written either.
+    An item whose records cannot be made (a malformed message, a value of the wrong type, a
+    result or pseudonym that could not be fetched) fails alone; its other records are not
+    written either.
     """
     outcome = Outcome()
     by_dataset: dict[str, tuple[list[dict[str, Any]], list[str]]] = defaultdict(lambda: ([], []))
@@ -117,6 +118,10 @@ def _prepare_and_write(
         except DomainError as exc:
             log.warning("%s item %s is malformed: %s", source, item_id, exc.message)
             outcome.failed[item_id] = exc.message
+            continue
+        except Exception as exc:  # reading a result, a pseudonym from KMS: retried alone
+            log.exception("%s item %s could not be read", source, item_id)
+            outcome.failed[item_id] = f"could not be read: {type(exc).__name__}"
             continue
         for ds_id, row in prepared:
             rows, ids = by_dataset[ds_id]
