@@ -31,6 +31,7 @@ RAW_PERSONAL = [
     "팔달문 로터리 앞 도로에",  # the complaint's free text
     "en-9f8e7d",  # the enrolment a status entry belongs to
     "q3V8cK1mT0pZ7yX4wN6bAa",  # a presentation request's id (its result's key)
+    "1990-01-01",  # a birth date (an import's; a presentation's claim)
 ]
 
 
