@@ -52,6 +52,8 @@ def test_a_repeated_severity_raised_delivery_is_one_step() -> None:
 def test_other_items_of_the_tables_are_no_rows() -> None:
     assert forecast_item("INSERT", {"series": "surge-index", "key": "2026-12-01#x"}, None) == []
     assert incident_item("MODIFY", {"incident_id": "complex#banwol", "timeline": []}, None) == []
+    odd = {"incident_id": "inc-1", "timeline": ["opened", {"event": "acknowledged"}]}
+    assert incident_item("INSERT", odd, None) == []
     same_state = {"submission_id": "FA-1", "state": "received"}
     assert submission_item("MODIFY", same_state, same_state) == []
     assert presentation_item("INSERT", {"request_id": "r", "created_at": 1}, None) == []

@@ -143,8 +143,10 @@ def incident_item(event: str, new: Image | None, old: Image | None) -> list[tupl
         raise InvalidInput("timeline is not a list", field="timeline")
     rows: list[tuple[str, Record]] = []
     for entry in timeline[before:]:
-        evidence = entry.get("evidence") if isinstance(entry, Mapping) else None
-        if entry.get("event") != "evidence" or not isinstance(evidence, Mapping):
+        if not isinstance(entry, Mapping) or entry.get("event") != "evidence":
+            continue
+        evidence = entry.get("evidence")
+        if not isinstance(evidence, Mapping):
             continue
         if evidence.get("source") != "sensor":
             continue
