@@ -100,6 +100,48 @@ def reading_batch(start_minute: int, sensors: int) -> dict[str, Any]:
     return {"Records": records}
 
 
+#: The form submissions table's name in the stream records below.
+SUBMISSIONS_TABLE = "bench-FormSubmissionsTable"
+
+
+def submission_batch(start: int, size: int) -> dict[str, Any]:
+    """A stream batch of ``size`` form submissions received (INSERT, new and old images), each
+    with an RRN to pseudonymise (one KMS call each) and answers the record leaves out."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialise = TypeSerializer().serialize
+    records = []
+    for i in range(start, start + size):
+        fields = {"applicant_name": "시험용", "applicant_rrn": f"{900101 + i % 28:06d}-1234567",
+                  "address": "경기도 수원시 팔달구 정조로 825", "copies": 1}  # fmt: skip
+        item = {
+            "submission_id": f"FA-bench{i:016d}",
+            "form_id": "resident-registration-copy",
+            "lang": "ko",
+            "fields": json.dumps(fields, ensure_ascii=False),
+            "owner_kind": "citizen",
+            "state": "received",
+            "created_at": (T0 + timedelta(seconds=i)).isoformat(),
+            "updated_at": (T0 + timedelta(seconds=i)).isoformat(),
+        }
+        records.append(
+            {
+                "eventID": f"{i:032x}",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"submission_id": serialise(item["submission_id"])},
+                    "NewImage": {k: serialise(v) for k, v in item.items()},
+                    "SequenceNumber": f"{i:021d}",
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:ap-northeast-2:123456789012:table/"
+                f"{SUBMISSIONS_TABLE}/stream/2026-11-24T00:00:00.000",
+            }
+        )
+    return {"Records": records}
+
+
 def _handler(module_name: str) -> Any:
     return importlib.reload(importlib.import_module(module_name))
 
@@ -142,10 +184,18 @@ def run(options: Options) -> str:
             POWERTOOLS_METRICS_NAMESPACE="Benchmark",
             POWERTOOLS_TRACE_DISABLED="true",
             POWERTOOLS_LOG_LEVEL="WARNING",
+            CCTV_BUCKET="bench-cctv",
+            COMPLAINT_FORECASTS_TABLE="bench-ComplaintForecastsTable",
+            INCIDENTS_TABLE="bench-IncidentsTable",
+            FORM_SUBMISSIONS_TABLE=SUBMISSIONS_TABLE,
+            PRESENTATION_REQUESTS_TABLE="bench-PresentationRequestsTable",
+            WALLET_STATUS_LISTS_TABLE="bench-WalletStatusListsTable",
         )
         try:
             events = _handler("functions.datadam_events.app")
             sensors = _handler("functions.datadam_sensors.app")
+            streams = _handler("functions.datadam_streams.app")
+            streams.ingestion.pseudonyms.kms = endpoint.client("kms")
             deadline = time.monotonic() + options.time_limit * 3
             # The first batch creates the table: measured apart.
             started = time.perf_counter()
@@ -174,6 +224,12 @@ def run(options: Options) -> str:
             rows.append(_row(f"sensors: readings x {size} (1,666 sensors, 1 min)", size, secs, n))
             secs, n = _measure(sensors, batches, deadline)
             rows.append(_row(f"sensors: the same {size} again (redelivery)", size, secs, n))
+            # Table streams: form submissions, each with an RRN pseudonymised through KMS.
+            _invoke(streams, submission_batch(10**7, 10))  # creates the table
+            for size in (100, 1000):
+                batches = [submission_batch(i * size, size) for i in range(1 + size // 1000, 4)]
+                secs, n = _measure(streams, batches, deadline)
+                rows.append(_row(f"streams: form submissions x {size}", size, secs, n))
             lake = endpoint.lake()
             from gyeonggi.datadam.datasets import dataset
 

@@ -1,4 +1,5 @@
-"""Scheduled, daily: closed days' complaint counts into the Data Dam, and compaction.
+"""Scheduled, daily: closed days' complaint counts into the Data Dam, compaction, and the
+expiry of snapshots older than the time-travel window.
 
 The schedule's ``time`` fixes which days are over (in Korea); ``gyeonggi.datadam.daily`` says
 what is landed and compacted. Run again, it replaces the same days' counts: a retry or a run by
@@ -52,6 +53,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="DataDamCountRowsLanded", unit="Count", value=run.count_rows)
     metrics.add_metric(
         name="DataDamFilesCompacted", unit="Count", value=sum(run.compacted.values())
+    )
+    metrics.add_metric(
+        name="DataDamSnapshotsExpired", unit="Count", value=sum(run.expired.values())
     )
     logger.info("daily run", extra={"run": vars(run)})
     return vars(run)

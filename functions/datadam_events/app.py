@@ -1,58 +1,63 @@
 """The Data Dam's event ingestion: events the systems publish -> Iceberg tables.
 
 ``DataDamEventsQueue`` is subscribed (raw delivery) to the complaint events topic (received,
-routed, surges) and the incident alerts topic. Each batch becomes one lake write per dataset,
-the privacy policy applied first (``gyeonggi.datadam``). A malformed message fails alone
-(partial batch response) and is dead-lettered after three receives; a redelivered one writes
-nothing twice (the lake's key check). Nothing waits for this function.
+routed, surges) and the incident alerts topic; ``DataDamCameraQueue`` is notified by the CCTV
+bucket of each analysis result (``analysis/*.json``, read from the bucket: every segment's
+detections, ``none`` too).
+Each batch becomes one lake write per dataset, the privacy policy applied first
+(``gyeonggi.datadam``). A malformed message fails alone (partial batch response) and is
+dead-lettered after three receives; a redelivered one writes nothing twice (the lake's key
+check). Nothing waits for this function.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.config import Settings
+from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.privacy import Pseudonymizer
-from gyeonggi.datadam.ingestion import EventIngestion
+from gyeonggi.datadam.ingestion import EventIngestion, message_ids
 from gyeonggi.datadam.lake import Lake, LakeSettings
 
 logger, tracer, metrics = observability()
 
 
-class PseudonymSettings(Settings):
+class EventSettings(Settings):
     pseudonym_key_id: str
+    cctv_bucket: str
 
 
+class AnalysisResults:
+    """Reads the CCTV analysis results the bucket notifies; no other bucket's objects."""
+
+    s3 = AwsClient("s3")
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def __call__(self, bucket: str, key: str) -> bytes:
+        if bucket != self.bucket:
+            raise InvalidInput(f"a notification from bucket {bucket!r}", field="bucket")
+        return bytes(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+settings = EventSettings.from_env()
 lake = Lake.from_settings(LakeSettings.from_env())
-ingestion = EventIngestion(lake, Pseudonymizer(PseudonymSettings.from_env().pseudonym_key_id))
-processor = BatchProcessor(event_type=EventType.SQS)
+ingestion = EventIngestion(
+    lake, Pseudonymizer(settings.pseudonym_key_id), AnalysisResults(settings.cctv_bucket)
+)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    outcome = ingestion.ingest(event.get("Records", []))
+    records = event.get("Records", [])
+    outcome = ingestion.ingest(records)
     metrics.add_metric(name="DataDamRecordsWritten", unit="Count", value=outcome.written)
     metrics.add_metric(name="DataDamDuplicatesSkipped", unit="Count", value=outcome.duplicates)
     metrics.add_metric(name="DataDamMessagesFailed", unit="Count", value=len(outcome.failed))
-
-    def record_handler(record: SQSRecord) -> None:
-        # The batch was written as a whole above; this reports each message's outcome.
-        reason = outcome.failed.get(record.message_id)
-        if reason is not None:
-            raise ValueError(reason)
-
-    return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
+    return outcome.batch_response(message_ids(records))

@@ -22,6 +22,7 @@ from localcloud import moto_fixes, timescale
 from localcloud.deployer import ACCOUNT_ID, Deployer, Stack
 from localcloud.event_sources import SqsMapping, SqsPoller
 from localcloud.runner import InProcessRunner, LocalFunction
+from localcloud.stream_sources import StreamMapping, StreamPoller
 
 log = logging.getLogger("localcloud")
 T = TypeVar("T")
@@ -147,7 +148,7 @@ class LocalCloud:
         self.endpoint_url: str | None = None
         self.stack: Stack
         self.runner: InProcessRunner
-        self.pollers: list[SqsPoller] = []
+        self.pollers: list[SqsPoller | StreamPoller] = []
         self.api: Any = None
         self.broker: Any = None
         self.bridge: Any = None
@@ -548,6 +549,9 @@ class LocalCloud:
         queues = {r.attributes["Arn"]: r for r in self.stack.of_type("AWS::SQS::Queue")}
         for esm in self.stack.of_type("AWS::Lambda::EventSourceMapping"):
             p = esm.properties
+            if ":dynamodb:" in p["EventSourceArn"]:
+                self._start_stream_poller(esm.physical_id, p)
+                continue
             queue = queues.get(p["EventSourceArn"])
             if queue is None:
                 continue
@@ -564,6 +568,21 @@ class LocalCloud:
             poller = SqsPoller(mapping, sqs, lambda_client, REGION)
             poller.start()
             self.pollers.append(poller)
+
+    def _start_stream_poller(self, uuid: str, p: dict[str, Any]) -> None:
+        lambda_client = self.client("lambda")
+        arn = lambda_client.get_function(FunctionName=p["FunctionName"])["Configuration"][
+            "FunctionArn"
+        ]
+        poller = StreamPoller(
+            StreamMapping.from_properties(uuid, p, arn),
+            self.client("dynamodbstreams"),
+            lambda_client,
+            REGION,
+            send_failure=lambda target, body: self._send_dead_letter(target, body, {}),
+        )
+        poller.start()
+        self.pollers.append(poller)
 
     def _start_mqtt(self) -> None:
         from localcloud.iot_bridge import TopicRuleBridge

@@ -18,6 +18,7 @@ import logging
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,11 +372,13 @@ class Deployer:
         for key in (
             "GlobalSecondaryIndexes",
             "LocalSecondaryIndexes",
-            "StreamSpecification",
             "ProvisionedThroughput",
         ):
             if key in p:
                 args[key] = p[key]
+        if "StreamSpecification" in p:
+            # CloudFormation names only the view type; the API wants the stream enabled too.
+            args["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
         sse = p.get("SSESpecification")
         if sse:
             args["SSESpecification"] = {
@@ -554,6 +557,17 @@ class Deployer:
 
     def _event_source_mapping(self, r: Resource) -> None:
         p = r.properties
+        if ":dynamodb:" in p["EventSourceArn"]:
+            # Not registered with moto's Lambda backend: it would invoke the function inside
+            # the table write, synchronously, and deadlock the in-process runner. The local
+            # cloud's stream poller (localcloud.stream_sources) runs the mapping instead.
+            r.physical_id = str(uuid.uuid4())
+            r.status = "emulated"
+            r.note = (
+                "polled by the local cloud (starting position, batch size, batching window, "
+                "ReportBatchItemFailures, bisection, retries and the OnFailure queue honoured)"
+            )
+            return
         args: dict[str, Any] = {
             "EventSourceArn": p["EventSourceArn"],
             "FunctionName": p["FunctionName"],

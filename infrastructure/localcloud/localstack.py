@@ -82,6 +82,8 @@ REQUIRED_SERVICES = (
     "sqs",
     "sns",
     "dynamodb",
+    # The Data Dam's stream event source mappings (tables' StreamSpecification).
+    "dynamodbstreams",
     "stepfunctions",
     "logs",
     "apigateway",

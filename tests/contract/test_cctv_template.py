@@ -103,6 +103,8 @@ def test_only_the_registry_and_the_analysis_may_read_the_video() -> None:
         "CctvRegistryFunction": {"/cctv*", "/keyframes/*"},
         # segments to analyse, and its reference frames
         "CctvAnalysisFunction": {"/cctv*", "/reference/*"},
+        # the analysis results only (no video, no keyframe): camera_detections in the Data Dam
+        "DataDamEventsFunction": {"/analysis/*.json"},
     }
 
 

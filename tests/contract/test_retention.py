@@ -113,6 +113,11 @@ RETAINED: dict[str, str] = {
     "DataDamImportDeadLetterQueue": "landed files whose import failed three times, waiting for "
     "a person; the retained import queue redrives to it",
     "DataDamImportQueuePolicy": "lets the retained bucket notify the retained import queue",
+    "DataDamCameraQueue": "the retained CCTV bucket notifies it of every analysis result: "
+    "deleted, the bucket's notification would point at nothing",
+    "DataDamCameraDeadLetterQueue": "analysis results that failed to land three times; the "
+    "retained camera queue redrives to it",
+    "DataDamCameraQueuePolicy": "lets the retained CCTV bucket notify the retained camera queue",
     # ---- petition forms: issuance
     "FormSubmissionsTable": "submitted petition forms and the civil servants' decisions: the "
     "record of what the province was asked and what it answered (items expire by TTL five "
@@ -176,6 +181,8 @@ DELETED: dict[str, str] = {
     "DataDamTelemetryQueue": "readings for the lake's minute aggregates, as TelemetryBatchQueue",
     "DataDamTelemetryDeadLetterQueue": "as DataDamTelemetryQueue",
     "DataDamDailyDeadLetterQueue": "failed daily runs; the next run lands the same days again",
+    "DataDamStreamsDeadLetterQueue": "positions of stream batches that failed to land; the "
+    "systems' own tables keep the records",
     # ---- petition forms: issuance
     "FormIssuanceLogs": "as ComplaintIntakeLogs",
 }

@@ -208,3 +208,156 @@ def test_the_daily_run_lands_the_counts_of_the_complaints_filed(
         if (r["jurisdiction_id"], r["service_code"]) == ("gapyeong.gg.kr", "road-damage")
     ]
     assert rows and rows[0]["count"] >= 1 and rows[0]["day"].isoformat() in result["days"]
+
+
+# ------------------------------------------------------------------ the tables' streams and CCTV
+# Each system writes its own table as it does in production (its own store class); the table's
+# stream, polled by the local cloud, feeds DataDamStreamsFunction.
+
+
+def test_a_forecast_written_by_the_volumes_lands_from_its_table_stream(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    import numpy as np
+
+    from gyeonggi.complaints.forecasting import Forecast
+    from gyeonggi.complaints.volumes import ForecastStore
+
+    code = "road-damage"
+    start = datetime.now(UTC).date() + timedelta(days=400 + secrets.randbelow(300))
+    forecast = Forecast(
+        start=start,
+        series=(("gimpo.gg.kr", code),),
+        mean=np.array([[6.5]]),
+        lower=np.array([[3.0]]),
+        upper=np.array([[9.5]]),
+        alert_upper=np.array([[12.0]]),
+    )
+    ForecastStore(cloud.physical_id("ComplaintForecastsTable")).put_forecast(
+        forecast, datetime.now(UTC)
+    )
+    (row,) = _rows(cloud, lake, "complaint_forecasts", lambda r: r["day"] == start)
+    assert (row["jurisdiction_id"], row["service_code"], row["forecast"]) == (
+        "gimpo.gg.kr",
+        code,
+        6.5,
+    )
+
+
+def test_an_alarm_on_an_incident_timeline_lands_from_its_table_stream(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    from gyeonggi.safety.evidence import Evidence
+    from gyeonggi.safety.incident_rules import open_incident
+    from gyeonggi.safety.incident_store import IncidentStore
+
+    sensor = f"h2s-lake-{secrets.token_hex(3)}"
+    now = datetime.now(UTC)
+    evidence = Evidence(
+        source="sensor",
+        complex_id=f"lake-complex-{secrets.token_hex(3)}",
+        source_id=sensor,
+        kind="threshold_high",
+        severity="alarm",
+        ts=now,
+        gas="h2s",
+        value=22.0,
+        limit=15.0,
+        detail={"evidence_id": secrets.token_hex(16), "alarm_severity": "critical"},
+    )
+    incident = open_incident(evidence, f"INC-{secrets.token_hex(6)}", now)
+    IncidentStore(cloud.physical_id("IncidentsTable")).create(incident, replacing=None)
+    (row,) = _rows(cloud, lake, "safety_alarms", lambda r: r["sensor_id"] == sensor)
+    assert (row["kind"], row["severity"], row["value"]) == ("threshold_high", "critical", 22.0)
+
+
+def test_a_form_submission_lands_from_its_table_stream_without_its_answers(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    from dataclasses import replace
+
+    from gyeonggi.forms.submissions import DynamoSubmissionStore
+    from gyeonggi_tools.forms.samples import sample_submission
+
+    sid = secrets.token_hex(11)
+    submission = replace(
+        sample_submission("seal-certificate", verified=False),
+        submission_id=f"FA-{sid}",
+        session_id=f"FS-{sid}",
+    )
+    DynamoSubmissionStore(cloud.physical_id("FormSubmissionsTable")).create(submission)
+    (row,) = _rows(cloud, lake, "form_submissions", lambda r: r["submission_id"] == f"FA-{sid}")
+    assert row["status"] == "received" and row["fields"] > 0
+    rrn = submission.fields.get("applicant_rrn")
+    assert rrn and row["applicant_pseudonym"].startswith("p_")
+    assert str(rrn) not in json.dumps(row, default=str)
+
+
+def test_wallet_outcomes_land_from_their_table_streams(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    from gyeonggi.wallet.presentation_requests import (
+        Outcome,
+        PresentationRequest,
+        PresentationRequestStore,
+        new_nonce,
+        new_request_id,
+    )
+    from gyeonggi.wallet.status_registry import StatusListStore, StatusRegistry
+
+    # A credential issued: its status entry allocated.
+    now = datetime.now(UTC)
+    registry = StatusRegistry(StatusListStore(cloud.physical_id("WalletStatusListsTable")))
+    registry.allocate(f"en-{secrets.token_hex(4)}", now)
+    # A presentation answered: revoked.
+    store = PresentationRequestStore(cloud.physical_id("PresentationRequestsTable"))
+    request = PresentationRequest(
+        request_id=new_request_id(),
+        nonce=new_nonce(),
+        client_id="x509_hash:lake-test",
+        request_uri="https://verifier.example/r",
+        response_uri="https://verifier.example/p",
+        dcql_query={"credentials": []},
+        purpose=None,
+        created_by="officer-lake",
+        created_at=now,
+        expires_at=now + timedelta(minutes=5),
+    )
+    store.create(request, keep_until=now + timedelta(hours=1))
+    store.answer(
+        request.request_id,
+        Outcome.failed("status_revoked", "the credential was revoked"),
+        at=now + timedelta(seconds=1),
+        keep_until=now + timedelta(hours=1),
+    )
+    (verified,) = _rows(
+        cloud, lake, "wallet_outcomes", lambda r: r["verifier_id"] == "x509_hash:lake-test"
+    )
+    assert (verified["outcome"], verified["reason_code"]) == ("failure", "status_revoked")
+    issued = _rows(
+        cloud,
+        lake,
+        "wallet_outcomes",
+        lambda r: r["operation"] == "issuance" and r["at"] >= now.replace(microsecond=0),
+    )
+    assert issued and issued[0]["outcome"] == "success"
+
+
+def test_every_cctv_analysis_result_lands_a_detection_row(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    # As the analysis function stores a result that found nothing (the bucket notifies the
+    # Data Dam's queue).
+    camera = f"cam-lake-{secrets.token_hex(3)}"
+    start = datetime.now(UTC).replace(microsecond=0)
+    key = f"analysis/siheung.gg.kr/{camera}/{start:%Y%m%dT%H%M%SZ}.json"
+    result = {"segment_key": key.replace("analysis/", "cctv/").replace(".json", ".mp4"),
+              "jurisdiction": "siheung.gg.kr", "camera_id": camera,
+              "start": start.isoformat().replace("+00:00", "Z"), "fire": False, "smoke": False,
+              "frames_analysed": 20,
+              "seconds": [{"second": 0, "fire": 0.05, "smoke": 0.1}]}  # fmt: skip
+    cloud.client("s3").put_object(
+        Bucket=cloud.physical_id("CctvBucket"), Key=key, Body=json.dumps(result).encode()
+    )
+    (row,) = _rows(cloud, lake, "camera_detections", lambda r: r["camera_id"] == camera)
+    assert (row["label"], row["score"], row["jurisdiction_id"]) == ("none", 0.1, "siheung.gg.kr")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from gyeonggi.complaints.counts import korean_day, record_count
-from gyeonggi.datadam.daily import closed_days, run_daily
+from gyeonggi.datadam.daily import TIME_TRAVEL_DAYS, closed_days, run_daily
 from gyeonggi.datadam.datasets import dataset
 from localcloud.datadam import LakeEndpoint, write_records
 from tests.conftest import load_event
@@ -87,6 +87,28 @@ def test_the_run_compacts_the_last_days(datadam_lake: LakeEndpoint, counter: Any
     assert run.compacted == {"complaints": 2}
     assert len(lake.data_files(dataset("complaints"))) == 1
     assert lake.read(dataset("complaints")).num_rows == 3
+
+
+def test_the_run_expires_snapshots_past_the_time_travel_window(
+    datadam_lake: LakeEndpoint, counter: Any
+) -> None:
+    lake = datadam_lake.lake()
+    for n in range(2):
+        write_records(
+            lake,
+            "complaints",
+            [
+                {"service_request_id": f"GG-20261127-0000001{n}", "service_code": "road-damage",
+                 "category": "roads", "jurisdiction_id": "suwon.gg.kr", "status": "open",
+                 "channel": "api", "requested_at": "2026-11-27T01:00:00+00:00"}
+            ],
+        )  # fmt: skip
+    # A run eight days later: the window is a week, the two snapshots older than that.
+    later = datetime.now(UTC) + timedelta(days=TIME_TRAVEL_DAYS + 1)
+    run = run_daily(lake, counter, SERIES, later)
+    assert run.expired.get("complaints") == 1
+    assert len(lake.snapshots(dataset("complaints"))) == 1
+    assert lake.read(dataset("complaints")).num_rows == 2
 
 
 @pytest.fixture

@@ -156,6 +156,39 @@ def test_compaction_rewrites_small_files_in_one_snapshot(datadam_lake: LakeEndpo
     assert datadam_lake.metadata_location("complaints") == before_meta
 
 
+def test_expiry_forgets_old_snapshots_and_deletes_the_files_only_they_held(
+    datadam_lake: LakeEndpoint,
+) -> None:
+    lake = datadam_lake.lake()
+    ds = dataset("complaints")
+    first = write_records(lake, "complaints", [complaint(1)])
+    for n in (2, 3):
+        write_records(lake, "complaints", [complaint(n)])
+    lake.compact(ds)  # the three small files replaced by one
+    s3 = datadam_lake.client("s3")
+
+    def data_objects() -> set[str]:
+        listed = s3.list_objects_v2(Bucket=datadam_lake.bucket, Prefix="warehouse/")
+        return {o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".parquet")}
+
+    assert len(data_objects()) == 4
+    current = lake.snapshots(ds)[-1]["snapshot_id"]
+    result = lake.expire_snapshots(ds, older_than=datetime.now(UTC) + timedelta(seconds=1))
+    # Every snapshot but the current one is gone, and with them the replaced files.
+    assert (result.snapshots, len(lake.snapshots(ds))) == (4, 1)
+    assert lake.snapshots(ds)[0]["snapshot_id"] == current
+    assert len(data_objects()) == 1 and result.files_deleted >= 3
+    assert lake.read(ds).num_rows == 3
+    with pytest.raises(LakeError):
+        lake.read(ds, snapshot_id=first.snapshot_id)
+    # The table reads and takes writes as before; nothing recent is expired.
+    write_records(lake, "complaints", [complaint(4)])
+    assert (
+        lake.expire_snapshots(ds, older_than=datetime.now(UTC) - timedelta(days=1)).snapshots == 0
+    )
+    assert lake.read(ds).num_rows == 4
+
+
 def reading(second: int, value: float, minute: int = 0, sensor: str = "co-1") -> Reading:
     ts = T0.replace(minute=minute, second=second)
     return Reading("banwol", sensor, "co", value, "ppm", ts)

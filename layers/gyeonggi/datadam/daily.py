@@ -9,6 +9,10 @@ late (a triage retried past midnight) is in the next run's figures.
 
 **Compaction.** Every dataset's partitions of the last days with two files or more become one
 file each (``Lake.compact``); ``sensor_minutes`` merges its minute parts on the way.
+
+**Snapshot expiry.** Then every dataset's snapshots older than :data:`TIME_TRAVEL_DAYS` are
+forgotten and the files only they held deleted (``Lake.expire_snapshots``): time travel reaches
+that far back, and the files compaction replaced do not stay for ever.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from gyeonggi.datadam.records import prepare
 COUNTS = dataset("complaint_daily_counts")
 #: Closed days landed again on every run (late counts are caught for this long).
 RELANDED_DAYS = 3
+#: How far back time travel reaches: older snapshots are expired by the daily run. A week, as
+#: the bucket keeps a replaced file's noncurrent version: a mistake found within a week can be
+#: read back as it was, or restored.
+TIME_TRAVEL_DAYS = 7
 
 
 @dataclass
@@ -38,6 +46,7 @@ class DailyRun:
     days: list[str] = field(default_factory=list)
     count_rows: int = 0
     compacted: dict[str, int] = field(default_factory=dict)
+    expired: dict[str, int] = field(default_factory=dict)
 
 
 def closed_days(now: datetime, days: int = RELANDED_DAYS) -> list[date]:
@@ -77,7 +86,7 @@ def run_daily(
     compact: Iterable[str] | None = None,
 ) -> DailyRun:
     """Land the closed days' counts, then compact the last days of every dataset (or of
-    ``compact``)."""
+    ``compact``) and expire its snapshots older than :data:`TIME_TRAVEL_DAYS`."""
     wanted = closed_days(now, days)
     run = DailyRun(days=[d.isoformat() for d in wanted])
     rows = count_rows(counts_table, series, wanted)
@@ -92,4 +101,7 @@ def run_daily(
         result = lake.compact(ds, days=wanted, merge=merge if ds.id == SENSOR_MINUTES.id else None)
         if result.partitions:
             run.compacted[ds.id] = result.files_before - result.files_after
+        expired = lake.expire_snapshots(ds, older_than=now - timedelta(days=TIME_TRAVEL_DAYS))
+        if expired.snapshots:
+            run.expired[ds.id] = expired.snapshots
     return run

@@ -293,7 +293,7 @@ _DATASETS: tuple[Dataset, ...] = (
         description_ko="시·군·서비스별 일 민원량 예측과 구간(예측 실행일별).",
         description_en="Forecast daily complaints per city or county and service, per run.",
         owner=PETITIONS,
-        source="complaint volumes (ComplaintForecast on the complaint events topic)",
+        source="complaint volumes (the forecasts table's stream: each day's first forecast)",
         columns=(
             _c("day", "date", "예측 대상일", "Day forecast", True),
             _c("as_of", "date", "예측 실행일", "Day the forecast was made", True),
@@ -396,7 +396,7 @@ _DATASETS: tuple[Dataset, ...] = (
         description_ko="센서 경보와 해제(수준, 값, 기준).",
         description_en="Sensor alarms and their clearing (level, value, limit).",
         owner=SAFETY,
-        source="sensor telemetry (alarm events on the safety alerts topic)",
+        source="sensor alarms (the incidents table's stream: the evidence on each timeline)",
         columns=(
             _c("alarm_id", "string", "경보 식별자", "Alarm id", True),
             _c("raised_at", "timestamp", "발생 시각(UTC)", "Time raised (UTC)", True),
@@ -453,7 +453,7 @@ _DATASETS: tuple[Dataset, ...] = (
         description_ko="CCTV 영상 구간 분석 결과(탐지 종류, 점수). 영상과 이미지는 없음.",
         description_en="Analysis of CCTV segments (what was detected, score). No video, no frames.",
         owner=SAFETY,
-        source="CCTV analysis (analysis results on the safety alerts topic)",
+        source="CCTV analysis (each segment's result in the CCTV bucket, analysis/*.json)",
         columns=(
             _c("camera_id", "string", "카메라 식별자", "Camera id", True),
             _c("segment_start", "timestamp", "구간 시작(UTC)", "Segment start (UTC)", True),
@@ -482,18 +482,25 @@ _DATASETS: tuple[Dataset, ...] = (
         id="form_submissions",
         title_ko="민원 서식 제출",
         title_en="Petition form submissions",
-        description_ko="제출된 민원 서식: 서식, 시·군, 경로, 연령대. 개인 항목(이름, 주민등록번호, "
-        "주소, 전화)은 없음.",
+        description_ko="제출된 민원 서식이 거친 상태(상태마다 한 행): 서식, 시·군, 경로, 연령대. "
+        "개인 항목(이름, 주민등록번호, 주소, 전화)과 답변은 없음.",
         description_en=(
-            "Petition forms submitted: form, city or county, channel, age band. No personal "
-            "field (name, resident registration number, address, phone)."
+            "Petition forms submitted and each status they reached (a row per status): form, "
+            "city or county, channel, age band. No personal field (name, resident "
+            "registration number, address, phone) and no answer."
         ),
         owner=DIGITAL,
-        source="form issuance (the submissions table)",
+        source="form issuance (the submissions table's stream: each state reached)",
         columns=(
             _c("submission_id", "string", "제출 번호", "Submission id", True),
             _c("submitted_at", "timestamp", "제출 시각(UTC)", "Time submitted (UTC)", True),
             _DAY,
+            _c(
+                "status_at",
+                "timestamp",
+                "이 상태가 된 시각(UTC)",
+                "Time it reached this status (UTC)",
+            ),
             _c("form_id", "string", "서식 식별자", "Form id", True),
             _JURISDICTION_OPT,
             _c("channel", "string", "경로(web, kiosk, api)", "Channel (web, kiosk, api)"),
@@ -506,11 +513,17 @@ _DATASETS: tuple[Dataset, ...] = (
             ),
             _AGE_BAND,
             _c("fields", "long", "작성 항목 수", "Fields filled in"),
-            _c("status", "string", "처리 상태", "Status"),
+            _c(
+                "status",
+                "string",
+                "처리 상태(received ... approved, rejected, failed): 상태마다 한 행",
+                "Status (received ... approved, rejected, failed): a row per status reached",
+                True,
+            ),
         ),
         day_column="day",
         jurisdiction_column="jurisdiction_id",
-        key_columns=("submission_id",),
+        key_columns=("submission_id", "status"),
         privacy=(
             to_age_band("birth_date"),
             pseudonymise(
@@ -539,7 +552,10 @@ _DATASETS: tuple[Dataset, ...] = (
             "their reason codes. No claims."
         ),
         owner=DIGITAL,
-        source="wallet issuer and verifier (their outcome events)",
+        source=(
+            "wallet issuer and verifier (the status lists table's stream: an entry per "
+            "credential issued; the presentation requests table's: each answer)"
+        ),
         columns=(
             _c("event_id", "string", "이벤트 식별자", "Event id", True),
             _c("at", "timestamp", "시각(UTC)", "Time (UTC)", True),

@@ -1,12 +1,13 @@
-"""Ingestion: a queue batch of events or readings -> one lake write per dataset.
+"""Ingestion: a batch of events, readings or table changes -> one lake write per dataset.
 
-Per message, the event is turned into records (``sources``), each made fit for its dataset
-(``records.prepare``: the privacy policy, then types). A malformed message fails alone: it is
-reported as a batch item failure, received again up to the queue's ``maxReceiveCount`` and
-then dead-lettered, the reason logged. The good ones are written one commit per dataset; a
-dataset whose write fails fails its messages only, and their redelivery writes nothing twice
-(the lake's key check). Nothing here is on a request or alarm path: the queues are fed by
-subscriptions and topic-rule actions beside those paths.
+Per message (or stream record), the event is turned into records (``sources``,
+``stream_sources``), each made fit for its dataset (``records.prepare``: the privacy policy,
+then types). A malformed one fails alone: it is reported as a batch item failure
+(:meth:`Outcome.batch_response`), received again up to the queue's ``maxReceiveCount`` (or
+the stream mapping's ``MaximumRetryAttempts``) and then dead-lettered, the reason logged. The
+good ones are written one commit per dataset; a dataset whose write fails fails its items
+only, and their redelivery writes nothing twice (the lake's key check). Nothing here is on a
+request or alarm path: the queues and streams are fed beside those paths.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from gyeonggi.common.clock import aware
@@ -25,14 +27,19 @@ from gyeonggi.datadam.lake import Lake, WriteResult
 from gyeonggi.datadam.minutes import SENSOR_MINUTES, Reading, rows_builder
 from gyeonggi.datadam.privacy import Pseudonyms
 from gyeonggi.datadam.records import prepare
-from gyeonggi.datadam.sources import from_sqs_record
+from gyeonggi.datadam.sources import ObjectReader, from_sqs_record
+from gyeonggi.datadam.stream_sources import STREAM_ADAPTERS, from_stream_record
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Outcome:
-    """What one batch did: message ids that failed (and why), and each dataset's write."""
+    """What one batch did: items that failed (and why), and each dataset's write.
+
+    ``failed`` is keyed by the item's identifier in the batch: an SQS message id, or a
+    DynamoDB stream record's sequence number.
+    """
 
     failed: dict[str, str] = field(default_factory=dict)
     writes: list[WriteResult] = field(default_factory=list)
@@ -45,11 +52,33 @@ class Outcome:
     def duplicates(self) -> int:
         return sum(w.duplicates for w in self.writes)
 
+    def batch_response(self, identifiers: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        """Lambda's partial batch response (``ReportBatchItemFailures``), in batch order.
 
-def batch_id(records: Sequence[Mapping[str, Any]]) -> str:
-    """A name for the batch (its message ids hashed), kept in the snapshot summary."""
-    ids = sorted(str(r.get("messageId", "")) for r in records)
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
+        For a stream the order matters: Lambda checkpoints before the first failure it is
+        told of and retries from there, so the successes after it are sent again (and written
+        nothing twice, the lake's key check).
+        """
+        for identifier, reason in self.failed.items():
+            log.warning("batch item %s failed: %s", identifier, reason)
+        return {
+            "batchItemFailures": [{"itemIdentifier": i} for i in identifiers if i in self.failed]
+        }
+
+
+def message_ids(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The SQS message ids of a batch, in order."""
+    return [str(r.get("messageId", "")) for r in records]
+
+
+def sequence_numbers(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The sequence numbers of a DynamoDB stream batch, in order."""
+    return [str((r.get("dynamodb") or {}).get("SequenceNumber", "")) for r in records]
+
+
+def batch_id(identifiers: Sequence[str]) -> str:
+    """A name for the batch (its items' ids hashed), kept in the snapshot summary."""
+    return hashlib.sha256("\n".join(sorted(identifiers)).encode()).hexdigest()[:32]
 
 
 def _write_each(
@@ -57,52 +86,99 @@ def _write_each(
     outcome: Outcome,
     write: Callable[[str, Any], WriteResult],
 ) -> None:
-    for dataset_id, (rows, message_ids) in batches.items():
+    for dataset_id, (rows, item_ids) in batches.items():
         try:
             outcome.writes.append(write(dataset_id, rows))
-        except Exception as exc:  # any failure of one write fails its messages only
+        except Exception as exc:  # any failure of one write fails its items only
             log.exception("writing %s failed", dataset_id)
-            for mid in message_ids:
-                outcome.failed[mid] = f"write of {dataset_id} failed: {type(exc).__name__}"
+            for item_id in item_ids:
+                outcome.failed[item_id] = f"write of {dataset_id} failed: {type(exc).__name__}"
+
+
+def _prepare_and_write(
+    lake: Lake,
+    pseudonyms: Pseudonyms | None,
+    items: Sequence[tuple[str, Callable[[], list[tuple[str, dict[str, Any]]]]]],
+    source: str,
+) -> Outcome:
+    """Each item's records made fit for their datasets, then one write per dataset.
+
+    An item whose records cannot be made (a malformed message, a value of the wrong type, a
+    result or pseudonym that could not be fetched) fails alone; its other records are not
+    written either.
+    """
+    outcome = Outcome()
+    by_dataset: dict[str, tuple[list[dict[str, Any]], list[str]]] = defaultdict(lambda: ([], []))
+    for item_id, records_of in items:
+        try:
+            prepared = [
+                (ds_id, prepare(dataset(ds_id), raw, pseudonyms=pseudonyms))
+                for ds_id, raw in records_of()
+            ]
+        except DomainError as exc:
+            log.warning("%s item %s is malformed: %s", source, item_id, exc.message)
+            outcome.failed[item_id] = exc.message
+            continue
+        except Exception as exc:  # reading a result, a pseudonym from KMS: retried alone
+            log.exception("%s item %s could not be read", source, item_id)
+            outcome.failed[item_id] = f"could not be read: {type(exc).__name__}"
+            continue
+        for ds_id, row in prepared:
+            rows, ids = by_dataset[ds_id]
+            rows.append(row)
+            ids.append(item_id)
+    name = batch_id([item_id for item_id, _ in items])
+    _write_each(
+        by_dataset,
+        outcome,
+        lambda ds_id, rows: lake.write(dataset(ds_id), rows, batch_id=name, source=source),
+    )
+    return outcome
 
 
 class EventIngestion:
-    """Events from the Data Dam's queue into their datasets."""
+    """Events (and CCTV analysis results) from the Data Dam's queue into their datasets."""
 
-    def __init__(self, lake: Lake, pseudonyms: Pseudonyms | None) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        pseudonyms: Pseudonyms | None,
+        read_object: ObjectReader | None = None,
+    ) -> None:
         self.lake = lake
         self.pseudonyms = pseudonyms
+        self.read_object = read_object
 
     def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
         """Write what ``records`` (SQS messages) carry; see the module for failures."""
-        outcome = Outcome()
-        by_dataset: dict[str, tuple[list[dict[str, Any]], list[str]]] = defaultdict(
-            lambda: ([], [])
-        )
-        for message in records:
-            mid = str(message.get("messageId", ""))
-            try:
-                prepared = [
-                    (ds_id, prepare(dataset(ds_id), raw, pseudonyms=self.pseudonyms))
-                    for ds_id, raw in from_sqs_record(message)
-                ]
-            except DomainError as exc:
-                log.warning("message %s is malformed: %s", mid, exc.message)
-                outcome.failed[mid] = exc.message
-                continue
-            for ds_id, row in prepared:
-                rows, mids = by_dataset[ds_id]
-                rows.append(row)
-                mids.append(mid)
-        name = batch_id(records)
-        _write_each(
-            by_dataset,
-            outcome,
-            lambda ds_id, rows: self.lake.write(
-                dataset(ds_id), rows, batch_id=name, source="events queue"
-            ),
-        )
-        return outcome
+        items = [
+            (str(m.get("messageId", "")), partial(from_sqs_record, m, self.read_object))
+            for m in records
+        ]
+        return _prepare_and_write(self.lake, self.pseudonyms, items, "events queue")
+
+
+class StreamIngestion:
+    """Records of the systems' DynamoDB streams into their datasets (``stream_sources``)."""
+
+    def __init__(
+        self, lake: Lake, pseudonyms: Pseudonyms | None, adapters_by_table: Mapping[str, str]
+    ) -> None:
+        """``adapters_by_table``: each table's name and the name of its adapter
+        (:data:`gyeonggi.datadam.stream_sources.STREAM_ADAPTERS`)."""
+        self.lake = lake
+        self.pseudonyms = pseudonyms
+        self.adapters = {
+            table: STREAM_ADAPTERS[name] for table, name in adapters_by_table.items() if table
+        }
+
+    def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
+        """Write what ``records`` (one stream batch) carry; a malformed record fails alone."""
+        items = [
+            (seq, partial(from_stream_record, r, self.adapters))
+            for seq, r in zip(sequence_numbers(records), records, strict=True)
+        ]
+        return _prepare_and_write(self.lake, self.pseudonyms, items, "table streams")
 
 
 def reading_of(event: Mapping[str, Any]) -> Reading:
@@ -150,7 +226,7 @@ class SensorIngestion:
             except InvalidInput as exc:
                 outcome.failed[mid] = exc.message
         if readings:
-            name = batch_id(records)
+            name = batch_id(message_ids(records))
             _write_each(
                 {SENSOR_MINUTES.id: (readings, mids)},
                 outcome,

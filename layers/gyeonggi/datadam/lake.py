@@ -176,6 +176,16 @@ class CompactionResult:
     snapshot_ids: tuple[int, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class ExpiryResult:
+    """What snapshot expiry did to a table: snapshots forgotten, files no snapshot needs any
+    more deleted (data files, manifests, manifest lists)."""
+
+    dataset: str
+    snapshots: int = 0
+    files_deleted: int = 0
+
+
 Rows = Sequence[Mapping[str, Any]]
 #: Builds the rows to write once the table is known (re-run on each commit attempt).
 RowBuilder = Callable[["Lake", "Table"], Rows]
@@ -426,7 +436,8 @@ class Lake:
         Raises
         ------
         LakeError
-            ``as_of`` before the table's first snapshot.
+            ``as_of`` before the table's first snapshot kept, or a snapshot that is not kept
+            (expired: ``expire_snapshots``).
         """
         table = self.table(dataset)
         if as_of is not None:
@@ -434,9 +445,56 @@ class Lake:
             if snap is None:
                 raise LakeError(f"{dataset.id} had no snapshot at {as_of.isoformat()}")
             snapshot_id = snap.snapshot_id
+        if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
+            raise LakeError(f"{dataset.id} has no snapshot {snapshot_id} (expired or never made)")
         return table.scan(
             row_filter=AlwaysTrue() if row_filter is None else row_filter, snapshot_id=snapshot_id
         ).to_arrow()
+
+    def expire_snapshots(self, dataset: Dataset, older_than: datetime) -> ExpiryResult:
+        """Forget the snapshots made before ``older_than`` (never the current one), then delete
+        the files only they referred to.
+
+        pyiceberg 0.12 (``table.maintenance.expire_snapshots``) removes snapshots from the
+        metadata but deletes no file; without the deletion, every file compaction replaced
+        would stay in the bucket for ever. A file is deleted only when no remaining snapshot
+        refers to it: a writer racing the expiry commits a snapshot made of new files and of the
+        current snapshot's manifests, which are kept. In the versioned bucket a deleted file
+        becomes a noncurrent version, which the lifecycle removes a week later.
+        """
+        if not self.exists(dataset):
+            return ExpiryResult(dataset.id)
+        cutoff = int(older_than.timestamp() * 1000)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            table = self.table(dataset)
+            current = table.current_snapshot()
+            doomed = [
+                snap
+                for snap in table.metadata.snapshots
+                if snap.timestamp_ms < cutoff
+                and (current is None or snap.snapshot_id != current.snapshot_id)
+            ]
+            if not doomed:
+                return ExpiryResult(dataset.id)
+            before = _files_of(table, doomed)
+            try:
+                table.maintenance.expire_snapshots().by_ids(
+                    [snap.snapshot_id for snap in doomed]
+                ).commit()
+            except CommitFailedException:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                continue
+            break
+        table = self.table(dataset)
+        kept = _files_of(table, table.metadata.snapshots)
+        unused = sorted(before - kept)
+        for path in unused:
+            table.io.delete(path)
+        log.info(
+            "expired %d snapshots of %s, deleted %d files", len(doomed), dataset.id, len(unused)
+        )
+        return ExpiryResult(dataset.id, len(doomed), len(unused))
 
     def snapshots(self, dataset: Dataset) -> list[dict[str, Any]]:
         """The table's snapshots, oldest first: id, time (ms), operation, summary."""
@@ -564,3 +622,15 @@ def to_arrow(table: Table, rows: Rows) -> pa.Table:
     schema = table.schema().as_arrow()
     columns = {f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema}
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _files_of(table: Table, snapshots: Iterable[Any]) -> set[str]:
+    """Every file the ``snapshots`` refer to: manifest lists, manifests, live data files."""
+    files: set[str] = set()
+    for snap in snapshots:
+        files.add(snap.manifest_list)
+        for manifest in snap.manifests(table.io):
+            files.add(manifest.manifest_path)
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+                files.add(entry.data_file.file_path)
+    return files

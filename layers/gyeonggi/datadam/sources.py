@@ -1,9 +1,11 @@
 """What each event the systems already publish becomes in the lake: ``(dataset id, record)``.
 
 The events reach the Data Dam's queue as the systems publish them (SNS with raw delivery: the
-body is the event, ``event_type`` a message attribute). A record here is the event flattened,
-personal fields and all: ``records.prepare`` applies the dataset's privacy policy next, so the
-knowledge of what is personal lives in one place, the catalogue.
+body is the event, ``event_type`` a message attribute); the CCTV bucket's notifications of
+analysis results reach its camera queue (an S3 event: the result is read from the bucket). A
+record here is the event flattened, personal fields and all: ``records.prepare`` applies the
+dataset's privacy policy next, so the knowledge of what is personal lives in one place, the
+catalogue.
 """
 
 from __future__ import annotations
@@ -73,8 +75,10 @@ def complaint_surge(event: Mapping[str, Any], sent_at: datetime) -> list[tuple[s
 def incident_alert(event: Mapping[str, Any], sent_at: datetime) -> list[tuple[str, Record]]:
     """An incident's alert (each level of its escalation) -> one ``safety_incidents`` step.
 
-    The step's time is the incident's opening for the first alert and the publication for the
-    later ones; the step names the level, so the same alert published twice is one step.
+    The step's time comes from the event whenever it carries one (the opening for the first
+    alert, ``raised_at`` for a raised severity: the time of the evidence that raised it), so
+    the same alert delivered twice, or published again by a retry, is one step; only an
+    escalation's later levels fall back to the publication time.
     """
     kind = str(event.get("event_type") or "IncidentAlert")
     level = event.get("level")
@@ -82,7 +86,12 @@ def incident_alert(event: Mapping[str, Any], sent_at: datetime) -> list[tuple[st
         "IncidentAlert": f"alert-level-{level}",
         "IncidentSeverityRaised": f"severity-{event.get('severity')}",
     }.get(kind, kind)
-    at = event.get("opened_at") if step == "alert-level-1" else sent_at
+    if step == "alert-level-1":
+        at: Any = event.get("opened_at")
+    elif kind == "IncidentSeverityRaised" and event.get("raised_at"):
+        at = event.get("raised_at")
+    else:
+        at = sent_at
     record = {
         "incident_id": event.get("incident_id"),
         "at": at,
@@ -92,6 +101,86 @@ def incident_alert(event: Mapping[str, Any], sent_at: datetime) -> list[tuple[st
         "status": "open",
     }
     return [("safety_incidents", record)]
+
+
+def camera_analysis(result: Mapping[str, Any]) -> list[tuple[str, Record]]:
+    """A CCTV segment's analysis (``analysis/.../{start}.json``) -> ``camera_detections``.
+
+    One row per kind confirmed (``fire``, ``smoke``) with its highest score over the segment,
+    or one row ``none`` with the highest score of either (how close it came): an analysis that
+    found nothing is a row too, so detections can be counted against segments analysed. A
+    segment that could not be analysed (its result holds an ``error``) is no row; the CCTV
+    function counts those. The keyframe is never a column.
+    """
+    if result.get("error") or not result.get("camera_id"):
+        return []
+    seconds = [s for s in result.get("seconds") or [] if isinstance(s, Mapping)]
+
+    def best(*kinds: str) -> float | None:
+        scores = [
+            float(s[k])
+            for s in seconds
+            for k in kinds
+            if isinstance(s.get(k), int | float) and not isinstance(s.get(k), bool)
+        ]
+        return max(scores) if scores else None
+
+    def kinds_of(label: str) -> tuple[str, ...]:
+        return ("fire", "smoke") if label == "none" else (label,)
+
+    labels = [k for k in ("fire", "smoke") if result.get(k) is True] or ["none"]
+    base = {
+        "camera_id": result.get("camera_id"),
+        "segment_start": result.get("start"),
+        "jurisdiction_id": result.get("jurisdiction"),
+        "frames": result.get("frames_analysed", result.get("frames")),
+        "frame_key": result.get("keyframe_key"),
+    }
+    return [
+        (
+            "camera_detections",
+            {
+                **base,
+                "label": label,
+                "score": best("fire", "smoke") if label == "none" else best(label),
+            },
+        )
+        for label in labels
+    ]
+
+
+#: Where the CCTV analysis stores its results (the bucket notifies the Data Dam's queue).
+ANALYSIS_PREFIX = "analysis/"
+
+#: Reads an object: ``(bucket, key) -> bytes``.
+ObjectReader = Callable[[str, str], bytes]
+
+
+def _analysis_results(
+    body: Mapping[str, Any], read: ObjectReader | None
+) -> list[tuple[str, Record]]:
+    """The records an S3 notification of analysis results (``analysis/*.json``) carries."""
+    from urllib.parse import unquote_plus
+
+    if body.get("Event") == "s3:TestEvent":
+        return []
+    if read is None:
+        raise InvalidInput("S3 notifications are not taken here", field="body")
+    found: list[tuple[str, Record]] = []
+    for note in body.get("Records") or []:
+        s3: Any = note.get("s3") if isinstance(note, Mapping) else None
+        try:
+            bucket, key = s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
+        except (KeyError, TypeError):
+            raise InvalidInput("an S3 record without bucket and key", field="body") from None
+        if not key.startswith(ANALYSIS_PREFIX) or not key.endswith(".json"):
+            continue  # a keyframe (.jpg) beside the result: not a result
+        try:
+            result = json.loads(read(bucket, key))
+        except (ValueError, RecursionError):
+            raise InvalidInput(f"{key} is not JSON", field="key") from None
+        found += camera_analysis(_object(result, key))
+    return found
 
 
 #: The events the Data Dam's queue takes, by ``event_type``.
@@ -125,8 +214,13 @@ def sent_time(attributes: Mapping[str, Any]) -> datetime:
         return datetime.now(UTC)
 
 
-def from_sqs_record(record: Mapping[str, Any]) -> list[tuple[str, Record]]:
+def from_sqs_record(
+    record: Mapping[str, Any], read_object: ObjectReader | None = None
+) -> list[tuple[str, Record]]:
     """The lake records one SQS message of the Data Dam's queue carries.
+
+    A message is an event a system published, or an S3 notification of CCTV analysis results
+    (read with ``read_object``).
 
     Raises
     ------
@@ -138,6 +232,8 @@ def from_sqs_record(record: Mapping[str, Any]) -> list[tuple[str, Record]]:
     except (ValueError, RecursionError):
         raise InvalidInput("body is not JSON", field="body") from None
     body = _object(body, "body")
+    if "Records" in body or body.get("Event") == "s3:TestEvent":
+        return _analysis_results(body, read_object)
     kind = event_type_of(body, record.get("messageAttributes") or {})
     adapter = ADAPTERS.get(kind or "")
     if adapter is None:

@@ -72,7 +72,15 @@ def ingest(
             if applied.severity_raised:
                 # Operators hear at once that the hazard is worse, not at the next escalation;
                 # published before the write so a failed publish retries the whole message.
-                alerts.publish({**alert_of(incident), "event_type": "IncidentSeverityRaised"})
+                # ``raised_at`` is the evidence's own time: a retry or a repeated delivery
+                # carries the same one (the Data Dam keys the step on it).
+                alerts.publish(
+                    {
+                        **alert_of(incident),
+                        "event_type": "IncidentSeverityRaised",
+                        "raised_at": evidence.ts.isoformat(),
+                    }
+                )
             token = None
             if applied.became_all_clear:
                 incident, token = all_clear_by_evidence(incident, now)
