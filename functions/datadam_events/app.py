@@ -19,7 +19,7 @@ from gyeonggi.common.config import Settings
 from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.privacy import Pseudonymizer
-from gyeonggi.datadam.ingestion import EventIngestion, message_ids
+from gyeonggi.datadam.ingestion import EventIngestion, answer_batch
 from gyeonggi.datadam.lake import Lake, LakeSettings
 
 logger, tracer, metrics = observability()
@@ -55,9 +55,4 @@ ingestion = EventIngestion(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records", [])
-    outcome = ingestion.ingest(records)
-    metrics.add_metric(name="DataDamRecordsWritten", unit="Count", value=outcome.written)
-    metrics.add_metric(name="DataDamDuplicatesSkipped", unit="Count", value=outcome.duplicates)
-    metrics.add_metric(name="DataDamMessagesFailed", unit="Count", value=len(outcome.failed))
-    return outcome.batch_response(message_ids(records))
+    return answer_batch(ingestion, event, metrics)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from gyeonggi.common.observability import observability
-from gyeonggi.datadam.ingestion import SensorIngestion, message_ids
+from gyeonggi.datadam.ingestion import SensorIngestion, answer_batch
 from gyeonggi.datadam.lake import Lake, LakeSettings
 
 logger, tracer, metrics = observability()
@@ -24,8 +24,4 @@ ingestion = SensorIngestion(Lake.from_settings(LakeSettings.from_env()))
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records", [])
-    outcome = ingestion.ingest(records)
-    metrics.add_metric(name="DataDamMinutePartsWritten", unit="Count", value=outcome.written)
-    metrics.add_metric(name="DataDamMessagesFailed", unit="Count", value=len(outcome.failed))
-    return outcome.batch_response(message_ids(records))
+    return answer_batch(ingestion, event, metrics)

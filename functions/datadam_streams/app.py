@@ -16,7 +16,7 @@ from typing import Any
 from gyeonggi.common.config import Settings
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.privacy import Pseudonymizer
-from gyeonggi.datadam.ingestion import StreamIngestion, sequence_numbers
+from gyeonggi.datadam.ingestion import StreamIngestion, answer_batch
 from gyeonggi.datadam.lake import Lake, LakeSettings
 
 logger, tracer, metrics = observability()
@@ -49,9 +49,4 @@ ingestion = StreamIngestion(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records", [])
-    outcome = ingestion.ingest(records)
-    metrics.add_metric(name="DataDamRecordsWritten", unit="Count", value=outcome.written)
-    metrics.add_metric(name="DataDamDuplicatesSkipped", unit="Count", value=outcome.duplicates)
-    metrics.add_metric(name="DataDamStreamRecordsFailed", unit="Count", value=len(outcome.failed))
-    return outcome.batch_response(sequence_numbers(records))
+    return answer_batch(ingestion, event, metrics)

@@ -41,26 +41,30 @@ class SqsMapping:
     visibility_timeout_s: int
 
 
-class SqsPoller:
-    """Polls one queue for one function until stopped."""
+class Poller:
+    """A thread that reads batches for one function and delivers each, until stopped.
 
-    def __init__(self, mapping: SqsMapping, sqs: Any, lambda_client: Any, region: str) -> None:
-        self.mapping = mapping
-        self.sqs = sqs
-        self.lambda_client = lambda_client
-        self.region = region
+    Subclasses say how a batch is read (:meth:`_read_batch`, empty when there is none yet) and
+    delivered (:meth:`_deliver`); the loop, its pauses and stopping are the same for every
+    kind of event source.
+    """
+
+    kind = "poller"
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
         self.batches = 0
         self.idle = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name=f"sqs-poller-{mapping.function_name}", daemon=True
+            target=self._run, name=f"{self.kind}-{function_name}", daemon=True
         )
 
     def start(self) -> None:
         self._thread.start()
 
     def signal_stop(self) -> None:
-        """Ask the poller to stop after its current receive (at most one second)."""
+        """Ask the poller to stop after its current read (at most one second)."""
         self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -71,20 +75,39 @@ class SqsPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                messages = self._receive_batch()
-                if not messages:
+                batch = self._read_batch()
+                if not batch:
                     self.idle.set()
                     # Short polls and an interruptible pause: stopping never waits for a
-                    # long poll, and a new message is picked up within 50 ms.
+                    # long poll, and a new record is picked up within 50 ms.
                     self._stop.wait(0.05)
                     continue
                 self.idle.clear()
-                self._deliver(messages)
+                self._deliver(batch)
             except Exception:  # keep polling, as Lambda does, but say why
-                log.exception("poller for %s failed a cycle", self.mapping.function_name)
+                log.exception("%s for %s failed a cycle", self.kind, self.function_name)
                 self._stop.wait(0.5)
 
-    def _receive_batch(self) -> list[dict[str, Any]]:
+    def _read_batch(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+
+class SqsPoller(Poller):
+    """Polls one queue for one function until stopped."""
+
+    kind = "sqs-poller"
+
+    def __init__(self, mapping: SqsMapping, sqs: Any, lambda_client: Any, region: str) -> None:
+        self.mapping = mapping
+        self.sqs = sqs
+        self.lambda_client = lambda_client
+        self.region = region
+        super().__init__(mapping.function_name)
+
+    def _read_batch(self) -> list[dict[str, Any]]:
         m = self.mapping
         batch: list[dict[str, Any]] = []
         deadline = time.monotonic() + m.batching_window_s * timescale.factor()

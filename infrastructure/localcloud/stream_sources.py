@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import timescale
+from localcloud.event_sources import Poller
 
 log = logging.getLogger("localcloud.stream_sources")
 
@@ -79,8 +79,10 @@ class StreamMapping:
         )
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """Polls one table's stream for one function until stopped."""
+
+    kind = "stream-poller"
 
     def __init__(
         self,
@@ -95,29 +97,16 @@ class StreamPoller:
         self.lambda_client = lambda_client
         self.region = region
         self.send_failure = send_failure
-        self.batches = 0
         #: The last sequence number done with (processed, or given up on and reported).
         self.checkpoint: str | None = None
-        self.idle = threading.Event()
-        self._stop = threading.Event()
         self._iterator: str | None = None
         self._shard_id = ""
-        self._thread = threading.Thread(
-            target=self._run, name=f"stream-poller-{mapping.function_name}", daemon=True
-        )
+        super().__init__(mapping.function_name)
 
     def start(self) -> None:
         # The shard iterator is taken now, so LATEST means "from when the mapping started".
         self._iterator = self._first_iterator()
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().start()
 
     def _first_iterator(self) -> str:
         shards = self.streams.describe_stream(StreamArn=self.mapping.stream_arn)[
@@ -131,20 +120,6 @@ class StreamPoller:
                 ShardIteratorType=self.mapping.starting_position,
             )["ShardIterator"]
         )
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                records = self._read_batch()
-                if not records:
-                    self.idle.set()
-                    self._stop.wait(0.05)
-                    continue
-                self.idle.clear()
-                self.process(records)
-            except Exception:  # keep polling, as Lambda does, but say why
-                log.exception("stream poller for %s failed a cycle", self.mapping.function_name)
-                self._stop.wait(0.5)
 
     def _read_batch(self) -> list[dict[str, Any]]:
         m = self.mapping
@@ -170,15 +145,18 @@ class StreamPoller:
         record["awsRegion"] = self.region
         return dict(record)
 
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        self.process(batch)
+
     def process(self, records: list[dict[str, Any]]) -> None:
         """Deliver ``records`` (one batch, in order) until done or given up on."""
-        self._deliver(records, attempts_left=self._retries())
+        self._attempt(records, attempts_left=self._retries())
 
     def _retries(self) -> int:
         m = self.mapping
         return UNBOUNDED_RETRIES if m.max_retries < 0 else m.max_retries
 
-    def _deliver(self, records: list[dict[str, Any]], attempts_left: int) -> None:
+    def _attempt(self, records: list[dict[str, Any]], attempts_left: int) -> None:
         pending = records
         invocations = 0
         while pending and not self._stop.is_set():
@@ -193,8 +171,8 @@ class StreamPoller:
                 pending = pending[failed_at:]
             if error and self.mapping.bisect and len(pending) > 1:
                 half = len(pending) // 2
-                self._deliver(pending[:half], attempts_left)
-                self._deliver(pending[half:], attempts_left)
+                self._attempt(pending[:half], attempts_left)
+                self._attempt(pending[half:], attempts_left)
                 return
             if attempts_left <= 0:
                 self._give_up(pending, invocations, error)

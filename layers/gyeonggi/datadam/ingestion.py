@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gyeonggi.common.clock import aware
 from gyeonggi.common.errors import DomainError, InvalidInput
@@ -29,6 +29,9 @@ from gyeonggi.datadam.privacy import Pseudonyms
 from gyeonggi.datadam.records import prepare
 from gyeonggi.datadam.sources import ObjectReader, from_sqs_record
 from gyeonggi.datadam.stream_sources import STREAM_ADAPTERS, from_stream_record
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,13 @@ class Outcome:
     @property
     def duplicates(self) -> int:
         return sum(w.duplicates for w in self.writes)
+
+    def count(self, metrics: Metrics, *, written: str, failed: str) -> None:
+        """The batch's figures as metrics: what was ``written``, duplicates skipped, items
+        ``failed`` (each name says what a record is for its function)."""
+        metrics.add_metric(name=written, unit="Count", value=self.written)
+        metrics.add_metric(name="DataDamDuplicatesSkipped", unit="Count", value=self.duplicates)
+        metrics.add_metric(name=failed, unit="Count", value=len(self.failed))
 
     def batch_response(self, identifiers: Sequence[str]) -> dict[str, list[dict[str, str]]]:
         """Lambda's partial batch response (``ReportBatchItemFailures``), in batch order.
@@ -136,6 +146,30 @@ def _prepare_and_write(
     return outcome
 
 
+class Ingestion(Protocol):
+    """What takes one event source's batch: its records in, an outcome out."""
+
+    #: The metrics of what it writes and of the items that failed.
+    written_metric: str
+    failed_metric: str
+
+    def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome: ...
+
+    def item_ids(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The ids Lambda's partial batch response names the batch's items by, in order."""
+        ...
+
+
+def answer_batch(
+    ingestion: Ingestion, event: Mapping[str, Any], metrics: Metrics
+) -> dict[str, list[dict[str, str]]]:
+    """A handler's whole work: the event's batch ingested, counted, its failed items reported."""
+    records = event.get("Records", [])
+    outcome = ingestion.ingest(records)
+    outcome.count(metrics, written=ingestion.written_metric, failed=ingestion.failed_metric)
+    return outcome.batch_response(ingestion.item_ids(records))
+
+
 class EventIngestion:
     """Events (and CCTV analysis results) from the Data Dam's queue into their datasets."""
 
@@ -148,6 +182,10 @@ class EventIngestion:
         self.lake = lake
         self.pseudonyms = pseudonyms
         self.read_object = read_object
+
+    written_metric = "DataDamRecordsWritten"
+    failed_metric = "DataDamMessagesFailed"
+    item_ids = staticmethod(message_ids)
 
     def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
         """Write what ``records`` (SQS messages) carry; see the module for failures."""
@@ -171,6 +209,10 @@ class StreamIngestion:
         self.adapters = {
             table: STREAM_ADAPTERS[name] for table, name in adapters_by_table.items() if table
         }
+
+    written_metric = "DataDamRecordsWritten"
+    failed_metric = "DataDamStreamRecordsFailed"
+    item_ids = staticmethod(sequence_numbers)
 
     def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
         """Write what ``records`` (one stream batch) carry; a malformed record fails alone."""
@@ -207,6 +249,10 @@ class SensorIngestion:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+
+    written_metric = "DataDamMinutePartsWritten"
+    failed_metric = "DataDamMessagesFailed"
+    item_ids = staticmethod(message_ids)
 
     def ingest(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
         """Aggregate the batch's readings per minute and write the parts not yet in the lake."""
