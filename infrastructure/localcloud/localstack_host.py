@@ -12,7 +12,9 @@ notifications, SNS, Step Functions, API Gateway, KMS) is LocalStack's own.
 
 ``python -m localcloud.localstack_host start`` installs LocalStack into ``.local/`` (once), starts
 it on 127.0.0.1:4566, waits for its health endpoint (bounded) and returns; ``stop`` ends it by
-the PID it wrote. ``.ci/run`` does both around ``make test``.
+the PID it wrote. ``.ci/run`` does both around ``make test``. ``install`` alone makes both
+environments (LocalStack's and the runtime's) and needs nothing but the standard library, so CI
+runs it with the machine's Python while the project's own environment installs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from localcloud.localstack import is_localstack_running
 from localcloud.packaging import BuildError, runtime_python
 
 #: Measured to work on Python 3.11 without Docker (newer releases need Python 3.13).
@@ -100,6 +101,14 @@ def install(root: Path) -> Path:
     return python
 
 
+def _runtime_python(root: Path) -> Path:
+    """The Python 3.12 with boto3 only that runs the functions (made once)."""
+    try:
+        return runtime_python(root)
+    except BuildError as exc:
+        raise HostModeError(str(exc)) from None
+
+
 def _pid_file(root: Path) -> Path:
     return _local(root) / "localstack.pid"
 
@@ -115,14 +124,13 @@ def start(root: Path, port: int = DEFAULT_PORT, timeout: float = 90.0) -> int:
         Naming why: the port is taken, the install failed, the process died (with the end of
         its log), or it was not healthy within ``timeout`` seconds.
     """
+    from localcloud.localstack import is_localstack_running  # PyYAML and boto3: not for install
+
     endpoint = f"http://127.0.0.1:{port}"
     if is_localstack_running(endpoint, timeout=1.0)[0]:
         raise HostModeError(f"something already answers at {endpoint}; stop it first")
     python = install(root)
-    try:
-        lambda_python = runtime_python(root)
-    except BuildError as exc:
-        raise HostModeError(str(exc)) from None
+    lambda_python = _runtime_python(root)
     state = _local(root) / "localstack-state"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
@@ -206,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "install":
             print(install(root))
+            print(_runtime_python(root))
         elif args.command == "start":
             started = time.monotonic()
             pid = start(root, args.port, args.timeout)
