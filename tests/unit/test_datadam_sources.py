@@ -115,3 +115,46 @@ def test_malformed_notifications_and_stream_records_are_refused() -> None:
              "dynamodb": {"NewImage": {"key": {"Q": "?"}}}},
             adapters,
         )  # fmt: skip
+
+
+def test_a_forecast_item_of_the_table_stream_is_a_forecast_row_of_the_day_it_was_made() -> None:
+    # As ForecastStore.put_forecast writes it, in a stream record's DynamoDB JSON
+    from boto3.dynamodb.types import TypeSerializer
+
+    from gyeonggi.common.aws import to_dynamo
+
+    item = {
+        "series": "gimpo.gg.kr#road-damage",
+        "key": "forecast#2027-01-04",
+        "jurisdiction_id": "gimpo.gg.kr",
+        "service_code": "road-damage",
+        "day": "2027-01-04",
+        "forecast": 6.5,
+        "lower": 3.0,
+        "upper": 9.5,
+        "alert_upper": 12.0,
+        "generated_at": "2026-12-07T16:30:00+00:00",  # 01:30 on the 8th in Korea
+        "expires_at": 1831254250,
+    }
+    image = {k: TypeSerializer().serialize(to_dynamo(v)) for k, v in item.items()}
+    record = {
+        "eventSourceARN": "arn:aws:dynamodb:r:1:table/Forecasts/stream/1",
+        "eventName": "INSERT",
+        "dynamodb": {"NewImage": image, "SequenceNumber": "1"},
+    }
+    ((ds_id, raw),) = from_stream_record(record, {"Forecasts": forecast_item})
+    ds = dataset(ds_id)
+    row = prepare(ds, raw, pseudonyms=None)
+    assert ds_id == "complaint_forecasts"
+    assert key_of(ds, row) == (
+        datetime(2026, 12, 8).date(),
+        datetime(2027, 1, 4).date(),
+        "gimpo.gg.kr",
+        "road-damage",
+    )
+    assert (row["forecast"], row["lower"], row["upper"], row["category"]) == (
+        6.5,
+        3.0,
+        9.5,
+        "roads",
+    )
