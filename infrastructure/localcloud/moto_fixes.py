@@ -8,6 +8,15 @@ refuses every write over moto's loopback). Locally, a statement whose condition 
 not given applies to nothing (``NEUTRAL``): a bucket policy's TLS-only and KMS-only denials
 (``FormsBucketPolicy``) are stored as written but not enforced (there is no TLS on loopback to
 enforce anyway), as IAM policies are not. Unconditional statements keep moto's evaluation.
+
+**A cancelled transaction's stream records.** moto 5 runs a ``TransactWriteItems`` op by op and,
+when one fails, puts back a deep copy of each table taken before: a new ``Table`` object with a
+copy of its stream shard. The writes of the ops that had succeeded stay in the *old* shard's
+records, which a stream reader holding an iterator keeps reading, while every later write goes
+to the copy, which that reader never sees (the Data Dam's stream poller went blind to a table
+after the complaint volumes' second surge claim was cancelled). DynamoDB writes nothing of a
+cancelled transaction to a stream. Locally, the table object stays the one it was: its items are
+taken back from moto's copy, and the records the cancelled ops added are dropped from its shard.
 """
 
 from __future__ import annotations
@@ -15,15 +24,17 @@ from __future__ import annotations
 from typing import Any
 
 _original: Any = None
+_original_transact: Any = None
 
 
 def install() -> None:
-    """Patch moto's policy statements (idempotent)."""
+    """Patch moto's policy statements and transaction rollbacks (idempotent)."""
     global _original
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
     if _original is not None:
         return
+    _install_transactions()
     original = IAMPolicyStatement.is_action_permitted
 
     def is_action_permitted(
@@ -43,11 +54,41 @@ def install() -> None:
     _original = original
 
 
+def _install_transactions() -> None:
+    global _original_transact
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        names = {op.get("TableName") for item in transact_items for op in item.values()}
+        tables = {n: self.tables[n] for n in names if n in self.tables}
+        records = {n: len(t.stream_shard.items) for n, t in tables.items() if t.stream_shard}
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, table in tables.items():
+                restored = self.tables.get(name)
+                if restored is not None and restored is not table:
+                    table.items = restored.items
+                    self.tables[name] = table
+                if name in records:
+                    del table.stream_shard.items[records[name] :]
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _original_transact = original
+
+
 def uninstall() -> None:
     """Restore moto as it was."""
-    global _original
+    global _original, _original_transact
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.iam.access_control import IAMPolicyStatement
 
     if _original is not None:
         IAMPolicyStatement.is_action_permitted = _original  # type: ignore[method-assign]
         _original = None
+    if _original_transact is not None:
+        DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign]
+        _original_transact = None

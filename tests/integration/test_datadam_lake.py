@@ -215,6 +215,35 @@ def test_the_daily_run_lands_the_counts_of_the_complaints_filed(
 # stream, polled by the local cloud, feeds DataDamStreamsFunction.
 
 
+def test_a_forecast_written_by_the_volumes_lands_from_its_table_stream(
+    cloud: LocalCloud, lake: LakeEndpoint
+) -> None:
+    import numpy as np
+
+    from gyeonggi.complaints.forecasting import Forecast
+    from gyeonggi.complaints.volumes import ForecastStore
+
+    code = "road-damage"
+    start = datetime.now(UTC).date() + timedelta(days=400 + secrets.randbelow(300))
+    forecast = Forecast(
+        start=start,
+        series=(("gimpo.gg.kr", code),),
+        mean=np.array([[6.5]]),
+        lower=np.array([[3.0]]),
+        upper=np.array([[9.5]]),
+        alert_upper=np.array([[12.0]]),
+    )
+    ForecastStore(cloud.physical_id("ComplaintForecastsTable")).put_forecast(
+        forecast, datetime.now(UTC)
+    )
+    (row,) = _rows(cloud, lake, "complaint_forecasts", lambda r: r["day"] == start)
+    assert (row["jurisdiction_id"], row["service_code"], row["forecast"]) == (
+        "gimpo.gg.kr",
+        code,
+        6.5,
+    )
+
+
 def test_an_alarm_on_an_incident_timeline_lands_from_its_table_stream(
     cloud: LocalCloud, lake: LakeEndpoint
 ) -> None:

@@ -69,3 +69,79 @@ def test_a_conditional_deny_applies_to_nothing_and_an_unconditional_one_still_de
         moto_fixes.uninstall()
     with pytest.raises(ClientError):
         client.put_object(Bucket="forms-test", Key="b", Body=b"x")  # type: ignore[attr-defined]
+
+
+def _stream_reader(dynamodb: object) -> tuple[object, str]:
+    """A table with a stream, and a reader's iterator on it from its start."""
+    client: object = dynamodb
+    arn = client.create_table(  # type: ignore[attr-defined]
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name="ap-northeast-2")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams, iterator
+
+
+def _cancelled_transaction(dynamodb: object) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(  # type: ignore[attr-defined]
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"k": {"S": "b"}}}},  # would succeed alone
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"k": {"S": "a"}},
+                        "ConditionExpression": "attribute_not_exists(k)",  # "a" exists: fails
+                    }
+                },
+            ]
+        )
+
+
+def _keys(streams: object, iterator: str) -> list[str]:
+    got = streams.get_records(ShardIterator=iterator)  # type: ignore[attr-defined]
+    return [r["dynamodb"]["NewImage"]["k"]["S"] for r in got["Records"]]
+
+
+def test_a_cancelled_transaction_leaves_nothing_in_the_stream_and_the_reader_sees_what_follows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="ap-northeast-2")
+        streams, iterator = _stream_reader(dynamodb)
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "a"}})
+        moto_fixes.install()
+        try:
+            _cancelled_transaction(dynamodb)
+            dynamodb.put_item(TableName="t", Item={"k": {"S": "c"}})
+            # DynamoDB's stream: the write before, the write after, nothing of the cancelled one
+            assert _keys(streams, iterator) == ["a", "c"]
+            assert "Item" not in dynamodb.get_item(TableName="t", Key={"k": {"S": "b"}})
+        finally:
+            moto_fixes.uninstall()
+
+
+def test_moto_as_it_is_hides_the_writes_after_a_cancelled_transaction_from_a_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Why the fix exists; if moto changes, this says the fix may go.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="ap-northeast-2")
+        streams, iterator = _stream_reader(dynamodb)
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "a"}})
+        _cancelled_transaction(dynamodb)
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "c"}})
+        assert _keys(streams, iterator) == ["a", "b"]
