@@ -75,11 +75,20 @@ checkov: $(CHECKOV_STAMP)     ## checkov on template.yaml (skips and their reaso
 	$(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation --compact --quiet \
 		--file template.yaml
 
-test: $(STAMP) validate checkov $(if $(NPM),interop) ## the whole suite: lint, types, template, unit, contract, integration
+# The LocalStack tier mostly waits on LocalStack (its deployment, its queues' polling), so it runs
+# beside the other tiers in a pytest of its own; its report follows theirs, and either failing
+# fails the target. Without a LocalStack it skips at once, saying why.
+test: $(STAMP) validate checkov $(if $(NPM),interop) ## the whole suite: lint, types, template, unit, contract, integration, LocalStack
 	$(BIN)/ruff check .
 	$(BIN)/mypy layers infrastructure functions tests tooling
 	$(LINT_IMPORTS)
-	$(BIN)/python -m pytest
+	@mkdir -p .local
+	$(BIN)/python -m pytest tests/localstack > .local/localstack-tier.log 2>&1 & tier=$$!; \
+	$(BIN)/python -m pytest --ignore=tests/localstack; others=$$?; \
+	wait $$tier; localstack=$$?; \
+	echo "---- the LocalStack tier (tests/localstack, run beside the others) ----"; \
+	cat .local/localstack-tier.log; \
+	test $$others -eq 0 && test $$localstack -eq 0
 
 imports: $(STAMP)             ## the import contracts alone (pyproject.toml [tool.importlinter])
 	$(LINT_IMPORTS)

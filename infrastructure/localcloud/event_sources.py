@@ -41,6 +41,10 @@ class SqsMapping:
     visibility_timeout_s: int
 
 
+#: A poller's pause between empty reads: from the first to the second, doubling while idle.
+IDLE_PAUSES = (0.05, 0.4)
+
+
 class Poller:
     """A thread that reads batches for one function and delivers each, until stopped.
 
@@ -73,15 +77,20 @@ class Poller:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        pause = IDLE_PAUSES[0]
         while not self._stop.is_set():
             try:
                 batch = self._read_batch()
                 if not batch:
                     self.idle.set()
-                    # Short polls and an interruptible pause: stopping never waits for a
-                    # long poll, and a new record is picked up within 50 ms.
-                    self._stop.wait(0.05)
+                    # Short polls and an interruptible pause: stopping never waits for a long
+                    # poll. The pause doubles while nothing comes (every poll is a moto call
+                    # under the GIL, twenty pollers' worth of it in one process) and is short
+                    # again once something does.
+                    self._stop.wait(pause)
+                    pause = min(pause * 2, IDLE_PAUSES[1])
                     continue
+                pause = IDLE_PAUSES[0]
                 self.idle.clear()
                 self._deliver(batch)
             except Exception:  # keep polling, as Lambda does, but say why
