@@ -164,3 +164,18 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test$", ci, flags=re.M)
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_make_test_runs_every_tier_of_the_testpaths_once() -> None:
+    import tomllib
+
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "pytest"
+    ]["ini_options"]["testpaths"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    found = re.search(r"^OTHER_TIERS := (.+)$", makefile, flags=re.M)
+    assert found is not None
+    others = found.group(1).split()
+    # the LocalStack tier runs beside the others, in a pytest of its own
+    assert sorted([*others, "tests/localstack"]) == sorted(testpaths)
+    assert "pytest tests/localstack" in makefile and "pytest $(OTHER_TIERS)" in makefile
