@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.config import Settings
-from gyeonggi.common.errors import InvalidInput
 from gyeonggi.common.observability import observability
 from gyeonggi.complaints.privacy import Pseudonymizer
 from gyeonggi.datadam.ingestion import EventIngestion, answer_batch
 from gyeonggi.datadam.lake import Lake, LakeSettings
+from gyeonggi.datadam.sources import AnalysisResults
 
 logger, tracer, metrics = observability()
 
@@ -28,20 +27,6 @@ logger, tracer, metrics = observability()
 class EventSettings(Settings):
     pseudonym_key_id: str
     cctv_bucket: str
-
-
-class AnalysisResults:
-    """Reads the CCTV analysis results the bucket notifies; no other bucket's objects."""
-
-    s3 = AwsClient("s3")
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    def __call__(self, bucket: str, key: str) -> bytes:
-        if bucket != self.bucket:
-            raise InvalidInput(f"a notification from bucket {bucket!r}", field="bucket")
-        return bytes(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 settings = EventSettings.from_env()

@@ -329,7 +329,8 @@ def test_every_cctv_analysis_lands_a_detection_row(
     nothing = {"camera_id": "cam-0042", "jurisdiction": "ansan.gg.kr",
                "start": "2026-12-01T04:00:00Z", "fire": False, "smoke": False,
                "frames_analysed": 20, "seconds": seconds,
-               "keyframe_key": "analysis/ansan.gg.kr/cam-0042/20261201T040000Z.jpg"}  # fmt: skip
+               "keyframe_key": "keyframes/cctv/ansan.gg.kr/cam-0042/20261201T040000Z.jpg",
+               }  # fmt: skip
     s3.put_object(Bucket=CCTV_BUCKET, Key=key, Body=json.dumps(nothing).encode())
     event = load_event("datadam_events/sqs_cctv_analysis.json")
     events = handlers["datadam_events"]

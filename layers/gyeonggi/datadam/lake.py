@@ -625,12 +625,19 @@ def to_arrow(table: Table, rows: Rows) -> pa.Table:
 
 
 def _files_of(table: Table, snapshots: Iterable[Any]) -> set[str]:
-    """Every file the ``snapshots`` refer to: manifest lists, manifests, live data files."""
+    """Every file the ``snapshots`` refer to: manifest lists, manifests, live data files.
+
+    Each manifest is read once: an append's snapshot keeps its parent's manifests, so a week of
+    batches shares most of them, and reading them per snapshot would grow with its square.
+    """
     files: set[str] = set()
+    manifests: dict[str, Any] = {}
     for snap in snapshots:
         files.add(snap.manifest_list)
         for manifest in snap.manifests(table.io):
-            files.add(manifest.manifest_path)
-            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
-                files.add(entry.data_file.file_path)
+            manifests.setdefault(manifest.manifest_path, manifest)
+    for path, manifest in manifests.items():
+        files.add(path)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            files.add(entry.data_file.file_path)
     return files

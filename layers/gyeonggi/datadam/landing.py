@@ -8,12 +8,11 @@ the record and to be fixed when rows were rejected.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import unquote_plus
 
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.s3_notifications import notified_objects
 
 PREFIX = "landing/"
 
@@ -42,26 +41,14 @@ def landed_files(body: str) -> Iterator[LandedFile]:
     Raises
     ------
     InvalidInput
-        A body that is not an S3 notification. S3's ``s3:TestEvent`` yields nothing.
+        A body that is not an S3 notification, or a file outside the landing prefix. S3's
+        ``s3:TestEvent`` yields nothing.
     """
     try:
         event = json.loads(body)
     except (ValueError, RecursionError):
         raise InvalidInput("body is not JSON", field="body") from None
-    if not isinstance(event, Mapping):
-        raise InvalidInput("body is not an S3 notification", field="body")
-    if event.get("Event") == "s3:TestEvent":
-        return
-    records = event.get("Records")
-    if not isinstance(records, list):
-        raise InvalidInput("body is not an S3 notification (no Records)", field="body")
-    for record in records:
-        s3: Any = record.get("s3") if isinstance(record, Mapping) else None
-        try:
-            key = unquote_plus(s3["object"]["key"])
-            found = LandedFile(s3["bucket"]["name"], key, int(s3["object"].get("size", 0)))
-        except (KeyError, TypeError, ValueError):
-            raise InvalidInput("an S3 record without bucket and key", field="body") from None
-        if not key.startswith(PREFIX) or key.count("/") < 2:
-            raise InvalidInput(f"{key}: not under {PREFIX}{{dataset}}/", field="key")
-        yield found
+    for found in notified_objects(event):
+        if not found.key.startswith(PREFIX) or found.key.count("/") < 2:
+            raise InvalidInput(f"{found.key}: not under {PREFIX}{{dataset}}/", field="key")
+        yield LandedFile(found.bucket, found.key, found.size)

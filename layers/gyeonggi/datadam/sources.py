@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gyeonggi.common.aws import AwsClient
 from gyeonggi.common.errors import InvalidInput
+from gyeonggi.common.s3_notifications import notified_objects
 from gyeonggi.complaints.services import BY_CODE as SERVICES
 
 Record = dict[str, Any]
@@ -160,27 +162,33 @@ def _analysis_results(
     body: Mapping[str, Any], read: ObjectReader | None
 ) -> list[tuple[str, Record]]:
     """The records an S3 notification of analysis results (``analysis/*.json``) carries."""
-    from urllib.parse import unquote_plus
-
-    if body.get("Event") == "s3:TestEvent":
-        return []
     if read is None:
         raise InvalidInput("S3 notifications are not taken here", field="body")
     found: list[tuple[str, Record]] = []
-    for note in body.get("Records") or []:
-        s3: Any = note.get("s3") if isinstance(note, Mapping) else None
+    for notified in notified_objects(body):
+        if not notified.key.startswith(ANALYSIS_PREFIX) or not notified.key.endswith(".json"):
+            continue  # the bucket notifies only these; anything else is not a result
         try:
-            bucket, key = s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
-        except (KeyError, TypeError):
-            raise InvalidInput("an S3 record without bucket and key", field="body") from None
-        if not key.startswith(ANALYSIS_PREFIX) or not key.endswith(".json"):
-            continue  # a keyframe (.jpg) beside the result: not a result
-        try:
-            result = json.loads(read(bucket, key))
+            result = json.loads(read(notified.bucket, notified.key))
         except (ValueError, RecursionError):
-            raise InvalidInput(f"{key} is not JSON", field="key") from None
-        found += camera_analysis(_object(result, key))
+            raise InvalidInput(f"{notified.key} is not JSON", field="key") from None
+        found += camera_analysis(_object(result, notified.key))
     return found
+
+
+class AnalysisResults:
+    """Reads the CCTV analysis results its bucket notifies (an :data:`ObjectReader`), and no
+    other bucket's objects: a notification names its bucket, and only one is trusted."""
+
+    s3 = AwsClient("s3")
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def __call__(self, bucket: str, key: str) -> bytes:
+        if bucket != self.bucket:
+            raise InvalidInput(f"a notification from bucket {bucket!r}", field="bucket")
+        return bytes(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 #: The events the Data Dam's queue takes, by ``event_type``.
